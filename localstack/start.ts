@@ -1,0 +1,76 @@
+/**
+ * `npm start`: the whole pipeline on this machine. Ensures Redis, PostgreSQL and
+ * the SQS endpoint, starts the exchange simulator (unless FEED=binance) and the
+ * pipeline's processes, prints what runs where, and on Ctrl-C stops everything
+ * it started, leaving services it found running untouched.
+ */
+import { join } from 'node:path';
+import { ensureLocalServices, httpOk, localDefaults, ManagedProcess, REPO_ROOT, type LocalServices } from './env';
+
+const SIMULATOR_PORT = Number(process.env.SIMULATOR_PORT ?? 9443);
+const feed = (process.env.FEED ?? 'simulator').toLowerCase();
+
+function tsxProcess(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
+  return new ManagedProcess({
+    name,
+    command: process.execPath,
+    args: [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO_ROOT, entry), ...args],
+    env: { ...process.env, ...env },
+    prefixOutput: true,
+  });
+}
+
+async function main(): Promise<void> {
+  if (feed !== 'simulator' && feed !== 'binance') throw new Error(`FEED must be 'simulator' or 'binance', got '${feed}'`);
+  const services: LocalServices = await ensureLocalServices();
+  const processes: ManagedProcess[] = [];
+  let stopping = false;
+  const stopAll = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\n[start] stopping...');
+    for (const child of [...processes].reverse()) await child.stop('SIGTERM', 10_000);
+    await services.stop();
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  const rows: Array<[string, string, string]> = [
+    ['redis', services.redis.url, services.redis.origin],
+    ['postgres', services.postgres.url, services.postgres.origin],
+    ['sqs', services.sqs.url, services.sqs.origin],
+  ];
+
+  if (feed === 'simulator') {
+    const symbols = process.env.SIM_SYMBOLS ?? '200';
+    const rate = process.env.SIM_RATE ?? '1000';
+    const simulator = tsxProcess('simulator', 'services/simulator/cli.ts', ['--port', String(SIMULATOR_PORT), '--symbols', symbols, '--rate', rate]);
+    processes.push(simulator);
+    await simulator.waitUntilReady(() => httpOk(`http://127.0.0.1:${SIMULATOR_PORT}/api/v3/ping`), 30_000, 'the simulator output above');
+    rows.push(['simulator', `ws://127.0.0.1:${SIMULATOR_PORT}  http://127.0.0.1:${SIMULATOR_PORT}`, `started (${symbols} symbols, ${rate} trades/s; faults: POST /_sim/*)`]);
+  } else {
+    rows.push(['feed', 'wss://stream.binance.com:9443', 'live Binance (FEED=binance)']);
+  }
+
+  console.log('\n[start] the local pipeline is up:');
+  for (const [name, where, what] of rows) console.log(`  ${name.padEnd(10)} ${where.padEnd(48)} ${what}`);
+  console.log(`\n  AWS_ENDPOINT_URL=${localDefaults.sqsEndpoint} AWS_REGION=${localDefaults.awsRegion}`);
+  console.log('  Ctrl-C stops everything this command started.\n');
+
+  // A pipeline part that dies takes the whole local stack down with a clear exit
+  // code instead of leaving a half-working pipeline behind.
+  for (const child of processes) {
+    void child.waitForExit().then((code) => {
+      if (!stopping) {
+        console.error(`[start] ${child.name} exited with code ${code}; stopping the pipeline`);
+        void stopAll(1);
+      }
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

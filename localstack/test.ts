@@ -1,0 +1,77 @@
+/**
+ * `npm test`: the whole suite on a fresh machine. Ensures the services the
+ * integration tests talk to, type-checks and lints (so type errors fail the
+ * suite even though jest's SWC transform only strips types), runs jest, and
+ * stops again whatever it started.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureLocalServices, localDefaults, REPO_ROOT, STATE_DIR, type LocalServices } from './env';
+
+function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  console.log(`\n[test] ${name}: ${command} ${args.join(' ')}`);
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: 'inherit' });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
+
+interface JestSummary {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTotalTests: number;
+}
+
+async function main(): Promise<number> {
+  const jestArgs = process.argv.slice(2);
+  const started = Date.now();
+  const services: LocalServices = await ensureLocalServices();
+  const interrupt = async () => {
+    await services.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  for (const service of [services.redis, services.postgres, services.sqs]) console.log(`[test] ${service.name.padEnd(8)} ${service.url}  ${service.origin}`);
+  try {
+    const typecheck = await step('type check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+    if (typecheck !== 0) return typecheck;
+    const lint = await step('lint', bin('eslint'), ['.']);
+    if (lint !== 0) return lint;
+
+    const resultsFile = join(STATE_DIR, 'jest-results.json');
+    const env = {
+      ...process.env,
+      REDIS_URL: localDefaults.redisUrl,
+      DATABASE_URL: localDefaults.databaseUrl,
+      AWS_ENDPOINT_URL: localDefaults.sqsEndpoint,
+      AWS_REGION: localDefaults.awsRegion,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'ERROR',
+    };
+    const code = await step('jest', bin('jest'), ['--ci', '--json', `--outputFile=${resultsFile}`, ...jestArgs], env);
+    try {
+      const summary = JSON.parse(readFileSync(resultsFile, 'utf8')) as JestSummary;
+      // A plain closing line that CI and humans read the same way.
+      console.log(`\njest: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${summary.numPendingTests} skipped (${Math.round((Date.now() - started) / 1000)} s)`);
+    } catch {
+      console.log('\njest: no results file was written; see the output above');
+    }
+    return code;
+  } finally {
+    await services.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`[test] ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,25 @@
+/**
+ * Base class for every error the project throws on purpose. A stable `code` lets
+ * callers and metrics branch on the kind of failure without parsing messages, and
+ * `cause` keeps the underlying error for logs.
+ */
+export class CollectorError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration value is missing or invalid; the message names the variable. */
+export class ConfigError extends CollectorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', message, options);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,3 @@
+export { createTestDatabase, openTestRedis, sqsEndpoint, testRedisDb, testRedisUrl } from './services';
+export type { TestDatabase, TestRedis } from './services';
+export { describeWithSharedData, SHARED_DATA_DIR, sharedDataAvailable, sharedDataFile } from './shared-data';
