@@ -1,3 +1,5 @@
 export { CollectorError, ConfigError, errorMessage } from './errors';
 export { createLogger } from './logger';
 export type { Logger, LoggerOptions } from './logger';
+export { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, configSnapshotSchema, runtimeSettingsSchema, symbolConfigSchema } from './config-snapshot';
+export type { ConfigSnapshot, RuntimeSettings, SymbolConfig } from './config-snapshot';

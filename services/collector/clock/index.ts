@@ -1,0 +1,1 @@
+export { ExchangeClock } from './exchange-clock';

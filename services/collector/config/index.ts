@@ -1,0 +1,3 @@
+export { loadCollectorConfig } from './schema';
+export type { CollectorConfig, CollectorEnvironment } from './schema';
+export { isInShard, shardOf } from './shard';

@@ -1,0 +1,113 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { ConfigError } from '../../shared';
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const symbolList = z
+  .string()
+  .transform((value) => value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean))
+  .refine((list) => list.length > 0, 'must name at least one symbol, or ALL')
+  .refine((list) => list.every((s) => s === 'ALL' || /^[A-Z0-9]{2,20}$/.test(s)), 'symbols are 2-20 letters or digits, comma-separated (e.g. BTCUSDT,ETHUSDT)')
+  .refine((list) => !list.includes('ALL') || list.length === 1, 'ALL cannot be combined with other symbols');
+
+/**
+ * Every environment variable the collector reads, with its default. Parsed once
+ * at start-up; a bad value stops the process with a message naming the variable.
+ */
+const environmentSchema = z
+  .object({
+    EXCHANGE: z.enum(['binance']).default('binance'),
+    BINANCE_WS_URL: url(['ws:', 'wss:']).default('wss://stream.binance.com:9443'),
+    BINANCE_REST_URL: url(['http:', 'https:']).default('https://api.binance.com'),
+    SYMBOLS: symbolList.default(['ALL']),
+    REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
+    SQS_QUEUE_URL: url(['http:', 'https:']).optional(),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    AWS_ENDPOINT_URL: url(['http:', 'https:']).optional(),
+    MAX_STREAMS_PER_CONNECTION: integer(1, 1024).default(200),
+    PERSIST_INTERVAL_MS: integer(100, 3_600_000).default(1000),
+    REDIS_TTL_SECONDS: integer(5, 86_400 * 7).default(300),
+    REDIS_FLUSH_INTERVAL_MS: integer(1, 50).default(20),
+    HTTP_PORT: integer(0, 65_535).default(8080),
+    COLLECTOR_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits and . _ : - only, at most 64').optional(),
+    LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+    SHARD_COUNT: integer(1, 1024).default(1),
+    SHARD_INDEX: integer(0, 1023).default(0),
+    MAX_CLOCK_DISTANCE_MS: integer(1000, 86_400_000).default(10 * 60_000),
+    LIVENESS_TIMEOUT_MS: integer(1000, 60_000).default(10_000),
+    CONFIG_POLL_INTERVAL_MS: integer(500, 600_000).default(5000),
+    REST_WEIGHT_LIMIT: integer(10, 1_000_000).default(6000),
+  })
+  .refine((env) => env.SHARD_INDEX < env.SHARD_COUNT, { path: ['SHARD_INDEX'], message: 'must be less than SHARD_COUNT' });
+
+export type CollectorEnvironment = z.output<typeof environmentSchema>;
+
+export interface CollectorConfig {
+  exchange: 'binance';
+  wsUrl: string;
+  restUrl: string;
+  /** `['ALL']` or explicit upper-case symbols; used only when Redis holds no config snapshot. */
+  symbols: string[];
+  redisUrl: string;
+  sqs?: { queueUrl: string; region: string; endpoint?: string };
+  awsRegion: string;
+  awsEndpoint?: string;
+  maxStreamsPerConnection: number;
+  persistIntervalMs: number;
+  redisTtlSeconds: number;
+  redisFlushIntervalMs: number;
+  httpPort: number;
+  collectorId: string;
+  logLevel: CollectorEnvironment['LOG_LEVEL'];
+  shard: { count: number; index: number };
+  maxClockDistanceMs: number;
+  livenessTimeoutMs: number;
+  configPollIntervalMs: number;
+  restWeightLimit: number;
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable and why. */
+export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
+  // Empty strings come from templates and compose files; treat them as unset.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      return `${variable}=${JSON.stringify(present[variable] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid collector configuration; fix these environment variables: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    exchange: e.EXCHANGE,
+    wsUrl: e.BINANCE_WS_URL.replace(/\/+$/, ''),
+    restUrl: e.BINANCE_REST_URL.replace(/\/+$/, ''),
+    symbols: e.SYMBOLS,
+    redisUrl: e.REDIS_URL,
+    sqs: e.SQS_QUEUE_URL ? { queueUrl: e.SQS_QUEUE_URL, region: e.AWS_REGION, endpoint: e.AWS_ENDPOINT_URL } : undefined,
+    awsRegion: e.AWS_REGION,
+    awsEndpoint: e.AWS_ENDPOINT_URL,
+    maxStreamsPerConnection: e.MAX_STREAMS_PER_CONNECTION,
+    persistIntervalMs: e.PERSIST_INTERVAL_MS,
+    redisTtlSeconds: e.REDIS_TTL_SECONDS,
+    redisFlushIntervalMs: e.REDIS_FLUSH_INTERVAL_MS,
+    httpPort: e.HTTP_PORT,
+    collectorId: e.COLLECTOR_ID ?? `${hostname()}-${process.pid}`,
+    logLevel: e.LOG_LEVEL,
+    shard: { count: e.SHARD_COUNT, index: e.SHARD_INDEX },
+    maxClockDistanceMs: e.MAX_CLOCK_DISTANCE_MS,
+    livenessTimeoutMs: e.LIVENESS_TIMEOUT_MS,
+    configPollIntervalMs: e.CONFIG_POLL_INTERVAL_MS,
+    restWeightLimit: e.REST_WEIGHT_LIMIT,
+  };
+}

@@ -1,0 +1,1 @@
+export type { Kline, SymbolInfo, Trade } from './trade';

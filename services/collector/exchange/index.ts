@@ -1,0 +1,1 @@
+export type { ExchangeRestClient, ExchangeStreamProtocol, FrameResult, ParseContext, RejectReason } from './types';

@@ -1,0 +1,75 @@
+import type { Kline, SymbolInfo, Trade } from '../domain';
+
+/** Why an incoming frame was refused; the label of `collector_rejected_messages_total{reason}`. */
+export type RejectReason =
+  | 'invalid_json'
+  | 'oversized'
+  | 'unknown_stream'
+  | 'missing_field'
+  | 'invalid_type'
+  | 'invalid_price'
+  | 'invalid_quantity'
+  | 'time_out_of_range';
+
+/** What one WebSocket text frame means to the collector. Parsing never throws. */
+export type FrameResult =
+  | { kind: 'trade'; trade: Trade }
+  /** Reply to a SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS request, matched by id. */
+  | { kind: 'reply'; id: number | string | null; result?: unknown; error?: { code: number; msg: string } }
+  /** A well-formed event of a stream the collector does not use (depth, kline, ...): counted, not rejected. */
+  | { kind: 'ignored'; stream: string }
+  /** The server announced it will close this connection soon (24 h cut, maintenance). */
+  | { kind: 'shutdown'; eventTime: number }
+  | { kind: 'rejected'; reason: RejectReason; detail: string };
+
+export interface ParseContext {
+  receivedAt: number;
+  receivedAtMono: number;
+  /** The collector's exchange clock (ms) at receipt; trades too far from it are rejected. */
+  exchangeNow: number;
+  /** Largest tolerated |tradeTime - exchangeNow| in ms. */
+  maxClockDistanceMs: number;
+  /** Streams subscribed on this connection; events of others are `unknown_stream`. */
+  isKnownStream(stream: string): boolean;
+}
+
+/**
+ * The stream side of an exchange: how to name streams, connect, subscribe and read
+ * frames. The connection and rate code speak only this interface, so another
+ * exchange (OKX, Bybit) is a new implementation, not a change to them.
+ */
+export interface ExchangeStreamProtocol {
+  /** Lower-case id used in Redis keys and tables. */
+  readonly exchange: string;
+  /** Hard limit of streams on one connection (Binance: 1024). */
+  readonly maxStreamsPerConnection: number;
+  /** Streams per SUBSCRIBE / UNSUBSCRIBE message. */
+  readonly maxStreamsPerRequest: number;
+  /** Outgoing messages a connection may send per second, pongs included (Binance: 5). */
+  readonly maxOutgoingMessagesPerSecond: number;
+  /** Connection attempts allowed per `connectionAttemptWindowMs` from one IP (Binance: 300 per 5 min). */
+  readonly maxConnectionAttempts: number;
+  readonly connectionAttemptWindowMs: number;
+  /** The server cuts every connection after this long (Binance: 24 h). */
+  readonly maxConnectionAgeMs: number;
+  /** The streams that carry a symbol's trades, e.g. `btcusdt@aggTrade`. */
+  streamsForSymbol(symbol: string): string[];
+  /** The symbol a stream belongs to, upper-case, or undefined when it is not a symbol stream. */
+  symbolOfStream(stream: string): string | undefined;
+  /** URL of a new, empty connection; streams are added with `encodeSubscribe`. */
+  connectionUrl(baseWsUrl: string): string;
+  encodeSubscribe(streams: string[], id: number): string;
+  encodeUnsubscribe(streams: string[], id: number): string;
+  parseFrame(text: string, context: ParseContext): FrameResult;
+}
+
+/** The REST side: symbol universe, gap backfill and warm start. */
+export interface ExchangeRestClient {
+  /** Every symbol the exchange lists, with its status. */
+  listSymbols(): Promise<SymbolInfo[]>;
+  /** Trades with id >= `fromId`, ascending, at most `limit`. */
+  fetchTradesFrom(symbol: string, fromId: number, limit: number): Promise<Trade[]>;
+  /** 1m candles from `startTime`, ascending, at most `limit`. */
+  fetchKlines(symbol: string, startTime: number, limit: number): Promise<Kline[]>;
+  serverTime(): Promise<number>;
+}

@@ -1,0 +1,2 @@
+export { CollectorHttpServer } from './server';
+export type { HttpEndpoints, Readiness } from './server';

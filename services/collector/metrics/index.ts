@@ -1,0 +1,1 @@
+export { CollectorMetrics } from './collector-metrics';

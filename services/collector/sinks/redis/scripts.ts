@@ -1,0 +1,66 @@
+/**
+ * One script call per flush applies every symbol's newest state, refusing any
+ * whose `ts` is older than the stored one (two collectors on the same symbols,
+ * or a late flush after a reconnect, must never move a value back in time), keeps
+ * the top-mover sets in step, and publishes exactly the states it applied.
+ * Running it inside Redis makes the compare-and-set atomic without WATCH round trips.
+ *
+ * KEYS: rank:1m, rank:5m, rank:15m, then one hash key per state.
+ * ARGV: ttlSeconds, channel, then 8 values per state:
+ *       symbol, ts, price, tradeTs, change_1m, change_5m, change_15m, flags
+ *       (an empty change means unknown: the field is removed).
+ * Returns the number of states applied.
+ */
+export const APPLY_RATES_SCRIPT = `
+local ttl = tonumber(ARGV[1])
+local channel = ARGV[2]
+local published = {}
+local names = { 'change_1m', 'change_5m', 'change_15m' }
+for i = 4, #KEYS do
+  local a = 3 + (i - 4) * 8
+  local symbol, ts, price, tradeTs, flags = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 7]
+  local key = KEYS[i]
+  local current = redis.call('HGET', key, 'ts')
+  if (not current) or tonumber(current) <= tonumber(ts) then
+    redis.call('HSET', key, 'price', price, 'ts', ts, 'tradeTs', tradeTs, 'flags', flags)
+    local message = { symbol = symbol, price = price, ts = ts, tradeTs = tradeTs, flags = flags }
+    for w = 1, 3 do
+      local value = ARGV[a + 3 + w]
+      if value == '' then
+        redis.call('HDEL', key, names[w])
+        redis.call('ZREM', KEYS[w], symbol)
+      else
+        redis.call('HSET', key, names[w], value)
+        redis.call('ZADD', KEYS[w], value, symbol)
+        message[names[w]] = value
+      end
+    end
+    redis.call('EXPIRE', key, ttl)
+    published[#published + 1] = message
+  end
+end
+if #published > 0 then
+  redis.call('PUBLISH', channel, cjson.encode(published))
+end
+return #published
+`;
+
+/**
+ * Removes rank members whose hash has expired (a symbol that stopped updating)
+ * so the top-mover sets never list symbols frontends cannot read.
+ * KEYS: rank:1m, rank:5m, rank:15m. ARGV: the hash key prefix (`rates:{exchange}:`).
+ * Returns the number of members removed.
+ */
+export const SWEEP_RANKS_SCRIPT = `
+local removed = 0
+for w = 1, #KEYS do
+  local members = redis.call('ZRANGE', KEYS[w], 0, -1)
+  for _, symbol in ipairs(members) do
+    if redis.call('EXISTS', ARGV[1] .. symbol) == 0 then
+      redis.call('ZREM', KEYS[w], symbol)
+      removed = removed + 1
+    end
+  end
+end
+return removed
+`;

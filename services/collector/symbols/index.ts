@@ -1,0 +1,2 @@
+export { SymbolSource } from './symbol-source';
+export type { DesiredConfiguration, SymbolSourceOptions } from './symbol-source';

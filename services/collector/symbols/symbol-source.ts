@@ -1,0 +1,135 @@
+import type Redis from 'ioredis';
+import {
+  CONFIG_SNAPSHOT_KEY,
+  CONFIG_UPDATES_CHANNEL,
+  configSnapshotSchema,
+  errorMessage,
+  type ConfigSnapshot,
+  type Logger,
+  type RuntimeSettings,
+} from '../../shared';
+import type { CollectorMetrics } from '../metrics';
+
+export interface DesiredConfiguration {
+  /** Symbols to collect before sharding, upper-case, sorted. */
+  symbols: string[];
+  settings: RuntimeSettings;
+  /** Snapshot version; `undefined` when taken from the SYMBOLS variable. */
+  version: number | undefined;
+  source: 'redis' | 'environment';
+}
+
+export interface SymbolSourceOptions {
+  exchange: string;
+  /** Redis connection for GET; a second, subscriber-mode connection is duplicated from it. */
+  redis: Redis;
+  /** What SYMBOLS resolved to (ALL already expanded), used while Redis holds no snapshot. */
+  fallbackSymbols: () => Promise<string[]>;
+  pollIntervalMs: number;
+  onChange: (config: DesiredConfiguration) => void | Promise<void>;
+  logger?: Logger;
+  metrics?: CollectorMetrics;
+}
+
+/**
+ * Where the collector learns what to collect: the `config:collector` snapshot
+ * written by the config API, announced on `config:collector:updates`, and polled
+ * as a fallback in case a notification is lost (pub/sub is fire-and-forget).
+ * Versions only move forward; an older or equal snapshot is ignored.
+ */
+export class SymbolSource {
+  private subscriber: Redis | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private appliedVersion: number | undefined;
+  private appliedSource: DesiredConfiguration['source'] | undefined;
+  private refreshing: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: SymbolSourceOptions) {}
+
+  get version(): number | undefined {
+    return this.appliedVersion;
+  }
+
+  /** Loads the current configuration (resolving when it is applied) and starts listening. */
+  async start(): Promise<void> {
+    await this.refresh();
+    const subscriber = this.options.redis.duplicate();
+    this.subscriber = subscriber;
+    subscriber.on('error', (error) => this.options.logger?.debug('config subscriber error; ioredis reconnects', { error: errorMessage(error) }));
+    subscriber.on('message', () => void this.refresh());
+    // Resubscription after a reconnect is automatic in ioredis; refresh then, since
+    // notifications sent while disconnected are lost.
+    subscriber.on('ready', () => void this.refresh());
+    await subscriber.subscribe(CONFIG_UPDATES_CHANNEL).catch((error) => {
+      this.options.logger?.warn('subscribing to config updates failed; polling only until Redis answers', { error: errorMessage(error) });
+    });
+    this.pollTimer = setInterval(() => void this.refresh(), this.options.pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.subscriber?.disconnect();
+    await this.refreshing;
+  }
+
+  /** Reads the snapshot and applies it when it is newer; concurrent calls share one read. */
+  refresh(): Promise<void> {
+    if (!this.refreshing) {
+      this.refreshing = this.load().finally(() => {
+        this.refreshing = undefined;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async load(): Promise<void> {
+    if (this.stopped) return;
+    let raw: string | null;
+    try {
+      raw = await this.options.redis.get(CONFIG_SNAPSHOT_KEY);
+    } catch (error) {
+      this.options.metrics?.errors.inc({ component: 'config', code: 'REDIS_READ' });
+      this.options.logger?.warn('reading the config snapshot failed; keeping the current configuration', { error: errorMessage(error) });
+      if (this.appliedSource === undefined) await this.applyFallback();
+      return;
+    }
+    if (raw === null) {
+      if (this.appliedSource === undefined) await this.applyFallback();
+      return;
+    }
+    let snapshot: ConfigSnapshot;
+    try {
+      snapshot = configSnapshotSchema.parse(JSON.parse(raw));
+    } catch (error) {
+      this.options.metrics?.errors.inc({ component: 'config', code: 'SNAPSHOT_INVALID' });
+      this.options.logger?.error(`${CONFIG_SNAPSHOT_KEY} holds an invalid snapshot; keeping the current configuration. Rewrite it through the config API`, { error: errorMessage(error) });
+      if (this.appliedSource === undefined) await this.applyFallback();
+      return;
+    }
+    if (this.appliedVersion !== undefined && snapshot.version <= this.appliedVersion) return;
+    const symbols = [...new Set(snapshot.symbols.filter((s) => s.enabled && s.exchange === this.options.exchange).map((s) => s.symbol))].sort();
+    this.appliedVersion = snapshot.version;
+    this.appliedSource = 'redis';
+    this.options.logger?.info('applying config snapshot', { version: snapshot.version, symbols: symbols.length });
+    await this.options.onChange({ symbols, settings: snapshot.settings, version: snapshot.version, source: 'redis' });
+  }
+
+  private async applyFallback(): Promise<void> {
+    let listed: string[];
+    try {
+      listed = await this.options.fallbackSymbols();
+    } catch (error) {
+      // SYMBOLS=ALL needs exchangeInfo; the poll retries, the collector stays not ready meanwhile.
+      this.options.metrics?.errors.inc({ component: 'config', code: 'SYMBOL_LIST' });
+      this.options.logger?.error('listing the exchange symbols for SYMBOLS failed; retrying on the next poll', { error: errorMessage(error) });
+      return;
+    }
+    const symbols = [...new Set(listed)].sort();
+    this.appliedSource = 'environment';
+    this.options.logger?.info('no config snapshot in Redis; collecting the SYMBOLS of the environment', { symbols: symbols.length });
+    await this.options.onChange({ symbols, settings: {}, version: undefined, source: 'environment' });
+  }
+}

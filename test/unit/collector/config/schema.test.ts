@@ -1,0 +1,68 @@
+import { loadCollectorConfig } from '../../../../services/collector/config';
+import { ConfigError } from '../../../../services/shared';
+
+describe('loadCollectorConfig', () => {
+  it('applies the documented defaults', () => {
+    // Act
+    const config = loadCollectorConfig({});
+
+    // Assert
+    expect(config).toMatchObject({
+      exchange: 'binance',
+      wsUrl: 'wss://stream.binance.com:9443',
+      restUrl: 'https://api.binance.com',
+      symbols: ['ALL'],
+      maxStreamsPerConnection: 200,
+      persistIntervalMs: 1000,
+      redisTtlSeconds: 300,
+      httpPort: 8080,
+      shard: { count: 1, index: 0 },
+    });
+    expect(config.sqs).toBeUndefined();
+  });
+
+  it('parses symbols, SQS and shard settings', () => {
+    // Act
+    const config = loadCollectorConfig({
+      SYMBOLS: ' btcusdt, ETHUSDT ,',
+      SQS_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/q',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+      SHARD_COUNT: '4',
+      SHARD_INDEX: '3',
+      BINANCE_WS_URL: 'ws://127.0.0.1:9443/',
+    });
+
+    // Assert
+    expect(config.symbols).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(config.sqs).toEqual({ queueUrl: 'http://127.0.0.1:4566/000000000000/q', region: 'us-east-1', endpoint: 'http://127.0.0.1:4566' });
+    expect(config.shard).toEqual({ count: 4, index: 3 });
+    expect(config.wsUrl).toBe('ws://127.0.0.1:9443');
+  });
+
+  it.each([
+    [{ MAX_STREAMS_PER_CONNECTION: '1025' }, 'MAX_STREAMS_PER_CONNECTION'],
+    [{ MAX_STREAMS_PER_CONNECTION: 'many' }, 'MAX_STREAMS_PER_CONNECTION'],
+    [{ SHARD_COUNT: '2', SHARD_INDEX: '2' }, 'SHARD_INDEX'],
+    [{ REDIS_URL: 'http://redis' }, 'REDIS_URL'],
+    [{ BINANCE_WS_URL: 'not a url' }, 'BINANCE_WS_URL'],
+    [{ SYMBOLS: 'ALL,BTCUSDT' }, 'SYMBOLS'],
+    [{ SYMBOLS: 'BTC-USDT' }, 'SYMBOLS'],
+    [{ LOG_LEVEL: 'LOUD' }, 'LOG_LEVEL'],
+  ])('refuses %j naming %s', (env, variable) => {
+    // Act
+    const load = () => loadCollectorConfig(env);
+
+    // Assert
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(new RegExp(`${variable}=`));
+  });
+
+  it('treats empty strings as unset', () => {
+    // Act
+    const config = loadCollectorConfig({ SQS_QUEUE_URL: '', HTTP_PORT: '' });
+
+    // Assert
+    expect(config.sqs).toBeUndefined();
+    expect(config.httpPort).toBe(8080);
+  });
+});
