@@ -102,7 +102,7 @@ describe('RedisRatesWriter', () => {
     await writer.flush();
 
     // Assert
-    expect(await redis.client.zrange('rates:binance:rank:1m', 0, -1, 'WITHSCORES')).toEqual(['BBBUSDT', '-2']);
+    expect(await redis.client.zrange('rates:binance:rank:1m', '0', '-1', 'WITHSCORES')).toEqual(['BBBUSDT', '-2']);
   });
 
   it('drops rank members whose hash expired, and removed symbols at once', async () => {
@@ -119,7 +119,7 @@ describe('RedisRatesWriter', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     // Assert
-    expect(await redis.client.zrange('rates:binance:rank:5m', 0, -1)).toEqual(['BBBUSDT']);
+    expect(await redis.client.zrange('rates:binance:rank:5m', '0', '-1')).toEqual(['BBBUSDT']);
     expect(await redis.client.exists('rates:binance:CCCUSDT')).toBe(0);
   });
 
