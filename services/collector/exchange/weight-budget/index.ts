@@ -1,0 +1,3 @@
+export { RequestWeightBudget } from './weight-budget';
+export type { RequestWeightBudgetOptions, WeightBudgetState } from './weight-budget';
+export { WeightBudgetClosedError, WeightQueueFullError, WeightTooLargeError, WeightWaitAbortedError } from './errors';

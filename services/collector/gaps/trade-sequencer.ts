@@ -1,0 +1,354 @@
+import type { Logger } from '../../shared';
+import { errorMessage } from '../../shared';
+import type { Trade } from '../domain';
+import type { CollectorMetrics } from '../metrics';
+
+/** Fetches trades of `symbol` with id >= `fromId`, ascending, at most `limit` (ExchangeRestClient.fetchTradesFrom). */
+export type BackfillFunction = (symbol: string, fromId: number, limit: number) => Promise<Trade[]>;
+
+export interface TradeSequencerOptions {
+  backfill: BackfillFunction;
+  /** Receives every trade exactly once, per symbol in strictly increasing id order. */
+  emit: (trade: Trade) => void;
+  /**
+   * Live trades held per symbol while its gap is filled. Policy when full: give up
+   * on the missing ids (counted unrecoverable), emit everything held, continue live.
+   * Default 20,000 (a few minutes of the busiest pair).
+   */
+  maxHeldPerSymbol?: number;
+  /** Backfill requests in flight at once across symbols; the rest wait FIFO. Default 4. */
+  maxConcurrentBackfills?: number;
+  /** Trades asked per request (Binance caps at 1000). Default 1000. */
+  pageSize?: number;
+  /** Consecutive failed or empty requests for one gap before its ids are given up. Default 5. */
+  maxAttempts?: number;
+  /** First retry delay, doubled per failed attempt, capped at 30 s. Default 1 s. */
+  retryDelayMs?: number;
+  metrics?: CollectorMetrics;
+  logger?: Logger;
+}
+
+export interface SequencerCounts {
+  gaps: number;
+  duplicates: number;
+  backfilled: number;
+  unrecoverable: number;
+  backfillFailures: number;
+  /** Backfill requests in flight now. */
+  activeBackfills: number;
+  /** Symbols waiting for a backfill slot (at most one entry per symbol). */
+  queuedBackfills: number;
+  /** Live trades held across symbols. */
+  heldTrades: number;
+}
+
+interface SymbolState {
+  readonly symbol: string;
+  /** Id of the last trade emitted; undefined until the first trade. */
+  lastId: number | undefined;
+  /** Live trades past a gap, ascending, unique, all > lastId. Non-empty exactly while a gap is open. */
+  held: Trade[];
+  /** A backfill request for this symbol is in flight. */
+  running: boolean;
+  /** Consecutive failed or fruitless requests for the current gap. */
+  attempts: number;
+  retryTimer: NodeJS.Timeout | undefined;
+  /** Bumped when the state's gap is abandoned, so a late page is not mistaken for progress. */
+  epoch: number;
+}
+
+const MAX_RETRY_DELAY_MS = 30_000;
+
+/**
+ * Restores per-symbol trade order and completeness between the socket and the rate
+ * engine. Live trades pass straight through while ids are consecutive; a jump opens
+ * a gap: later live trades of that symbol are held (bounded), the missing ids are
+ * fetched over REST page by page, then backfilled and held trades leave in id
+ * order. Duplicates and overlaps (ids already emitted, e.g. during make-before-break
+ * rotation) are dropped. State is per symbol, not per connection, so continuity
+ * survives reconnects. Nothing waits forever: a gap the exchange cannot fill is
+ * given up and counted.
+ */
+export class TradeSequencer {
+  private readonly states = new Map<string, SymbolState>();
+  /** Symbols waiting for a backfill slot; a Set keeps FIFO order and one entry per symbol. */
+  private readonly queue = new Set<string>();
+  private active = 0;
+  private readonly backfill: BackfillFunction;
+  private readonly emit: (trade: Trade) => void;
+  private readonly maxHeld: number;
+  private readonly maxConcurrent: number;
+  private readonly pageSize: number;
+  private readonly maxAttempts: number;
+  private readonly retryDelayMs: number;
+  private readonly metrics: CollectorMetrics | undefined;
+  private readonly logger: Logger | undefined;
+  private readonly counts = { gaps: 0, duplicates: 0, backfilled: 0, unrecoverable: 0, backfillFailures: 0 };
+  private heldTotal = 0;
+  private closed = false;
+
+  constructor(options: TradeSequencerOptions) {
+    this.backfill = options.backfill;
+    this.emit = options.emit;
+    this.maxHeld = Math.max(1, options.maxHeldPerSymbol ?? 20_000);
+    this.maxConcurrent = Math.max(1, options.maxConcurrentBackfills ?? 4);
+    this.pageSize = Math.max(1, Math.min(1000, options.pageSize ?? 1000));
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.metrics = options.metrics;
+    this.logger = options.logger;
+  }
+
+  /** Takes one live trade, in arrival order. Synchronous: emits at once unless a gap is open. */
+  push(trade: Trade): void {
+    const symbol = trade.symbol;
+    let state = this.states.get(symbol);
+    if (state === undefined) {
+      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0 };
+      this.states.set(symbol, state);
+    }
+    const id = trade.tradeId;
+    const lastId = state.lastId;
+    if (lastId === undefined) {
+      this.emitOne(state, trade);
+      return;
+    }
+    if (id <= lastId) {
+      this.duplicate();
+      return;
+    }
+    if (state.held.length > 0) {
+      this.hold(state, trade);
+      return;
+    }
+    if (id === lastId + 1) {
+      this.emitOne(state, trade);
+      return;
+    }
+    this.gap();
+    state.held.push(trade);
+    this.heldTotal += 1;
+    this.request(state);
+  }
+
+  /** True while `symbol` has a gap open: its live trades are held, its values rest on partial data. */
+  isBackfilling(symbol: string): boolean {
+    return (this.states.get(symbol)?.held.length ?? 0) > 0;
+  }
+
+  /** Id of the last trade emitted for `symbol`. */
+  lastTradeId(symbol: string): number | undefined {
+    return this.states.get(symbol)?.lastId;
+  }
+
+  /**
+   * Forgets `symbol` (unsubscribed): held trades are discarded, a backfill in flight
+   * is ignored when it returns, and its next trade starts a new sequence.
+   */
+  forget(symbol: string): void {
+    const state = this.states.get(symbol);
+    if (!state) return;
+    clearTimeout(state.retryTimer);
+    this.heldTotal -= state.held.length;
+    state.held = [];
+    state.epoch += 1;
+    this.states.delete(symbol);
+    this.queue.delete(symbol);
+  }
+
+  /** Same as `forget`: the next trade of `symbol` starts its sequence without backfill. */
+  reset(symbol: string): void {
+    this.forget(symbol);
+  }
+
+  /** Stops backfilling (collector shutdown): timers cleared, queue emptied, late pages ignored. */
+  close(): void {
+    this.closed = true;
+    for (const symbol of [...this.states.keys()]) this.forget(symbol);
+  }
+
+  stats(): SequencerCounts {
+    return { ...this.counts, activeBackfills: this.active, queuedBackfills: this.queue.size, heldTrades: this.heldTotal };
+  }
+
+  private emitOne(state: SymbolState, trade: Trade): void {
+    state.lastId = trade.tradeId;
+    this.emit(trade);
+  }
+
+  /** Inserts into the held buffer in id order; appending is the common case. */
+  private hold(state: SymbolState, trade: Trade): void {
+    const held = state.held;
+    const id = trade.tradeId;
+    const last = held[held.length - 1] as Trade;
+    if (id > last.tradeId) {
+      // A jump inside the held range is a further gap the same backfill will cover.
+      if (id > last.tradeId + 1) this.gap();
+      held.push(trade);
+    } else {
+      let low = 0;
+      let high = held.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if ((held[mid] as Trade).tradeId < id) low = mid + 1;
+        else high = mid;
+      }
+      if ((held[low] as Trade).tradeId === id) {
+        this.duplicate();
+        return;
+      }
+      held.splice(low, 0, trade);
+    }
+    this.heldTotal += 1;
+    if (held.length > this.maxHeld) this.giveUp(state, 'held-buffer-full');
+  }
+
+  /** Queues a backfill step for `state` unless one is queued, running or waiting to retry. */
+  private request(state: SymbolState): void {
+    if (this.closed || state.running || state.retryTimer !== undefined || this.queue.has(state.symbol)) return;
+    this.queue.add(state.symbol);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.active < this.maxConcurrent && this.queue.size > 0) {
+      const symbol = this.queue.values().next().value as string;
+      this.queue.delete(symbol);
+      const state = this.states.get(symbol);
+      if (!state || state.held.length === 0) continue;
+      this.active += 1;
+      state.running = true;
+      void this.step(state)
+        .catch((error: unknown) => {
+          // Only the downstream `emit` can throw here; it must not become an unhandled rejection.
+          this.metrics?.errors.inc({ component: 'gaps', code: 'EMIT_FAILED' });
+          this.logger?.error('trade consumer failed during backfill', { symbol: state.symbol, error: errorMessage(error) });
+        })
+        .finally(() => {
+        this.active -= 1;
+        state.running = false;
+          if (this.states.get(state.symbol) === state && state.held.length > 0 && state.retryTimer === undefined) this.request(state);
+          this.pump();
+        });
+    }
+  }
+
+  /** One REST page for the open gap of `state`, then emission of whatever became contiguous. */
+  private async step(state: SymbolState): Promise<void> {
+    const from = (state.lastId as number) + 1;
+    const firstHeld = (state.held[0] as Trade).tradeId;
+    const epoch = state.epoch;
+    let page: Trade[];
+    try {
+      page = await this.backfill(state.symbol, from, Math.min(this.pageSize, firstHeld - from));
+    } catch (error) {
+      if (this.isStale(state, epoch)) return;
+      this.counts.backfillFailures += 1;
+      this.metrics?.errors.inc({ component: 'gaps', code: (error as { code?: string }).code ?? 'BACKFILL_FAILED' });
+      this.logger?.warn('trade backfill failed', { symbol: state.symbol, fromId: from, attempt: state.attempts + 1, error: errorMessage(error) });
+      this.fruitless(state, 'backfill-failed');
+      return;
+    }
+    if (this.isStale(state, epoch)) return;
+    const before = state.lastId as number;
+    this.applyPage(state, page);
+    if (state.lastId === before) {
+      // Nothing usable came back. A page that starts past the held trades means those ids no longer exist.
+      const firstReturned = page.find((t) => t.tradeId > before);
+      if (firstReturned !== undefined && firstReturned.tradeId >= (state.held[0] as Trade).tradeId) {
+        this.giveUp(state, 'range-not-returned');
+        return;
+      }
+      this.fruitless(state, page.length === 0 ? 'range-empty' : 'range-stale');
+      return;
+    }
+    state.attempts = 0;
+    this.flushHeld(state);
+  }
+
+  private isStale(state: SymbolState, epoch: number): boolean {
+    return this.closed || this.states.get(state.symbol) !== state || state.epoch !== epoch || state.held.length === 0;
+  }
+
+  /** Emits the page's trades that fall between the last emitted id and the first held one. */
+  private applyPage(state: SymbolState, page: readonly Trade[]): void {
+    const limit = (state.held[0] as Trade).tradeId;
+    for (const trade of page) {
+      const id = trade.tradeId;
+      const lastId = state.lastId as number;
+      if (id <= lastId) continue;
+      if (id >= limit) break;
+      // The exchange skipped ids (pruned history): those are lost, the rest is still worth having.
+      if (id > lastId + 1) this.lose(state, id - lastId - 1, 'range-partially-returned');
+      this.counts.backfilled += 1;
+      this.metrics?.backfilledTrades.inc();
+      this.emitOne(state, trade);
+    }
+  }
+
+  /** Emits held trades while they continue the sequence; a jump inside them keeps the gap open. */
+  private flushHeld(state: SymbolState): void {
+    const held = state.held;
+    let index = 0;
+    while (index < held.length && (held[index] as Trade).tradeId === (state.lastId as number) + 1) {
+      this.emitOne(state, held[index] as Trade);
+      index += 1;
+    }
+    if (index > 0) {
+      held.splice(0, index);
+      this.heldTotal -= index;
+      state.attempts = 0;
+    }
+  }
+
+  private fruitless(state: SymbolState, reason: string): void {
+    state.attempts += 1;
+    if (state.attempts >= this.maxAttempts) {
+      this.giveUp(state, reason);
+      return;
+    }
+    const delay = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2 ** (state.attempts - 1));
+    state.retryTimer = setTimeout(() => {
+      state.retryTimer = undefined;
+      if (this.states.get(state.symbol) === state && state.held.length > 0) this.request(state);
+    }, delay);
+    // A pending retry must not hold a stopping process open; close() clears it anyway.
+    state.retryTimer.unref?.();
+  }
+
+  /**
+   * Abandons every missing id up to the newest held trade: counts them lost, emits
+   * all held trades in order, and returns the symbol to live pass-through.
+   */
+  private giveUp(state: SymbolState, reason: string): void {
+    const held = state.held;
+    for (const trade of held) {
+      const lastId = state.lastId as number;
+      if (trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, reason);
+      this.emitOne(state, trade);
+    }
+    this.heldTotal -= held.length;
+    state.held = [];
+    state.attempts = 0;
+    state.epoch += 1;
+    clearTimeout(state.retryTimer);
+    state.retryTimer = undefined;
+    this.queue.delete(state.symbol);
+  }
+
+  private lose(state: SymbolState, missing: number, reason: string): void {
+    this.counts.unrecoverable += missing;
+    this.metrics?.unrecoverableGapTrades.inc(missing);
+    this.logger?.warn('trades lost: the gap cannot be filled', { symbol: state.symbol, afterId: state.lastId, missing, reason });
+  }
+
+  private gap(): void {
+    this.counts.gaps += 1;
+    this.metrics?.tradeGaps.inc();
+  }
+
+  private duplicate(): void {
+    this.counts.duplicates += 1;
+    this.metrics?.duplicateTrades.inc();
+  }
+}
