@@ -11,6 +11,7 @@ import { REPO_ROOT } from './env';
 
 /** Entry points and their bundles; every later component adds itself here. */
 export const ENTRY_POINTS: Record<string, string> = {
+  'collector/index': 'services/collector/main.ts',
   'simulator/index': 'services/simulator/cli.ts',
 };
 

@@ -53,6 +53,24 @@ async function main(): Promise<void> {
     rows.push(['feed', 'wss://stream.binance.com:9443', 'live Binance (FEED=binance)']);
   }
 
+  const collectorPort = process.env.HTTP_PORT ?? '8080';
+  const exchangeUrls =
+    feed === 'simulator'
+      ? { BINANCE_WS_URL: `ws://127.0.0.1:${SIMULATOR_PORT}`, BINANCE_REST_URL: `http://127.0.0.1:${SIMULATOR_PORT}` }
+      : { BINANCE_WS_URL: process.env.BINANCE_WS_URL ?? 'wss://stream.binance.com:9443', BINANCE_REST_URL: process.env.BINANCE_REST_URL ?? 'https://api.binance.com' };
+  const collector = tsxProcess('collector', 'services/collector/main.ts', [], {
+    ...exchangeUrls,
+    REDIS_URL: localDefaults.redisUrl,
+    HTTP_PORT: collectorPort,
+    COLLECTOR_ID: process.env.COLLECTOR_ID ?? 'local',
+    // Live Binance: a modest default set unless SYMBOLS says otherwise; the simulator: all of its symbols.
+    SYMBOLS: process.env.SYMBOLS ?? (feed === 'binance' ? 'BTCUSDT,ETHUSDT,BNBUSDT,SOLUSDT,XRPUSDT,ADAUSDT,DOGEUSDT,TRXUSDT' : 'ALL'),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+  });
+  processes.push(collector);
+  await collector.waitUntilReady(() => httpOk(`http://127.0.0.1:${collectorPort}/ready`), 60_000, 'the collector output above');
+  rows.push(['collector', `http://127.0.0.1:${collectorPort}`, 'started: /health /ready /status /metrics']);
+
   console.log('\n[start] the local pipeline is up:');
   for (const [name, where, what] of rows) console.log(`  ${name.padEnd(10)} ${where.padEnd(48)} ${what}`);
   console.log(`\n  AWS_ENDPOINT_URL=${localDefaults.sqsEndpoint} AWS_REGION=${localDefaults.awsRegion}`);

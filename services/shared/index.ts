@@ -3,3 +3,4 @@ export { createLogger } from './logger';
 export type { Logger, LoggerOptions } from './logger';
 export { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, configSnapshotSchema, runtimeSettingsSchema, symbolConfigSchema } from './config-snapshot';
 export type { ConfigSnapshot, RuntimeSettings, SymbolConfig } from './config-snapshot';
+export { LogThrottle } from './log-throttle';

@@ -73,7 +73,7 @@ export class SimulatorServer {
   private replaying: ReplayEvent | undefined;
   private keys: StreamKeys[] = [];
   private readonly http: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024, autoPong: false });
   private readonly hub = new Map<string, Set<Connection>>();
   private readonly connections = new Set<Connection>();
   private readonly corked: Connection[] = [];
@@ -329,7 +329,12 @@ export class SimulatorServer {
     this.connections.add(connection);
     socket.setNoDelay(true);
     ws.on('message', (data, isBinary) => this.onMessage(connection, isBinary ? '' : data.toString()));
-    ws.on('ping', () => this.countIncoming(connection));
+    // Pongs are answered by hand (autoPong off) so a stalled connection can stay
+    // silent to client pings too, as a half-dead TCP path would.
+    ws.on('ping', (data) => {
+      if (connection.stalled || connection.closed) return;
+      if (this.countIncoming(connection)) ws.pong(data);
+    });
     ws.on('pong', () => {
       if (connection.stalled) return;
       connection.lastPongAt = Date.now();

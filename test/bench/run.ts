@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { ensureLocalServices, localDefaults } from '../../localstack/env';
 
 export interface BenchResult {
   name: string;
@@ -18,7 +19,7 @@ export interface BenchResult {
 const root = join(__dirname, '..', '..');
 const reports = join(root, 'reports');
 
-function main(): number {
+async function main(): Promise<number> {
   const filters = process.argv.slice(2);
   const files = readdirSync(__dirname)
     .filter((file) => file.endsWith('.bench.ts'))
@@ -29,6 +30,8 @@ function main(): number {
     return 2;
   }
   mkdirSync(reports, { recursive: true });
+  // Benchmarks that need Redis (or later PostgreSQL and SQS) get them like npm test does.
+  const services = await ensureLocalServices();
   const results: BenchResult[] = [];
   let failed = 0;
   for (const file of files) {
@@ -36,7 +39,8 @@ function main(): number {
     const output = join(reports, `${name}.json`);
     console.log(`[bench] ${name} ...`);
     const script = `const m = require(${JSON.stringify(join(__dirname, file))}); Promise.resolve((m.default ?? m)()).then((r) => { require('node:fs').writeFileSync(${JSON.stringify(output)}, JSON.stringify(r, null, 2)); process.exit(0); }, (e) => { console.error(e); process.exit(1); });`;
-    const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script], { cwd: root, stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'ERROR' } });
+    const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'ERROR', REDIS_URL: localDefaults.redisUrl, DATABASE_URL: localDefaults.databaseUrl, AWS_ENDPOINT_URL: localDefaults.sqsEndpoint };
+    const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script], { cwd: root, stdio: 'inherit', env });
     if (run.status !== 0) {
       console.error(`[bench] ${name} failed (exit ${run.status})`);
       failed += 1;
@@ -59,7 +63,14 @@ function main(): number {
   }
   writeFileSync(join(reports, 'bench.md'), lines.join('\n'));
   console.log(`[bench] reports written to ${reports}`);
+  await services.stop();
   return failed === 0 ? 0 : 1;
 }
 
-process.exit(main());
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`[bench] ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

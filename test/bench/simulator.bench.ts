@@ -1,8 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
+import { sampleProcess, sleep, startSimulatorProcess } from './support/processes';
 
 /**
  * Sustained throughput of the exchange simulator: it runs in its own process (as
@@ -14,42 +11,8 @@ const SYMBOLS = 300;
 const CLIENTS = 2;
 const WARMUP_MS = 3_000;
 const MEASURE_MS = 20_000;
-const repoRoot = path.resolve(__dirname, '../..');
-
-interface ProcessSample {
-  cpuSeconds: number;
-  rssBytes: number;
-}
-
-/** CPU time and resident memory of a process from /proc (Linux). */
-function sampleProcess(pid: number): ProcessSample {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  return { cpuSeconds: ticks / 100, rssBytes: rssKb * 1024 };
-}
-
-async function startChild(): Promise<{ child: ChildProcess; wsUrl: string; restUrl: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'services/simulator/cli.ts'), '--port', '0', '--symbols', String(SYMBOLS), '--rate', String(RATE), '--history-minutes', '1', '--log-level', 'WARN'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  for await (const line of lines) {
-    if (!line.startsWith('{"event":"listening"')) continue;
-    const { wsUrl, restUrl } = JSON.parse(line) as { wsUrl: string; restUrl: string };
-    return { child, wsUrl, restUrl };
-  }
-  throw new Error('simulator exited before listening');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 export default async function runSimulatorBench(): Promise<{ name: string; metrics: Record<string, number | string>; notes: string[] }> {
-  const { child, wsUrl, restUrl } = await startChild();
+  const { child, wsUrl, restUrl } = await startSimulatorProcess(['--symbols', String(SYMBOLS), '--rate', String(RATE), '--history-minutes', '1']);
   const pid = child.pid as number;
   try {
     const info = (await (await fetch(`${restUrl}/api/v3/exchangeInfo`)).json()) as { symbols: Array<{ symbol: string }> };

@@ -54,7 +54,8 @@ export class SymbolSource {
   /** Loads the current configuration (resolving when it is applied) and starts listening. */
   async start(): Promise<void> {
     await this.refresh();
-    const subscriber = this.options.redis.duplicate();
+    // The subscriber may queue its SUBSCRIBE until connected: that queue holds one command.
+    const subscriber = this.options.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
     this.subscriber = subscriber;
     subscriber.on('error', (error) => this.options.logger?.debug('config subscriber error; ioredis reconnects', { error: errorMessage(error) }));
     subscriber.on('message', () => void this.refresh());

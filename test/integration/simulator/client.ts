@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 /** A test client that records every text frame and how the connection ended. */
 export class TestClient {
   readonly messages: string[] = [];
+  pongs = 0;
   closed: { code: number } | undefined;
   private readonly ws: WebSocket;
 
@@ -10,6 +11,9 @@ export class TestClient {
     this.ws = new WebSocket(url, { autoPong: options.autoPong ?? true });
     this.ws.on('message', (data, isBinary) => {
       if (!isBinary) this.messages.push(data.toString());
+    });
+    this.ws.on('pong', () => {
+      this.pongs += 1;
     });
     this.ws.on('close', (code) => {
       this.closed = { code };

@@ -136,9 +136,12 @@ describe('simulator over real sockets', () => {
     await post('stall');
     await sleep(50);
     const stalledCount = client.messages.length;
+    client.ping();
     await sleep(300);
     const healthy = await connect('/stream?streams=btcusdt@aggTrade');
     await healthy.waitFor(() => healthy.messages.length > 0);
+    healthy.ping();
+    await healthy.waitFor(() => healthy.pongs > 0);
     const dropped = await post('drop');
     await healthy.waitFor(() => healthy.closed !== undefined);
     // Assert
@@ -148,6 +151,7 @@ describe('simulator over real sockets', () => {
     expect(failed.status).toBe(503);
     expect(failed.headers.get('retry-after')).toBe('5');
     expect(client.messages.length).toBe(stalledCount);
+    expect(client.pongs).toBe(0);
     expect(dropped).toEqual({ dropped: 1 });
     expect(healthy.closed?.code).toBe(1006);
   });

@@ -1,0 +1,297 @@
+import Redis from 'ioredis';
+import { EventEmitter } from 'node:events';
+import { createLogger, errorMessage, LogThrottle, type Logger } from '../shared';
+import { ExchangeClock } from './clock';
+import { isInShard, type CollectorConfig } from './config';
+import { ConnectionPool, type ConnectionSettings, type PoolStatus } from './connection';
+import type { Trade } from './domain';
+import { createBinanceAdapter, type BinanceAdapter } from './exchange';
+import { TradeSequencer } from './gaps';
+import { CollectorHttpServer, type Readiness } from './http';
+import { CollectorMetrics } from './metrics';
+import { RedisRatesWriter, statusKey } from './sinks/redis';
+import { SymbolSource, type DesiredConfiguration } from './symbols';
+
+export type CollectorState = 'starting' | 'running' | 'degraded' | 'stopping' | 'stopped';
+
+export interface CollectorOptions {
+  config: CollectorConfig;
+  logger?: Logger;
+  metrics?: CollectorMetrics;
+  /** Connection tuning (liveness, backoff) for tests that need shorter timings. */
+  connection?: ConnectionSettings;
+  /** Seconds between `status:collector:{id}` heartbeats; the key lives three times as long. */
+  heartbeatIntervalMs?: number;
+}
+
+export interface CollectorEvents {
+  state: [state: CollectorState, previous: CollectorState];
+  /** Every trade after sequencing (in id order per symbol, gaps filled). */
+  trade: [trade: Trade];
+}
+
+/**
+ * The collector service: exchange connections -> trade sequencer (order, gaps)
+ * -> Redis latest values, configured by the Redis snapshot (or SYMBOLS), observed
+ * through HTTP health, status and metrics. `start` resolves once the HTTP server
+ * listens and the first configuration is applied; readiness follows when every
+ * connection is subscribed and Redis answers.
+ */
+export class Collector extends EventEmitter<CollectorEvents> {
+  readonly config: CollectorConfig;
+  readonly logger: Logger;
+  readonly metrics: CollectorMetrics;
+  readonly clock = new ExchangeClock();
+  readonly startedAt = new Date();
+  private stateValue: CollectorState = 'stopped';
+  private readonly redis: Redis;
+  private readonly adapter: BinanceAdapter;
+  private readonly sequencer: TradeSequencer;
+  private readonly pool: ConnectionPool;
+  private readonly writer: RedisRatesWriter;
+  private readonly symbolSource: SymbolSource;
+  private readonly http: CollectorHttpServer;
+  private readonly throttle = new LogThrottle();
+  private symbols = new Set<string>();
+  private configVersion: number | undefined;
+  private configSource: DesiredConfiguration['source'] | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private stateTimer: NodeJS.Timeout | undefined;
+  private httpPort: number | undefined;
+  private tradesProcessed = 0;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: CollectorOptions) {
+    super();
+    const { config } = options;
+    this.config = config;
+    this.logger = options.logger ?? createLogger({ serviceName: 'collector', logLevel: config.logLevel, persistentKeys: { collectorId: config.collectorId } });
+    this.metrics = options.metrics ?? new CollectorMetrics();
+    // No offline queue: while Redis is down, commands fail fast and the writer keeps
+    // only the newest state per symbol, instead of ioredis buffering every command.
+    this.redis = new Redis(config.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt) => Math.min(200 * attempt, 5000),
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
+      lazyConnect: true,
+    });
+    this.redis.on('error', (error) => this.reportError('redis', 'REDIS_CONNECTION', error));
+    this.adapter = createBinanceAdapter({
+      rest: { baseUrl: config.restUrl, metrics: this.metrics, logger: this.logger },
+      weight: { limitPerMinute: config.restWeightLimit },
+    });
+    this.sequencer = new TradeSequencer({
+      backfill: (symbol, fromId, limit) => this.adapter.rest.fetchTradesFrom(symbol, fromId, limit),
+      emit: (trade) => this.onSequencedTrade(trade),
+      metrics: this.metrics,
+      logger: this.logger,
+    });
+    this.pool = new ConnectionPool({
+      protocol: this.adapter.protocol,
+      baseWsUrl: config.wsUrl,
+      onTrade: (trade) => this.sequencer.push(trade),
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.logger,
+      maxStreamsPerConnection: config.maxStreamsPerConnection,
+      connection: { maxClockDistanceMs: config.maxClockDistanceMs, ...options.connection },
+    });
+    this.pool.on('state', () => this.updateState());
+    this.writer = new RedisRatesWriter({
+      redis: this.redis,
+      exchange: this.adapter.exchange,
+      ttlSeconds: config.redisTtlSeconds,
+      flushIntervalMs: config.redisFlushIntervalMs,
+      metrics: this.metrics,
+      logger: this.logger,
+    });
+    this.symbolSource = new SymbolSource({
+      exchange: this.adapter.exchange,
+      redis: this.redis,
+      fallbackSymbols: () => this.environmentSymbols(),
+      pollIntervalMs: config.configPollIntervalMs,
+      onChange: (desired) => this.applyConfiguration(desired),
+      logger: this.logger,
+      metrics: this.metrics,
+    });
+    this.http = new CollectorHttpServer({
+      healthy: () => this.stateValue !== 'stopped',
+      readiness: () => this.readiness(),
+      status: () => this.status(),
+      registry: this.metrics.registry,
+      logger: this.logger,
+    });
+  }
+
+  get state(): CollectorState {
+    return this.stateValue;
+  }
+
+  /** The HTTP port actually bound (useful with HTTP_PORT=0). */
+  get port(): number | undefined {
+    return this.httpPort;
+  }
+
+  async start(): Promise<void> {
+    this.setState('starting');
+    if (!this.config.sqs) this.logger.warn('SQS_QUEUE_URL is not set: running without persistence (Redis only)');
+    this.httpPort = await this.http.listen(this.config.httpPort);
+    this.logger.info('collector starting', { httpPort: this.httpPort, wsUrl: this.config.wsUrl, restUrl: this.config.restUrl, shard: this.config.shard });
+    // Redis may be down at start; the collector still collects and the writer catches up.
+    await this.redis.connect().catch((error) => this.reportError('redis', 'REDIS_CONNECTION', error));
+    this.pool.start();
+    await this.symbolSource.start();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatIntervalMs ?? 5000);
+    this.heartbeatTimer.unref();
+    // Redis health changes without a pool event; re-evaluate the state now and then.
+    this.stateTimer = setInterval(() => this.updateState(), 1000);
+    this.stateTimer.unref();
+    this.updateState();
+  }
+
+  /** Graceful stop: unsubscribe, close connections, flush Redis, within `deadlineMs`. */
+  stop(deadlineMs = 8000): Promise<void> {
+    this.stopping ??= this.doStop(deadlineMs);
+    return this.stopping;
+  }
+
+  readiness(): Readiness {
+    const reasons: string[] = [];
+    if (this.stateValue === 'starting' || this.configSource === undefined) reasons.push('configuration not applied yet');
+    if (this.symbols.size > 0 && !this.pool.ready) reasons.push('not every connection is subscribed');
+    if (this.redis.status !== 'ready') reasons.push(`redis is ${this.redis.status}`);
+    else if (!this.writer.status().healthy) reasons.push(`redis writes fail: ${this.writer.status().lastError}`);
+    if (this.stateValue === 'stopping' || this.stateValue === 'stopped') reasons.push(`collector is ${this.stateValue}`);
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  status(): Record<string, unknown> {
+    const pool: PoolStatus = this.pool.status();
+    const writer = this.writer.status();
+    const counts = this.sequencer.stats();
+    return {
+      collectorId: this.config.collectorId,
+      exchange: this.adapter.exchange,
+      state: this.stateValue,
+      startedAt: this.startedAt.toISOString(),
+      shard: this.config.shard,
+      config: { version: this.configVersion ?? null, source: this.configSource ?? null },
+      symbols: this.symbols.size,
+      streams: pool.streams,
+      exchangeClock: { now: this.clock.now(), iso: new Date(this.clock.now()).toISOString(), synchronized: this.clock.synchronized },
+      connections: pool.connections.map((c) => ({
+        ...c,
+        lastMessageAtIso: c.lastMessageAt ? new Date(c.lastMessageAt).toISOString() : null,
+      })),
+      redis: { state: this.redis.status, healthy: writer.healthy, pending: writer.pending, lastError: writer.lastError ?? null, lastSuccessAt: writer.lastSuccessAt ?? null },
+      sqs: this.config.sqs ? { state: 'configured', queueUrl: this.config.sqs.queueUrl } : { state: 'disabled' },
+      rest: this.adapter.budget.state(),
+      counters: { tradesProcessed: this.tradesProcessed, ...counts },
+    };
+  }
+
+  private onSequencedTrade(trade: Trade): void {
+    this.tradesProcessed += 1;
+    this.writer.update({
+      symbol: trade.symbol,
+      priceText: trade.priceText,
+      ts: Math.max(this.clock.now(), trade.tradeTime),
+      tradeTs: trade.tradeTime,
+      flags: this.sequencer.isBackfilling(trade.symbol) ? ['gap'] : [],
+      receivedAtMono: trade.receivedAtMono,
+    });
+    this.emit('trade', trade);
+  }
+
+  private async environmentSymbols(): Promise<string[]> {
+    if (this.config.symbols.length === 1 && this.config.symbols[0] === 'ALL') {
+      const listed = await this.adapter.rest.listSymbols();
+      return listed.filter((s) => s.status === 'TRADING').map((s) => s.symbol);
+    }
+    return this.config.symbols;
+  }
+
+  private async applyConfiguration(desired: DesiredConfiguration): Promise<void> {
+    const mine = desired.symbols.filter((symbol) => isInShard(symbol, this.config.shard));
+    const next = new Set(mine);
+    const removed = [...this.symbols].filter((symbol) => !next.has(symbol));
+    const added = mine.filter((symbol) => !this.symbols.has(symbol));
+    this.symbols = next;
+    this.configVersion = desired.version;
+    this.configSource = desired.source;
+    this.metrics.symbols.set(next.size);
+    this.pool.setStreams(mine.flatMap((symbol) => this.adapter.protocol.streamsForSymbol(symbol)));
+    for (const symbol of removed) this.sequencer.forget(symbol);
+    await this.writer.remove(removed);
+    this.logger.info('symbol set applied', { version: desired.version ?? null, source: desired.source, symbols: next.size, added: added.length, removed: removed.length });
+    this.updateState();
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.redis.status !== 'ready') return;
+    const pool = this.pool.status();
+    const key = statusKey(this.config.collectorId);
+    const ttlSeconds = Math.ceil(((this.options.heartbeatIntervalMs ?? 5000) * 3) / 1000);
+    try {
+      await this.redis
+        .multi()
+        .hset(key, {
+          collectorId: this.config.collectorId,
+          exchange: this.adapter.exchange,
+          state: this.stateValue,
+          startedAt: this.startedAt.toISOString(),
+          heartbeatAt: new Date().toISOString(),
+          shard: `${this.config.shard.index}/${this.config.shard.count}`,
+          configVersion: String(this.configVersion ?? ''),
+          symbols: String(this.symbols.size),
+          connections: String(pool.connections.length),
+          connectionsOpen: String(pool.connections.filter((c) => c.state === 'open').length),
+          reconnects: String(pool.connections.reduce((sum, c) => sum + c.reconnects, 0)),
+          tradesProcessed: String(this.tradesProcessed),
+        })
+        .expire(key, ttlSeconds)
+        .exec();
+    } catch (error) {
+      this.reportError('redis', 'HEARTBEAT', error);
+    }
+  }
+
+  private updateState(): void {
+    if (this.stateValue === 'stopping' || this.stateValue === 'stopped' || this.configSource === undefined) return;
+    const healthy = (this.symbols.size === 0 || this.pool.ready) && this.redis.status === 'ready' && this.writer.status().healthy;
+    this.setState(healthy ? 'running' : 'degraded');
+  }
+
+  private setState(next: CollectorState): void {
+    const previous = this.stateValue;
+    if (previous === next) return;
+    this.stateValue = next;
+    this.logger.info('collector state', { state: next, previous });
+    this.emit('state', next, previous);
+  }
+
+  private reportError(component: string, code: string, error: unknown): void {
+    this.metrics.errors.inc({ component, code });
+    const admitted = this.throttle.admit(`${component}:${code}`);
+    if (admitted) this.logger.warn(`${component} error (recovering)`, { code, error: errorMessage(error), suppressedSinceLastLog: admitted.suppressed });
+  }
+
+  private async doStop(deadlineMs: number): Promise<void> {
+    this.setState('stopping');
+    const started = Date.now();
+    const remaining = () => Math.max(500, deadlineMs - (Date.now() - started));
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.stateTimer);
+    await this.symbolSource.stop().catch((error) => this.reportError('config', 'STOP', error));
+    await this.pool.stop(Math.min(3000, remaining())).catch((error) => this.reportError('connection', 'STOP', error));
+    this.sequencer.close();
+    await this.writer.close(Math.min(2000, remaining()));
+    this.adapter.budget.close();
+    await this.redis.del(statusKey(this.config.collectorId)).catch((error) => this.reportError('redis', 'HEARTBEAT_DELETE', error));
+    this.redis.disconnect();
+    await this.http.close();
+    this.setState('stopped');
+    this.logger.info('collector stopped', { tookMs: Date.now() - started });
+  }
+}

@@ -1,0 +1,30 @@
+export { Backoff, type BackoffOptions } from './backoff';
+export { MessagePacer, type PacedMessage, type PacerOptions } from './pacer';
+export { ConnectionAttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter';
+export { LivenessMonitor, DEFAULT_LIVENESS, type LivenessOptions } from './liveness';
+export { planShards, type ShardPlan, type PlanOptions } from './sharding';
+export {
+  StreamConnection,
+  CONNECTION_STATES,
+  streamType,
+  type ConnectionState,
+  type ConnectionStatus,
+  type DisconnectReason,
+  type RotationReason,
+  type StreamConnectionEvents,
+  type StreamConnectionOptions,
+} from './stream-connection';
+export {
+  ConnectionPool,
+  type ConnectionPoolEvents,
+  type ConnectionPoolOptions,
+  type ConnectionRole,
+  type ConnectionSettings,
+  type PoolConnection,
+  type PoolConnectionStatus,
+  type PoolState,
+  type PoolStatus,
+} from './pool';
+export { wsSocketFactory, type SocketFactory, type SocketLike, type WsSocketOptions } from './socket';
+export { systemScheduler, type ExchangeClock, type Scheduler, type TimerHandle } from './scheduler';
+export { ConnectionError, ConnectionOptionsError, PacerQueueFullError, type ConnectionErrorCode } from './errors';
