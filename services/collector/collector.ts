@@ -20,7 +20,7 @@ export interface CollectorOptions {
   metrics?: CollectorMetrics;
   /** Connection tuning (liveness, backoff) for tests that need shorter timings. */
   connection?: ConnectionSettings;
-  /** Seconds between `status:collector:{id}` heartbeats; the key lives three times as long. */
+  /** Milliseconds between `status:collector:{id}` heartbeats; the key lives three times as long. */
   heartbeatIntervalMs?: number;
 }
 
@@ -90,7 +90,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.pool = new ConnectionPool({
       protocol: this.adapter.protocol,
       baseWsUrl: config.wsUrl,
-      onTrade: (trade) => this.sequencer.push(trade),
+      onTrade: (trade) => this.onLiveTrade(trade),
       clock: this.clock,
       metrics: this.metrics,
       logger: this.logger,
@@ -140,6 +140,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.logger.info('collector starting', { httpPort: this.httpPort, wsUrl: this.config.wsUrl, restUrl: this.config.restUrl, shard: this.config.shard });
     // Redis may be down at start; the collector still collects and the writer catches up.
     await this.redis.connect().catch((error) => this.reportError('redis', 'REDIS_CONNECTION', error));
+    await this.synchronizeClock();
     this.pool.start();
     await this.symbolSource.start();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatIntervalMs ?? 5000);
@@ -191,17 +192,42 @@ export class Collector extends EventEmitter<CollectorEvents> {
     };
   }
 
+  private onLiveTrade(trade: Trade): void {
+    // Until its UNSUBSCRIBE is acknowledged a removed symbol still delivers trades;
+    // they must not recreate its Redis hash or its sequencer state.
+    if (!this.symbols.has(trade.symbol)) {
+      this.metrics.ignoredMessages.inc({ stream_type: 'unsubscribed_symbol' });
+      return;
+    }
+    this.sequencer.push(trade);
+  }
+
   private onSequencedTrade(trade: Trade): void {
     this.tradesProcessed += 1;
     this.writer.update({
       symbol: trade.symbol,
       priceText: trade.priceText,
-      ts: Math.max(this.clock.now(), trade.tradeTime),
+      ts: this.clock.now(),
       tradeTs: trade.tradeTime,
       flags: this.sequencer.isBackfilling(trade.symbol) ? ['gap'] : [],
       receivedAtMono: trade.receivedAtMono,
     });
     this.emit('trade', trade);
+  }
+
+  /**
+   * Seeds the exchange clock with the server's time, so trade-time checks hold from
+   * the first message even when the local clock is off or the feed is a replay of
+   * old data. Without it the first event's time seeds the clock instead.
+   */
+  private async synchronizeClock(): Promise<void> {
+    try {
+      const serverTime = await this.adapter.rest.serverTime();
+      this.clock.observe(serverTime);
+      this.logger.info('exchange clock synchronized', { serverTime, serverTimeIso: new Date(serverTime).toISOString(), localOffsetMs: serverTime - Date.now() });
+    } catch (error) {
+      this.reportError('rest', 'SERVER_TIME', error);
+    }
   }
 
   private async environmentSymbols(): Promise<string[]> {

@@ -12,14 +12,19 @@ export const sharedDataAvailable = existsSync(SHARED_DATA_DIR);
 
 export const sharedDataFile = (name: string): string => join(SHARED_DATA_DIR, name);
 
-/** `describe` when the recorded data exists; otherwise a skipped block whose title says why. */
+/**
+ * `describe` when the recorded data exists. Otherwise the block's body is never
+ * run (it may read the data while collecting tests); one skipped test stands in
+ * for it, its title saying why.
+ */
 export function describeWithSharedData(name: string, fn: () => void): void {
   if (sharedDataAvailable) {
     describe(name, fn);
     return;
   }
   // The one skip the suite allows: the recorded data is not beside this checkout.
-  // jest lists it as skipped with the reason in its title.
-  const skipBecauseDataIsAbsent = describe.skip;
-  skipBecauseDataIsAbsent(`${name} [skipped: recorded Binance data not found at ${SHARED_DATA_DIR}]`, fn);
+  const skipBecauseDataIsAbsent = it.skip;
+  describe(name, () => {
+    skipBecauseDataIsAbsent(`skipped: recorded Binance data not found at ${SHARED_DATA_DIR}`, () => undefined);
+  });
 }

@@ -43,7 +43,6 @@ const environmentSchema = z
     SHARD_COUNT: integer(1, 1024).default(1),
     SHARD_INDEX: integer(0, 1023).default(0),
     MAX_CLOCK_DISTANCE_MS: integer(1000, 86_400_000).default(10 * 60_000),
-    LIVENESS_TIMEOUT_MS: integer(1000, 60_000).default(10_000),
     CONFIG_POLL_INTERVAL_MS: integer(500, 600_000).default(5000),
     REST_WEIGHT_LIMIT: integer(10, 1_000_000).default(6000),
   })
@@ -70,7 +69,6 @@ export interface CollectorConfig {
   logLevel: CollectorEnvironment['LOG_LEVEL'];
   shard: { count: number; index: number };
   maxClockDistanceMs: number;
-  livenessTimeoutMs: number;
   configPollIntervalMs: number;
   restWeightLimit: number;
 }
@@ -106,7 +104,6 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     logLevel: e.LOG_LEVEL,
     shard: { count: e.SHARD_COUNT, index: e.SHARD_INDEX },
     maxClockDistanceMs: e.MAX_CLOCK_DISTANCE_MS,
-    livenessTimeoutMs: e.LIVENESS_TIMEOUT_MS,
     configPollIntervalMs: e.CONFIG_POLL_INTERVAL_MS,
     restWeightLimit: e.REST_WEIGHT_LIMIT,
   };

@@ -214,7 +214,6 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
       this.closeConnection(shard.active);
       if (shard.replacement) this.closeConnection(shard.replacement.connection);
     }
-    this.options.metrics?.symbols.set(this.desired.size);
     this.checkRetiring();
     this.evaluate();
   }

@@ -31,4 +31,6 @@ export const systemScheduler: Scheduler = {
 export interface ExchangeClock {
   now(): number;
   observe(eventTime: number): void;
+  /** False until an exchange time was observed; trade time checks wait for it. */
+  readonly synchronized: boolean;
 }

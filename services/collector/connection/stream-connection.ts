@@ -195,6 +195,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       receivedAtMono: 0,
       exchangeNow: 0,
       maxClockDistanceMs: this.maxClockDistanceMs,
+      clockSynchronized: false,
       // Streams being unsubscribed still deliver until the server acknowledges; they are known, not unknown.
       isKnownStream: (stream) => this.desired.has(stream) || this.acked.has(stream) || this.inFlightSubscribe.has(stream),
     };
@@ -630,6 +631,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     context.receivedAt = now;
     context.receivedAtMono = performance.now();
     context.exchangeNow = this.options.clock.now();
+    context.clockSynchronized = this.options.clock.synchronized;
     let result: FrameResult;
     try {
       result = this.protocol.parseFrame(text, context);

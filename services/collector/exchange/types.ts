@@ -27,8 +27,14 @@ export interface ParseContext {
   receivedAtMono: number;
   /** The collector's exchange clock (ms) at receipt; trades too far from it are rejected. */
   exchangeNow: number;
-  /** Largest tolerated |tradeTime - exchangeNow| in ms. */
+  /** Largest tolerated |tradeTime - exchangeNow| and |eventTime - exchangeNow| in ms. */
   maxClockDistanceMs: number;
+  /**
+   * False until the clock has seen the exchange's time (server time or a first
+   * event): until then distances are not checked, so a replay of old data or a
+   * local clock that is far off does not have every trade rejected.
+   */
+  clockSynchronized: boolean;
   /** Streams subscribed on this connection; events of others are `unknown_stream`. */
   isKnownStream(stream: string): boolean;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../../shared';
-import { errorMessage } from '../../shared';
+import { errorMessage, LogThrottle } from '../../shared';
 import type { Trade } from '../domain';
 import type { CollectorMetrics } from '../metrics';
 
@@ -16,6 +16,12 @@ export interface TradeSequencerOptions {
    * Default 20,000 (a few minutes of the busiest pair).
    */
   maxHeldPerSymbol?: number;
+  /**
+   * Live trades held across all symbols. Policy when full: the symbol holding the
+   * most gives up its gap (as above), so a mass reconnect during a long REST ban
+   * cannot grow memory with the number of symbols. Default 200,000.
+   */
+  maxHeldTotal?: number;
   /** Backfill requests in flight at once across symbols; the rest wait FIFO. Default 4. */
   maxConcurrentBackfills?: number;
   /** Trades asked per request (Binance caps at 1000). Default 1000. */
@@ -85,12 +91,15 @@ export class TradeSequencer {
   private readonly logger: Logger | undefined;
   private readonly counts = { gaps: 0, duplicates: 0, backfilled: 0, unrecoverable: 0, backfillFailures: 0 };
   private heldTotal = 0;
+  private readonly maxHeldTotal: number;
   private closed = false;
+  private readonly logThrottle = new LogThrottle();
 
   constructor(options: TradeSequencerOptions) {
     this.backfill = options.backfill;
     this.emit = options.emit;
     this.maxHeld = Math.max(1, options.maxHeldPerSymbol ?? 20_000);
+    this.maxHeldTotal = Math.max(1, options.maxHeldTotal ?? 200_000);
     this.maxConcurrent = Math.max(1, options.maxConcurrentBackfills ?? 4);
     this.pageSize = Math.max(1, Math.min(1000, options.pageSize ?? 1000));
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
@@ -129,6 +138,7 @@ export class TradeSequencer {
     state.held.push(trade);
     this.heldTotal += 1;
     this.request(state);
+    this.enforceTotalBound();
   }
 
   /** True while `symbol` has a gap open: its live trades are held, its values rest on partial data. */
@@ -200,7 +210,31 @@ export class TradeSequencer {
       held.splice(low, 0, trade);
     }
     this.heldTotal += 1;
+    // Two sockets (rotation, shard moves) can deliver the same ids in different
+    // orders: a held trade may close the gap by itself, with no REST needed.
+    if ((held[0] as Trade).tradeId === (state.lastId as number) + 1) {
+      this.flushHeld(state);
+      if (held.length === 0) this.closeGap(state);
+      return;
+    }
     if (held.length > this.maxHeld) this.giveUp(state, 'held-buffer-full');
+    else this.enforceTotalBound();
+  }
+
+  /** The gap closed without REST: a backfill in flight is ignored when it returns. */
+  private closeGap(state: SymbolState): void {
+    state.epoch += 1;
+    state.attempts = 0;
+    clearTimeout(state.retryTimer);
+    state.retryTimer = undefined;
+    this.queue.delete(state.symbol);
+  }
+
+  private enforceTotalBound(): void {
+    if (this.heldTotal <= this.maxHeldTotal) return;
+    let largest: SymbolState | undefined;
+    for (const candidate of this.states.values()) if (!largest || candidate.held.length > largest.held.length) largest = candidate;
+    if (largest && largest.held.length > 0) this.giveUp(largest, 'held-total-full');
   }
 
   /** Queues a backfill step for `state` unless one is queued, running or waiting to retry. */
@@ -245,7 +279,8 @@ export class TradeSequencer {
       if (this.isStale(state, epoch)) return;
       this.counts.backfillFailures += 1;
       this.metrics?.errors.inc({ component: 'gaps', code: (error as { code?: string }).code ?? 'BACKFILL_FAILED' });
-      this.logger?.warn('trade backfill failed', { symbol: state.symbol, fromId: from, attempt: state.attempts + 1, error: errorMessage(error) });
+      const admitted = this.logThrottle.admit('backfill-failed');
+      if (admitted) this.logger?.warn('trade backfill failed; retrying', { symbol: state.symbol, fromId: from, attempt: state.attempts + 1, error: errorMessage(error), suppressedSinceLastLog: admitted.suppressed });
       this.fruitless(state, 'backfill-failed');
       return;
     }
@@ -307,7 +342,8 @@ export class TradeSequencer {
       this.giveUp(state, reason);
       return;
     }
-    const delay = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2 ** (state.attempts - 1));
+    // Jitter spreads the retries of many symbols that failed together (one REST outage).
+    const delay = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2 ** (state.attempts - 1)) * (0.5 + Math.random() / 2);
     state.retryTimer = setTimeout(() => {
       state.retryTimer = undefined;
       if (this.states.get(state.symbol) === state && state.held.length > 0) this.request(state);
@@ -339,7 +375,8 @@ export class TradeSequencer {
   private lose(state: SymbolState, missing: number, reason: string): void {
     this.counts.unrecoverable += missing;
     this.metrics?.unrecoverableGapTrades.inc(missing);
-    this.logger?.warn('trades lost: the gap cannot be filled', { symbol: state.symbol, afterId: state.lastId, missing, reason });
+    const admitted = this.logThrottle.admit(`lost:${reason}`);
+    if (admitted) this.logger?.warn('trades lost: the gap cannot be filled', { symbol: state.symbol, afterId: state.lastId, missing, reason, suppressedSinceLastLog: admitted.suppressed });
   }
 
   private gap(): void {

@@ -4,6 +4,7 @@ import {
   CONFIG_UPDATES_CHANNEL,
   configSnapshotSchema,
   errorMessage,
+  LogThrottle,
   type ConfigSnapshot,
   type Logger,
   type RuntimeSettings,
@@ -43,6 +44,10 @@ export class SymbolSource {
   private appliedVersion: number | undefined;
   private appliedSource: DesiredConfiguration['source'] | undefined;
   private refreshing: Promise<void> | undefined;
+  /** A notification arrived during a load: load once more, it may carry a newer version. */
+  private refreshAgain = false;
+  private lastRaw: string | undefined;
+  private readonly throttle = new LogThrottle();
   private stopped = false;
 
   constructor(private readonly options: SymbolSourceOptions) {}
@@ -55,7 +60,8 @@ export class SymbolSource {
   async start(): Promise<void> {
     await this.refresh();
     // The subscriber may queue its SUBSCRIBE until connected: that queue holds one command.
-    const subscriber = this.options.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+    // and retries without limit, so a Redis that is down at start is subscribed once it answers.
+    const subscriber = this.options.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, maxRetriesPerRequest: null });
     this.subscriber = subscriber;
     subscriber.on('error', (error) => this.options.logger?.debug('config subscriber error; ioredis reconnects', { error: errorMessage(error) }));
     subscriber.on('message', () => void this.refresh());
@@ -78,11 +84,17 @@ export class SymbolSource {
 
   /** Reads the snapshot and applies it when it is newer; concurrent calls share one read. */
   refresh(): Promise<void> {
-    if (!this.refreshing) {
-      this.refreshing = this.load().finally(() => {
-        this.refreshing = undefined;
-      });
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
     }
+    this.refreshing = this.load().finally(() => {
+      this.refreshing = undefined;
+      if (this.refreshAgain) {
+        this.refreshAgain = false;
+        void this.refresh();
+      }
+    });
     return this.refreshing;
   }
 
@@ -93,10 +105,13 @@ export class SymbolSource {
       raw = await this.options.redis.get(CONFIG_SNAPSHOT_KEY);
     } catch (error) {
       this.options.metrics?.errors.inc({ component: 'config', code: 'REDIS_READ' });
-      this.options.logger?.warn('reading the config snapshot failed; keeping the current configuration', { error: errorMessage(error) });
+      const admitted = this.throttle.admit('read');
+      if (admitted) this.options.logger?.warn('reading the config snapshot failed; keeping the current configuration', { error: errorMessage(error), suppressedSinceLastLog: admitted.suppressed });
       if (this.appliedSource === undefined) await this.applyFallback();
       return;
     }
+    // Polls mostly find the snapshot unchanged: skip parsing and validating it again.
+    if (raw !== null && raw === this.lastRaw) return;
     if (raw === null) {
       if (this.appliedSource === undefined) await this.applyFallback();
       return;
@@ -110,6 +125,7 @@ export class SymbolSource {
       if (this.appliedSource === undefined) await this.applyFallback();
       return;
     }
+    this.lastRaw = raw;
     if (this.appliedVersion !== undefined && snapshot.version <= this.appliedVersion) return;
     const symbols = [...new Set(snapshot.symbols.filter((s) => s.enabled && s.exchange === this.options.exchange).map((s) => s.symbol))].sort();
     this.appliedVersion = snapshot.version;

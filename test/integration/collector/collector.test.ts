@@ -192,6 +192,7 @@ describe('collector against the simulator', () => {
     expect(collector!.status().symbols).toBe(2);
     expect(connections().map((c) => c.id)).toEqual(before);
     expect(sim.stats().subscriptions).toBe(2);
+    expect(await redis.client.exists(`rates:binance:${second}`)).toBe(0);
   });
 
   it('exits 0 within 10 s on SIGTERM', async () => {

@@ -95,9 +95,19 @@ function aggTrade(exchange: string, stream: string, event: Json, context: ParseC
   if (!isDecimalString(q, true)) return rejected('invalid_quantity', `${stream}: quantity ${q.slice(0, 40)} is not a positive decimal`);
   T = toMilliseconds(T);
   E = toMilliseconds(E);
-  const distance = (T as number) - context.exchangeNow;
-  if (distance > context.maxClockDistanceMs || -distance > context.maxClockDistanceMs) {
-    return rejected('time_out_of_range', `${stream}: trade time ${T} is ${distance} ms from the exchange clock ${context.exchangeNow}`);
+  // A trade is never stamped after its event; a second of slack absorbs unit rounding.
+  if ((T as number) > (E as number) + 1000) return rejected('time_out_of_range', `${stream}: trade time ${T} is after event time ${E}`);
+  if (context.clockSynchronized) {
+    // Checking E too keeps one wild event time from dragging the exchange clock
+    // (which follows the largest E) far ahead and every later trade out of range.
+    const eventDistance = (E as number) - context.exchangeNow;
+    if (eventDistance > context.maxClockDistanceMs || -eventDistance > context.maxClockDistanceMs) {
+      return rejected('time_out_of_range', `${stream}: event time ${E} is ${eventDistance} ms from the exchange clock ${context.exchangeNow}`);
+    }
+    const distance = (T as number) - context.exchangeNow;
+    if (-distance > context.maxClockDistanceMs) {
+      return rejected('time_out_of_range', `${stream}: trade time ${T} is ${distance} ms from the exchange clock ${context.exchangeNow}`);
+    }
   }
   const trade: Trade = {
     exchange,

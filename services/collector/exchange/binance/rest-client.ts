@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { BINANCE_REST_WEIGHTS, USED_WEIGHT_HEADER } from '../../../shared/binance';
-import { type Logger, errorMessage } from '../../../shared';
+import { type Logger, errorMessage, LogThrottle } from '../../../shared';
 import type { Kline, SymbolInfo, Trade } from '../../domain';
 import type { CollectorMetrics } from '../../metrics';
 import type { ExchangeRestClient } from '../types';
@@ -50,6 +50,7 @@ function sleep(ms: number): Promise<void> {
  * code and message.
  */
 export class BinanceRestClient implements ExchangeRestClient {
+  private readonly logThrottle = new LogThrottle();
   readonly exchange = 'binance';
   readonly budget: RequestWeightBudget;
   private readonly baseUrl: string;
@@ -141,11 +142,12 @@ export class BinanceRestClient implements ExchangeRestClient {
       if (response.status === 429 || response.status === 418) {
         const retryAfterMs = this.retryAfterMs(response);
         this.budget.pause(retryAfterMs);
+        const admitted = this.logThrottle.admit(`status:${response.status}`);
         if (response.status === 418) {
-          this.logger?.error('Binance banned this IP for exceeding request weight; every REST request is paused', { endpoint, retryAfterMs, code: body?.code, msg: body?.msg });
+          if (admitted) this.logger?.error('Binance banned this IP for exceeding request weight; every REST request is paused', { endpoint, retryAfterMs, code: body?.code, msg: body?.msg });
           throw new BinanceRestError('REST_IP_BANNED', `${endpoint}: IP banned by Binance for ${Math.ceil(retryAfterMs / 1000)} s (${body?.msg ?? 'no message'}); REST requests are paused until then. Reduce REST use (fewer symbols per collector, lower backfill concurrency).`, { ...details, retryAfterMs });
         }
-        this.logger?.warn('Binance rate limit hit; pausing every REST request for Retry-After', { endpoint, retryAfterMs, code: body?.code });
+        if (admitted) this.logger?.warn('Binance rate limit hit; pausing every REST request for Retry-After', { endpoint, retryAfterMs, code: body?.code, suppressedSinceLastLog: admitted.suppressed });
         rateLimited += 1;
         if (rateLimited > this.maxRateLimitRetries) {
           throw new BinanceRestError('REST_RATE_LIMITED', `${endpoint}: still rate limited after ${rateLimited} attempts (${body?.msg ?? 'no message'}).`, { ...details, retryAfterMs });

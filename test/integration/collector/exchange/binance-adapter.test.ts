@@ -26,7 +26,7 @@ describe('Binance adapter against the simulator', () => {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
         socket.on('message', (data) => {
-          const result = protocol.parseFrame(data.toString(), { receivedAt: Date.now(), receivedAtMono: performance.now(), exchangeNow: Date.now(), maxClockDistanceMs: 60_000, isKnownStream: (s) => streams.has(s) });
+          const result = protocol.parseFrame(data.toString(), { receivedAt: Date.now(), receivedAtMono: performance.now(), exchangeNow: Date.now(), maxClockDistanceMs: 60_000, clockSynchronized: true, isKnownStream: (s) => streams.has(s) });
           if (result.kind === 'reply') replies.push(result);
           if (result.kind === 'trade') trades.push(result.trade);
           if (result.kind === 'rejected') reject(new Error(`rejected ${result.reason}: ${result.detail}`));

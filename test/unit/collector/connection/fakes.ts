@@ -70,7 +70,7 @@ function parseFrame(text: string, context: ParseContext): FrameResult {
 
 export const testClock = (): ExchangeClock & { observed: number[] } => {
   const observed: number[] = [];
-  return { observed, now: () => Date.now(), observe: (t) => void observed.push(t) };
+  return { observed, now: () => Date.now(), observe: (t) => void observed.push(t), synchronized: true };
 };
 
 export interface SentRequest {

@@ -12,6 +12,7 @@ function context(overrides: Partial<ParseContext> & { streams?: string[] } = {})
     receivedAtMono: overrides.receivedAtMono ?? 1234.5,
     exchangeNow: overrides.exchangeNow ?? NOW,
     maxClockDistanceMs: overrides.maxClockDistanceMs ?? 60_000,
+    clockSynchronized: overrides.clockSynchronized ?? true,
     isKnownStream: (stream) => streams.has(stream),
   };
 }
@@ -144,13 +145,28 @@ describe('BinanceStreamProtocol.parseFrame', () => {
     ['invalid_quantity', aggTrade({ q: '0.00000000' })],
     ['invalid_quantity', aggTrade({ q: '-3' })],
     ['invalid_quantity', aggTrade({ q: 'abc' })],
-    ['time_out_of_range', aggTrade({ T: NOW + 60_001 })],
+    ['time_out_of_range', aggTrade({ T: NOW + 60_001, E: NOW + 60_001 })],
     ['time_out_of_range', aggTrade({ T: NOW - 60_001 })],
+    ['time_out_of_range', aggTrade({ T: NOW, E: 9e12 })],
+    ['time_out_of_range', aggTrade({ T: NOW + 5_000, E: NOW + 1 })],
   ])('rejects as %s: %s', (reason, frame) => {
     // Act
     const result = protocol.parseFrame(frame, context());
     // Assert
     expect(rejectReason(result)).toBe(reason);
+  });
+
+  it('accepts trades far from local time until the clock has seen the exchange (replays, skewed hosts)', () => {
+    // Prepare: a 2020 recording while the collector's clock still runs on local time.
+    const old = aggTrade({ T: 1_582_329_602_000, E: 1_582_329_602_001 });
+
+    // Act
+    const unsynchronized = protocol.parseFrame(old, context({ clockSynchronized: false }));
+    const synchronized = protocol.parseFrame(old, context({ clockSynchronized: true }));
+
+    // Assert
+    expect(unsynchronized.kind).toBe('trade');
+    expect(rejectReason(synchronized)).toBe('time_out_of_range');
   });
 
   it('rejects a frame above the configured size before parsing it', () => {

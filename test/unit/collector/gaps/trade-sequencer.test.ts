@@ -161,6 +161,40 @@ describe('TradeSequencer', () => {
     expect(sequencer.isBackfilling('BTCUSDT')).toBe(false);
   });
 
+  it('closes a gap when the missing trade arrives late from another socket, ignoring the REST answer', async () => {
+    // Prepare: during rotation the new socket delivers 3 before the old one delivers 2.
+    const { sequencer, ids, deferred } = harness();
+    sequencer.push(trade(1));
+    sequencer.push(trade(3));
+
+    // Act
+    sequencer.push(trade(2));
+    (deferred[0] as Deferred).resolve(range(2, 2));
+    await jest.advanceTimersByTimeAsync(0);
+    sequencer.push(trade(4));
+
+    // Assert
+    expect(ids()).toEqual([1, 2, 3, 4]);
+    expect(sequencer.isBackfilling('BTCUSDT')).toBe(false);
+    expect(sequencer.stats()).toMatchObject({ backfilled: 0, unrecoverable: 0, heldTrades: 0 });
+  });
+
+  it('bounds the trades held across all symbols by giving up the largest gap', () => {
+    // Prepare
+    const { sequencer, ids } = harness({ maxHeldTotal: 4 });
+    sequencer.push(trade(1, 'AAAUSDT'));
+    sequencer.push(trade(1, 'BBBUSDT'));
+
+    // Act: AAA holds 3, BBB holds 2: five held trades exceed the bound of four.
+    for (const id of [10, 11, 12]) sequencer.push(trade(id, 'AAAUSDT'));
+    for (const id of [20, 21]) sequencer.push(trade(id, 'BBBUSDT'));
+
+    // Assert
+    expect(ids('AAAUSDT')).toEqual([1, 10, 11, 12]);
+    expect(ids('BBBUSDT')).toEqual([1]);
+    expect(sequencer.stats()).toMatchObject({ heldTrades: 2, unrecoverable: 8 });
+  });
+
   it('gives up on ids the exchange no longer returns, after bounded attempts', async () => {
     // Prepare
     const { sequencer, ids, calls } = harness({ maxAttempts: 3, exchange: () => [] });
