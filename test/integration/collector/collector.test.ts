@@ -103,7 +103,10 @@ describe('collector against the simulator', () => {
     await fault('drop');
     await sleep(300);
     const recoveredInMs = await waitFor(() => collector!.readiness().ready && connections().every((c) => c.reconnects >= 1 && c.state === 'open'), 10_000, 'resubscription');
-    await waitFor(() => (collector!.status().counters as { heldTrades: number }).heldTrades === 0, 10_000, 'backfills');
+    await waitFor(() => {
+      const counters = collector!.status().counters as { backfilled: number; heldTrades: number; activeBackfills: number };
+      return counters.backfilled > 0 && counters.heldTrades === 0 && counters.activeBackfills === 0;
+    }, 10_000, 'backfills');
     await sleep(500);
 
     // Assert
@@ -154,8 +157,11 @@ describe('collector against the simulator', () => {
     // Act: REST refuses for 2 s while every connection is cut.
     await fault('rest-fail?status=429&seconds=2');
     await fault('drop');
-    await sleep(3000);
-    await waitFor(() => (collector!.status().counters as { activeBackfills: number; queuedBackfills: number; heldTrades: number }).heldTrades === 0, 15_000, 'backfills to complete');
+    await waitFor(() => connections().every((c) => c.reconnects >= 1 && c.state === 'open') && (collector!.status().counters as { gaps: number }).gaps > 0, 15_000, 'reconnection and gap detection');
+    await waitFor(() => {
+      const counters = collector!.status().counters as { backfilled: number; heldTrades: number; activeBackfills: number };
+      return counters.backfilled > 0 && counters.heldTrades === 0 && counters.activeBackfills === 0;
+    }, 15_000, 'backfills to complete');
 
     // Assert
     const counters = collector!.status().counters as { backfilled: number; unrecoverable: number };
