@@ -9,6 +9,7 @@ import { createBinanceAdapter, type BinanceAdapter } from './exchange';
 import { TradeSequencer } from './gaps';
 import { CollectorHttpServer, type Readiness } from './http';
 import { CollectorMetrics } from './metrics';
+import { RateEngine, WarmStart } from './rates';
 import { RedisRatesWriter, statusKey } from './sinks/redis';
 import { SymbolSource, type DesiredConfiguration } from './symbols';
 
@@ -49,6 +50,9 @@ export class Collector extends EventEmitter<CollectorEvents> {
   private readonly sequencer: TradeSequencer;
   private readonly pool: ConnectionPool;
   private readonly writer: RedisRatesWriter;
+  private readonly engine: RateEngine;
+  private readonly warmStart: WarmStart;
+  private evaluationTimer: NodeJS.Timeout | undefined;
   private readonly symbolSource: SymbolSource;
   private readonly http: CollectorHttpServer;
   private readonly throttle = new LogThrottle();
@@ -106,6 +110,25 @@ export class Collector extends EventEmitter<CollectorEvents> {
       metrics: this.metrics,
       logger: this.logger,
     });
+    this.engine = new RateEngine({
+      isGapOpen: (symbol) => this.sequencer.isBackfilling(symbol),
+      anomalyThresholdPct: config.anomalyThresholdPct,
+      staleAfterMs: config.staleAfterMs,
+      // Unchanged symbols are rewritten well within the TTL, so a quiet but collected symbol never expires.
+      refreshAfterMs: Math.min(30_000, (config.redisTtlSeconds * 1000) / 3),
+    });
+    this.warmStart = new WarmStart({
+      fetchKlines: (symbol, startTime, limit) => this.adapter.rest.fetchKlines(symbol, startTime, limit),
+      seed: (symbol, klines, now) => {
+        if (!this.symbols.has(symbol)) return;
+        this.engine.seedFromKlines(symbol, klines, now);
+        const state = this.engine.evaluate(symbol, now);
+        if (state) this.writer.update(state);
+      },
+      now: () => this.clock.now(),
+      metrics: this.metrics,
+      logger: this.logger,
+    });
     this.symbolSource = new SymbolSource({
       exchange: this.adapter.exchange,
       redis: this.redis,
@@ -143,6 +166,9 @@ export class Collector extends EventEmitter<CollectorEvents> {
     await this.synchronizeClock();
     this.pool.start();
     await this.symbolSource.start();
+    // The timer half of "evaluated on every trade and on a timer": quiet symbols decay to 0 %.
+    this.evaluationTimer = setInterval(() => this.engine.evaluateAll(this.clock.now(), (state) => this.writer.update(state)), this.config.evaluationIntervalMs);
+    this.evaluationTimer.unref();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatIntervalMs ?? 5000);
     this.heartbeatTimer.unref();
     // Redis health changes without a pool event; re-evaluate the state now and then.
@@ -188,7 +214,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
       redis: { state: this.redis.status, healthy: writer.healthy, pending: writer.pending, lastError: writer.lastError ?? null, lastSuccessAt: writer.lastSuccessAt ?? null },
       sqs: this.config.sqs ? { state: 'configured', queueUrl: this.config.sqs.queueUrl } : { state: 'disabled' },
       rest: this.adapter.budget.state(),
-      counters: { tradesProcessed: this.tradesProcessed, ...counts },
+      counters: { tradesProcessed: this.tradesProcessed, ratedSymbols: this.engine.symbolCount, ...counts },
+      warmStart: this.warmStart.stats(),
     };
   }
 
@@ -204,14 +231,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
 
   private onSequencedTrade(trade: Trade): void {
     this.tradesProcessed += 1;
-    this.writer.update({
-      symbol: trade.symbol,
-      priceText: trade.priceText,
-      ts: this.clock.now(),
-      tradeTs: trade.tradeTime,
-      flags: this.sequencer.isBackfilling(trade.symbol) ? ['gap'] : [],
-      receivedAtMono: trade.receivedAtMono,
-    });
+    this.writer.update(this.engine.onTrade(trade));
     this.emit('trade', trade);
   }
 
@@ -247,8 +267,17 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.configVersion = desired.version;
     this.configSource = desired.source;
     this.metrics.symbols.set(next.size);
+    this.engine.updateSettings({ anomalyThresholdPct: desired.settings.anomalyThresholdPct, staleAfterMs: desired.settings.staleAfterMs });
+    if (desired.settings.maxStreamsPerConnection !== undefined && desired.settings.maxStreamsPerConnection !== this.pool.maxStreamsPerConnection) {
+      this.logger.warn('maxStreamsPerConnection changes apply when the collector restarts; existing connections keep their size', { requested: desired.settings.maxStreamsPerConnection, current: this.pool.maxStreamsPerConnection });
+    }
     this.pool.setStreams(mine.flatMap((symbol) => this.adapter.protocol.streamsForSymbol(symbol)));
-    for (const symbol of removed) this.sequencer.forget(symbol);
+    for (const symbol of removed) {
+      this.sequencer.forget(symbol);
+      this.engine.remove(symbol);
+      this.warmStart.forget(symbol);
+    }
+    if (this.config.warmStart) this.warmStart.enqueue(added.filter((symbol) => !this.engine.has(symbol)));
     await this.writer.remove(removed);
     this.logger.info('symbol set applied', { version: desired.version ?? null, source: desired.source, symbols: next.size, added: added.length, removed: removed.length });
     this.updateState();
@@ -309,6 +338,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
     const remaining = () => Math.max(500, deadlineMs - (Date.now() - started));
     clearInterval(this.heartbeatTimer);
     clearInterval(this.stateTimer);
+    clearInterval(this.evaluationTimer);
+    this.warmStart.close();
     await this.symbolSource.stop().catch((error) => this.reportError('config', 'STOP', error));
     await this.pool.stop(Math.min(3000, remaining())).catch((error) => this.reportError('connection', 'STOP', error));
     this.sequencer.close();

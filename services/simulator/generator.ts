@@ -83,7 +83,10 @@ export class TradeGenerator {
       const index = this.alias.pick(this.rng);
       const state = this.market.states[index] as SymbolState;
       if (state.paused) continue;
-      const time = from + Math.floor(((j + 1) * span) / count);
+      // Strictly after `from` (the previous batch's event time): a trade published
+      // later never carries a time at or before an event already sent, so a client
+      // that has an event knows every trade up to its time.
+      const time = from + 1 + Math.floor((j * span) / count);
       this.market.record(state, this.nextTrade(state, this.walks[index] as Walk, time), eventTime);
       made += 1;
     }

@@ -36,7 +36,7 @@ const environmentSchema = z
     MAX_STREAMS_PER_CONNECTION: integer(1, 1024).default(200),
     PERSIST_INTERVAL_MS: integer(100, 3_600_000).default(1000),
     REDIS_TTL_SECONDS: integer(5, 86_400 * 7).default(300),
-    REDIS_FLUSH_INTERVAL_MS: integer(1, 50).default(20),
+    REDIS_FLUSH_INTERVAL_MS: integer(1, 50).default(2),
     HTTP_PORT: integer(0, 65_535).default(8080),
     COLLECTOR_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits and . _ : - only, at most 64').optional(),
     LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
@@ -45,6 +45,10 @@ const environmentSchema = z
     MAX_CLOCK_DISTANCE_MS: integer(1000, 86_400_000).default(10 * 60_000),
     CONFIG_POLL_INTERVAL_MS: integer(500, 600_000).default(5000),
     REST_WEIGHT_LIMIT: integer(10, 1_000_000).default(6000),
+    ANOMALY_THRESHOLD_PCT: z.coerce.number().positive().max(1000).default(10),
+    STALE_AFTER_MS: integer(1000, 86_400_000).default(60_000),
+    EVALUATION_INTERVAL_MS: integer(50, 1000).default(1000),
+    WARM_START: z.enum(['true', 'false']).default('true'),
   })
   .refine((env) => env.SHARD_INDEX < env.SHARD_COUNT, { path: ['SHARD_INDEX'], message: 'must be less than SHARD_COUNT' });
 
@@ -71,6 +75,10 @@ export interface CollectorConfig {
   maxClockDistanceMs: number;
   configPollIntervalMs: number;
   restWeightLimit: number;
+  anomalyThresholdPct: number;
+  staleAfterMs: number;
+  evaluationIntervalMs: number;
+  warmStart: boolean;
 }
 
 /** Parses the environment; throws ConfigError naming every bad variable and why. */
@@ -106,5 +114,9 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     maxClockDistanceMs: e.MAX_CLOCK_DISTANCE_MS,
     configPollIntervalMs: e.CONFIG_POLL_INTERVAL_MS,
     restWeightLimit: e.REST_WEIGHT_LIMIT,
+    anomalyThresholdPct: e.ANOMALY_THRESHOLD_PCT,
+    staleAfterMs: e.STALE_AFTER_MS,
+    evaluationIntervalMs: e.EVALUATION_INTERVAL_MS,
+    warmStart: e.WARM_START === 'true',
   };
 }

@@ -46,7 +46,7 @@ export class CollectorMetrics {
     this.unrecoverableGapTrades = new Counter({ name: 'collector_unrecoverable_gap_trades_total', help: 'Missing trades the exchange could no longer return', registers });
     this.subscribeLatency = new Histogram({ name: 'collector_subscribe_latency_seconds', help: 'SUBSCRIBE request to acknowledgement', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers });
     this.eventLag = new Histogram({ name: 'collector_event_lag_seconds', help: 'Exchange event time to local receipt (includes clock skew)', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers });
-    this.updateLatency = new Histogram({ name: 'collector_update_latency_seconds', help: 'Receipt of a trade to Redis acknowledgement of its update', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
+    this.updateLatency = new Histogram({ name: 'collector_update_latency_seconds', help: 'Receipt of a trade to Redis acknowledgement of its update', buckets: [0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.05, 0.1, 0.25, 1], registers });
     this.sqsBatches = new Counter({ name: 'collector_sqs_batches_total', help: 'History batches sent to SQS, by result', labelNames: ['result'], registers });
     this.restRequests = new Counter({ name: 'collector_rest_requests_total', help: 'Exchange REST requests, by endpoint and HTTP status', labelNames: ['endpoint', 'status'], registers });
     this.restWeightUsed = new Gauge({ name: 'collector_rest_weight_used', help: 'Request weight used in the current minute, as reported by the exchange', registers });

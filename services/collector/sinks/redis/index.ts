@@ -1,4 +1,4 @@
 export { rankKey, rateKey, ratesChannel, RATE_WINDOWS, statusKey } from './keys';
 export type { RateWindow } from './keys';
-export { RedisRatesWriter } from './rates-writer';
+export { formatChange, RedisRatesWriter } from './rates-writer';
 export type { RatesWriterOptions, RateState } from './rates-writer';

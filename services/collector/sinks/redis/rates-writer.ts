@@ -41,7 +41,8 @@ type RedisWithScripts = Redis & {
   sweepRanks(...args: (string | number)[]): Promise<number>;
 };
 
-const formatChange = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '' : String(Number(value.toFixed(8))));
+/** How a change travels in Redis: up to 8 decimals, no trailing zeros, empty when unknown. */
+export const formatChange = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '' : String(Number(value.toFixed(8))));
 
 /**
  * Coalesces rate states per symbol and writes them in one script call per flush.

@@ -1,0 +1,200 @@
+import type { Kline, Trade } from '../domain';
+import type { RateState } from '../sinks/redis';
+import { PriceHistory } from './price-history';
+import { RecentMedian } from './recent-median';
+
+export const RATE_WINDOWS_MS = { '1m': 60_000, '5m': 300_000, '15m': 900_000 } as const;
+const LONGEST_WINDOW_MS = RATE_WINDOWS_MS['15m'];
+
+export type RateFlag = 'backfilled' | 'stale' | 'anomaly' | 'gap';
+
+export interface RateEngineSettings {
+  /** A trade further than this (percent) from the recent median sets `anomaly`. Default 10. */
+  anomalyThresholdPct: number;
+  /** No trade for this long sets `stale`. Default 60 s. */
+  staleAfterMs: number;
+}
+
+export interface RateEngineOptions extends Partial<RateEngineSettings> {
+  /** True while the symbol's missing trades are being fetched (the `gap` flag). */
+  isGapOpen?: (symbol: string) => boolean;
+  /** Timer evaluations re-publish an unchanged symbol at least this often, so its hash never expires while collected. */
+  refreshAfterMs?: number;
+  /** Prices kept for the anomaly median. Default 21. */
+  medianSize?: number;
+  /**
+   * Timer evaluations are made for this long before the exchange clock, so no trade
+   * of that instant can still be in flight on any connection. Default 1000 ms.
+   */
+  settleMs?: number;
+}
+
+interface SymbolRates {
+  symbol: string;
+  history: PriceHistory;
+  median: RecentMedian;
+  priceText: string | undefined;
+  tradeTs: number;
+  receivedAtMono: number | undefined;
+  anomaly: boolean;
+  /** Evaluation time of the last state produced: a symbol's states never go back in time. */
+  lastTs: number;
+  /** What the last timer-emitted state said, to skip timer writes that would change nothing. */
+  lastEmitted: { signature: string; ts: number } | undefined;
+}
+
+/**
+ * The change-rate definition of the design, per symbol, with no I/O:
+ * `change_W(t) = (price(t) - ref_W(t)) / ref_W(t) * 100`, where `price(t)` is the
+ * latest trade at or before t and `ref_W(t)` the latest at or before t - W;
+ * unknown when no such trade is known. Evaluated on every trade (at its trade
+ * time) and by the caller's timer (at the exchange clock less a settle time), so a
+ * symbol that stops trading decays to 0 % once its last trade leaves each window.
+ */
+export class RateEngine {
+  private readonly symbols = new Map<string, SymbolRates>();
+  private settings: RateEngineSettings;
+  private readonly isGapOpen: (symbol: string) => boolean;
+  private readonly refreshAfterMs: number;
+  private readonly medianSize: number;
+  private readonly settleMs: number;
+
+  constructor(options: RateEngineOptions = {}) {
+    this.settings = { anomalyThresholdPct: options.anomalyThresholdPct ?? 10, staleAfterMs: options.staleAfterMs ?? 60_000 };
+    this.isGapOpen = options.isGapOpen ?? (() => false);
+    this.refreshAfterMs = options.refreshAfterMs ?? 30_000;
+    this.medianSize = options.medianSize ?? 21;
+    this.settleMs = options.settleMs ?? 1000;
+  }
+
+  get symbolCount(): number {
+    return this.symbols.size;
+  }
+
+  /** Settings an operator may change at run time; they apply from the next evaluation. */
+  updateSettings(settings: Partial<RateEngineSettings>): void {
+    this.settings = { ...this.settings, ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) };
+  }
+
+  /**
+   * Applies a trade (in id order per symbol) and evaluates the symbol at the
+   * trade's own time `T`. Ids are consecutive and times never go back with them,
+   * so once trade k is here every trade with `T < T_k` is known: the value at T_k
+   * is exact but for trades in the very same millisecond still in flight, which
+   * update it (same ts) when they land. Evaluating at the running clock instead
+   * would claim a later instant while trades of it may still be on the wire.
+   */
+  onTrade(trade: Trade): RateState {
+    const rates = this.stateOf(trade.symbol);
+    const median = rates.median.count >= 3 ? rates.median.median() : Number.NaN;
+    rates.anomaly = Number.isFinite(median) && (Math.abs(trade.price - median) / median) * 100 > this.settings.anomalyThresholdPct;
+    rates.median.push(trade.price);
+    rates.history.append(trade.tradeTime, trade.price);
+    if (trade.tradeTime >= rates.tradeTs) {
+      rates.priceText = trade.priceText;
+      rates.tradeTs = trade.tradeTime;
+    }
+    rates.receivedAtMono = trade.receivedAtMono;
+    return this.evaluateSymbol(rates, Math.max(trade.tradeTime, rates.lastTs));
+  }
+
+  /**
+   * Warm start: closed 1m candles stand in for trades older than anything known,
+   * each as its close price at its close time, so changes are available at once.
+   * Values resting on them carry `backfilled` until live trades cover the window.
+   */
+  seedFromKlines(symbol: string, klines: readonly Kline[], now: number): void {
+    const rates = this.stateOf(symbol);
+    const closed = klines.filter((k) => k.closeTime < now && Number.isFinite(k.close) && k.close > 0).sort((a, b) => b.closeTime - a.closeTime);
+    for (const kline of closed) {
+      if (rates.history.length === 0) {
+        rates.history.append(kline.closeTime, kline.close, true);
+        rates.priceText ??= kline.closeText;
+        rates.tradeTs = Math.max(rates.tradeTs, kline.closeTime);
+      } else {
+        rates.history.prepend(kline.closeTime, kline.close, true);
+      }
+    }
+  }
+
+  /** Evaluates one symbol for `now` less the settle time (never before its last state); undefined when nothing is known. */
+  evaluate(symbol: string, now: number): RateState | undefined {
+    const rates = this.symbols.get(symbol);
+    return rates && rates.history.length > 0 ? this.evaluateSymbol(rates, Math.max(now - this.settleMs, rates.lastTs), false) : undefined;
+  }
+
+  /**
+   * The timer's pass over every symbol: hands `emit` the states that changed
+   * since last emitted (or are due a refresh), and prunes history no window can
+   * reach any more.
+   */
+  evaluateAll(now: number, emit: (state: RateState) => void): void {
+    const t = now - this.settleMs;
+    for (const rates of this.symbols.values()) {
+      // A symbol that traded since t already has a newer state than this pass could give.
+      if (rates.history.length === 0 || t <= rates.lastTs) continue;
+      rates.history.prune(t - LONGEST_WINDOW_MS);
+      const state = this.evaluateSymbol(rates, t, false);
+      const signature = `${state.priceText}|${state.change1m}|${state.change5m}|${state.change15m}|${state.flags.join(',')}`;
+      if (rates.lastEmitted && rates.lastEmitted.signature === signature && now - rates.lastEmitted.ts < this.refreshAfterMs) continue;
+      rates.lastEmitted = { signature, ts: now };
+      emit(state);
+    }
+  }
+
+  remove(symbol: string): void {
+    this.symbols.delete(symbol);
+  }
+
+  has(symbol: string): boolean {
+    return this.symbols.has(symbol);
+  }
+
+  private stateOf(symbol: string): SymbolRates {
+    let rates = this.symbols.get(symbol);
+    if (!rates) {
+      rates = { symbol, history: new PriceHistory(), median: new RecentMedian(this.medianSize), priceText: undefined, tradeTs: Number.NEGATIVE_INFINITY, receivedAtMono: undefined, anomaly: false, lastTs: Number.NEGATIVE_INFINITY, lastEmitted: undefined };
+      this.symbols.set(symbol, rates);
+    }
+    return rates;
+  }
+
+  private evaluateSymbol(rates: SymbolRates, now: number, fromTrade = true): RateState {
+    rates.lastTs = now;
+    const history = rates.history;
+    const at = history.positionAtOrBefore(now);
+    const pricePosition = at >= 0 ? at : history.length - 1;
+    const price = history.priceAt(pricePosition);
+    let backfilled = history.isSeededAt(pricePosition);
+    const change = (windowMs: number): number | undefined => {
+      const ref = history.positionAtOrBefore(now - windowMs);
+      if (ref < 0) return undefined;
+      if (history.isSeededAt(ref)) backfilled = true;
+      const reference = history.priceAt(ref);
+      return ((price - reference) / reference) * 100;
+    };
+    const change1m = change(RATE_WINDOWS_MS['1m']);
+    const change5m = change(RATE_WINDOWS_MS['5m']);
+    const change15m = change(RATE_WINDOWS_MS['15m']);
+    const flags: RateFlag[] = [];
+    if (backfilled) flags.push('backfilled');
+    if (now - rates.tradeTs > this.settings.staleAfterMs) flags.push('stale');
+    if (rates.anomaly) flags.push('anomaly');
+    if (this.isGapOpen(rates.symbol)) flags.push('gap');
+    const state: RateState = {
+      symbol: rates.symbol,
+      priceText: rates.priceText ?? String(price),
+      ts: now,
+      tradeTs: rates.tradeTs,
+      change1m,
+      change5m,
+      change15m,
+      flags,
+      receivedAtMono: fromTrade ? rates.receivedAtMono : undefined,
+    };
+    // A trade's state goes out anyway; forgetting the signature makes the next timer
+    // pass emit once more and record it, cheaper than building it on every trade.
+    if (fromTrade) rates.lastEmitted = undefined;
+    return state;
+  }
+}
