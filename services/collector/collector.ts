@@ -10,7 +10,8 @@ import { TradeSequencer } from './gaps';
 import { CollectorHttpServer, type Readiness } from './http';
 import { CollectorMetrics } from './metrics';
 import { RateEngine, WarmStart } from './rates';
-import { RedisRatesWriter, statusKey } from './sinks/redis';
+import { RedisRatesWriter, statusKey, type RateState } from './sinks/redis';
+import { HistoryPersister } from './sinks/sqs';
 import { SymbolSource, type DesiredConfiguration } from './symbols';
 
 export type CollectorState = 'starting' | 'running' | 'degraded' | 'stopping' | 'stopped';
@@ -52,6 +53,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
   private readonly writer: RedisRatesWriter;
   private readonly engine: RateEngine;
   private readonly warmStart: WarmStart;
+  private readonly persister: HistoryPersister | undefined;
   private evaluationTimer: NodeJS.Timeout | undefined;
   private readonly symbolSource: SymbolSource;
   private readonly http: CollectorHttpServer;
@@ -74,6 +76,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
     // No offline queue: while Redis is down, commands fail fast and the writer keeps
     // only the newest state per symbol, instead of ioredis buffering every command.
     this.redis = new Redis(config.redisUrl, {
+      ...(config.redisPassword ? { password: config.redisPassword } : {}),
+      ...(config.redisTls ? { tls: {} } : {}),
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(200 * attempt, 5000),
@@ -123,12 +127,31 @@ export class Collector extends EventEmitter<CollectorEvents> {
         if (!this.symbols.has(symbol)) return;
         this.engine.seedFromKlines(symbol, klines, now);
         const state = this.engine.evaluate(symbol, now);
-        if (state) this.writer.update(state);
+        if (state) this.publish(state);
       },
       now: () => this.clock.now(),
       metrics: this.metrics,
       logger: this.logger,
     });
+    this.persister = config.sqs
+      ? new HistoryPersister({
+          exchange: this.adapter.exchange,
+          collectorId: config.collectorId,
+          queueUrl: config.sqs.queueUrl,
+          region: config.sqs.region,
+          endpoint: config.sqs.endpoint,
+          intervalMs: config.persistIntervalMs,
+          settleMs: 1000,
+          maxMessageBytes: config.sqs.maxMessageBytes,
+          spillDirectory: config.sqs.spillDirectory,
+          spillMaxBytes: config.sqs.spillMaxBytes,
+          now: () => this.clock.now(),
+          connections: () =>
+            this.pool.status().connections.map((c) => ({ connectionId: c.id, state: c.state, streams: c.streams, lastMessageAt: c.lastMessageAt ?? null, reconnects: c.reconnects, errors: c.rejected })),
+          metrics: this.metrics,
+          logger: this.logger,
+        })
+      : undefined;
     this.symbolSource = new SymbolSource({
       exchange: this.adapter.exchange,
       redis: this.redis,
@@ -165,9 +188,10 @@ export class Collector extends EventEmitter<CollectorEvents> {
     await this.redis.connect().catch((error) => this.reportError('redis', 'REDIS_CONNECTION', error));
     await this.synchronizeClock();
     this.pool.start();
+    this.persister?.start();
     await this.symbolSource.start();
     // The timer half of "evaluated on every trade and on a timer": quiet symbols decay to 0 %.
-    this.evaluationTimer = setInterval(() => this.engine.evaluateAll(this.clock.now(), (state) => this.writer.update(state)), this.config.evaluationIntervalMs);
+    this.evaluationTimer = setInterval(() => this.engine.evaluateAll(this.clock.now(), (state) => this.publish(state)), this.config.evaluationIntervalMs);
     this.evaluationTimer.unref();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatIntervalMs ?? 5000);
     this.heartbeatTimer.unref();
@@ -212,11 +236,17 @@ export class Collector extends EventEmitter<CollectorEvents> {
         lastMessageAtIso: c.lastMessageAt ? new Date(c.lastMessageAt).toISOString() : null,
       })),
       redis: { state: this.redis.status, healthy: writer.healthy, pending: writer.pending, lastError: writer.lastError ?? null, lastSuccessAt: writer.lastSuccessAt ?? null },
-      sqs: this.config.sqs ? { state: 'configured', queueUrl: this.config.sqs.queueUrl } : { state: 'disabled' },
+      sqs: this.persister ? { queueUrl: this.config.sqs?.queueUrl, ...this.persister.status() } : { state: 'disabled' },
       rest: this.adapter.budget.state(),
       counters: { tradesProcessed: this.tradesProcessed, ratedSymbols: this.engine.symbolCount, ...counts },
       warmStart: this.warmStart.stats(),
     };
+  }
+
+  /** Every published state goes to Redis (latest) and to history (SQS). */
+  private publish(state: RateState): void {
+    this.writer.update(state);
+    this.persister?.record(state);
   }
 
   private onLiveTrade(trade: Trade): void {
@@ -231,7 +261,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
 
   private onSequencedTrade(trade: Trade): void {
     this.tradesProcessed += 1;
-    this.writer.update(this.engine.onTrade(trade));
+    this.publish(this.engine.onTrade(trade));
     this.emit('trade', trade);
   }
 
@@ -268,6 +298,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.configSource = desired.source;
     this.metrics.symbols.set(next.size);
     this.engine.updateSettings({ anomalyThresholdPct: desired.settings.anomalyThresholdPct, staleAfterMs: desired.settings.staleAfterMs });
+    if (desired.settings.persistIntervalMs !== undefined) this.persister?.setInterval(desired.settings.persistIntervalMs);
     if (desired.settings.maxStreamsPerConnection !== undefined && desired.settings.maxStreamsPerConnection !== this.pool.maxStreamsPerConnection) {
       this.logger.warn('maxStreamsPerConnection changes apply when the collector restarts; existing connections keep their size', { requested: desired.settings.maxStreamsPerConnection, current: this.pool.maxStreamsPerConnection });
     }
@@ -275,6 +306,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     for (const symbol of removed) {
       this.sequencer.forget(symbol);
       this.engine.remove(symbol);
+      this.persister?.remove(symbol);
       this.warmStart.forget(symbol);
     }
     if (this.config.warmStart) this.warmStart.enqueue(added.filter((symbol) => !this.engine.has(symbol)));
@@ -343,7 +375,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     await this.symbolSource.stop().catch((error) => this.reportError('config', 'STOP', error));
     await this.pool.stop(Math.min(3000, remaining())).catch((error) => this.reportError('connection', 'STOP', error));
     this.sequencer.close();
-    await this.writer.close(Math.min(2000, remaining()));
+    await Promise.all([this.writer.close(Math.min(2000, remaining())), this.persister?.close(Math.min(4000, remaining()))]);
     this.adapter.budget.close();
     await this.redis.del(statusKey(this.config.collectorId)).catch((error) => this.reportError('redis', 'HEARTBEAT_DELETE', error));
     this.redis.disconnect();

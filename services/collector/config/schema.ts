@@ -1,4 +1,5 @@
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../shared';
 
@@ -30,7 +31,12 @@ const environmentSchema = z
     BINANCE_REST_URL: url(['http:', 'https:']).default('https://api.binance.com'),
     SYMBOLS: symbolList.default(['ALL']),
     REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
+    REDIS_PASSWORD: z.string().min(1).optional(),
+    REDIS_TLS: z.enum(['true', 'false']).optional(),
     SQS_QUEUE_URL: url(['http:', 'https:']).optional(),
+    SQS_MAX_MESSAGE_BYTES: integer(16_384, 1_048_576).default(262_144),
+    SPILL_DIR: z.string().min(1).optional(),
+    SPILL_MAX_BYTES: integer(1_048_576, 1_099_511_627_776).default(1_073_741_824),
     AWS_REGION: z.string().min(1).default('us-east-1'),
     AWS_ENDPOINT_URL: url(['http:', 'https:']).optional(),
     MAX_STREAMS_PER_CONNECTION: integer(1, 1024).default(200),
@@ -61,7 +67,11 @@ export interface CollectorConfig {
   /** `['ALL']` or explicit upper-case symbols; used only when Redis holds no config snapshot. */
   symbols: string[];
   redisUrl: string;
-  sqs?: { queueUrl: string; region: string; endpoint?: string };
+  /** Explicit AUTH token (ElastiCache from Secrets Manager); overrides a password in the URL. */
+  redisPassword?: string;
+  /** TLS on (rediss:// or REDIS_TLS=true) or off; ElastiCache in-transit encryption needs it on. */
+  redisTls: boolean;
+  sqs?: { queueUrl: string; region: string; endpoint?: string; maxMessageBytes: number; spillDirectory: string; spillMaxBytes: number };
   awsRegion: string;
   awsEndpoint?: string;
   maxStreamsPerConnection: number;
@@ -100,7 +110,18 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     restUrl: e.BINANCE_REST_URL.replace(/\/+$/, ''),
     symbols: e.SYMBOLS,
     redisUrl: e.REDIS_URL,
-    sqs: e.SQS_QUEUE_URL ? { queueUrl: e.SQS_QUEUE_URL, region: e.AWS_REGION, endpoint: e.AWS_ENDPOINT_URL } : undefined,
+    redisPassword: e.REDIS_PASSWORD,
+    redisTls: e.REDIS_TLS === undefined ? e.REDIS_URL.startsWith('rediss:') : e.REDIS_TLS === 'true',
+    sqs: e.SQS_QUEUE_URL
+      ? {
+          queueUrl: e.SQS_QUEUE_URL,
+          region: e.AWS_REGION,
+          endpoint: e.AWS_ENDPOINT_URL,
+          maxMessageBytes: e.SQS_MAX_MESSAGE_BYTES,
+          spillDirectory: e.SPILL_DIR ?? join(tmpdir(), `mdc-spill-${e.COLLECTOR_ID ?? 'collector'}`),
+          spillMaxBytes: e.SPILL_MAX_BYTES,
+        }
+      : undefined,
     awsRegion: e.AWS_REGION,
     awsEndpoint: e.AWS_ENDPOINT_URL,
     maxStreamsPerConnection: e.MAX_STREAMS_PER_CONNECTION,

@@ -34,6 +34,8 @@ export interface ConnectionStatus {
   /** Epoch ms the current socket opened, null while there is none. */
   connectedAt: number | null;
   messages: number;
+  /** Frames refused as invalid since the connection was created (all sockets). */
+  rejected: number;
 }
 
 export interface StreamConnectionEvents {
@@ -150,6 +152,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   private connectedAt: number | null = null;
   private reconnectCount = 0;
   private messageCount = 0;
+  private rejectedCount = 0;
   private disconnectReason: DisconnectReason = 'server_close';
   private readonly lastLogAt = new Map<string, number>();
   private closing: Promise<void> | undefined;
@@ -232,6 +235,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       reconnects: this.reconnectCount,
       connectedAt: this.connectedAt,
       messages: this.messageCount,
+      rejected: this.rejectedCount,
     };
   }
 
@@ -662,6 +666,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
         this.requestRotation('server_shutdown');
         return;
       case 'rejected':
+        this.rejectedCount += 1;
         this.metrics?.rejectedMessages.inc({ reason: result.reason });
         this.logOnce(`rejected-${result.reason}`, 'warn', 'message rejected', { reason: result.reason, detail: result.detail.slice(0, 200) });
         return;

@@ -22,6 +22,8 @@ export class CollectorMetrics {
   readonly eventLag: Histogram;
   readonly updateLatency: Histogram;
   readonly sqsBatches: Counter<'result'>;
+  readonly spillBytes: Gauge;
+  readonly spillOldestAge: Gauge;
   readonly restRequests: Counter<'endpoint' | 'status'>;
   readonly restWeightUsed: Gauge;
   readonly redisErrors: Counter<'operation'>;
@@ -48,6 +50,8 @@ export class CollectorMetrics {
     this.eventLag = new Histogram({ name: 'collector_event_lag_seconds', help: 'Exchange event time to local receipt (includes clock skew)', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers });
     this.updateLatency = new Histogram({ name: 'collector_update_latency_seconds', help: 'Receipt of a trade to Redis acknowledgement of its update', buckets: [0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.05, 0.1, 0.25, 1], registers });
     this.sqsBatches = new Counter({ name: 'collector_sqs_batches_total', help: 'History batches sent to SQS, by result', labelNames: ['result'], registers });
+    this.spillBytes = new Gauge({ name: 'collector_sqs_spill_bytes', help: 'History batches waiting on local disk while SQS is unreachable', registers });
+    this.spillOldestAge = new Gauge({ name: 'collector_sqs_spill_oldest_age_seconds', help: 'Age of the oldest spilled history batch (0 when none)', registers });
     this.restRequests = new Counter({ name: 'collector_rest_requests_total', help: 'Exchange REST requests, by endpoint and HTTP status', labelNames: ['endpoint', 'status'], registers });
     this.restWeightUsed = new Gauge({ name: 'collector_rest_weight_used', help: 'Request weight used in the current minute, as reported by the exchange', registers });
     this.redisErrors = new Counter({ name: 'collector_redis_errors_total', help: 'Failed Redis operations, by operation', labelNames: ['operation'], registers });

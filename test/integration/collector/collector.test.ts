@@ -5,7 +5,7 @@ import type { Trade } from '../../../services/collector/domain';
 import { startSimulator, type SimulatorHandle } from '../../../services/simulator';
 import { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL } from '../../../services/shared';
 import { REPO_ROOT } from '../../../localstack/env';
-import { openTestRedis, type TestRedis } from '../../support';
+import { openTestRedis, TcpProxy, type TestRedis } from '../../support';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -200,6 +200,38 @@ describe('collector against the simulator', () => {
     expect(sim.stats().subscriptions).toBe(2);
     expect(await redis.client.exists(`rates:binance:${second}`)).toBe(0);
   });
+
+  it('keeps collecting while Redis is down, reports it on /ready, and writes the newest state when Redis returns', async () => {
+    // Prepare: the collector reaches Redis through a proxy the test takes down.
+    sim = await startSimulator({ port: 0, symbols: 20, rate: 500, seed: 14, logLevel: 'ERROR' });
+    const target = new URL(redis.url);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+    const port = await proxy.start();
+    await startCollector({ REDIS_URL: `redis://127.0.0.1:${port}${target.pathname}` });
+    const processedBefore = (collector!.status().counters as { tradesProcessed: number }).tradesProcessed;
+
+    // Act: Redis is away for 2 s.
+    const downAt = Date.now();
+    await proxy.stop();
+    await waitFor(() => !collector!.readiness().ready, 5000, '/ready to report Redis');
+    const reasons = collector!.readiness().reasons.join('; ');
+    await sleep(2000);
+    const processedWhileDown = (collector!.status().counters as { tradesProcessed: number }).tradesProcessed - processedBefore;
+    await proxy.start(port);
+    await waitFor(() => collector!.readiness().ready, 15_000, 'recovery');
+    await sleep(200);
+    await proxy.stop();
+
+    // Assert
+    expect(reasons).toMatch(/redis/);
+    expect(processedWhileDown).toBeGreaterThan(0);
+    expect(collector!.state).toBe('running');
+    // Symbols that traded during the outage carry a state from after it began.
+    const tradedWhileDown = sim.market.symbols.filter((symbol) => sim.market.aggTrades(symbol).some((t) => t.T > downAt + 100 && t.T < downAt + 2000));
+    const times = await Promise.all(tradedWhileDown.map((symbol) => redis.client.hget(`rates:binance:${symbol}`, 'tradeTs')));
+    expect(tradedWhileDown.length).toBeGreaterThan(0);
+    expect(times.every((t) => Number(t) > downAt)).toBe(true);
+  }, 40_000);
 
   it('exits 0 within 10 s on SIGTERM', async () => {
     // Prepare

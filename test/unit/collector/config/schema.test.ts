@@ -34,7 +34,7 @@ describe('loadCollectorConfig', () => {
 
     // Assert
     expect(config.symbols).toEqual(['BTCUSDT', 'ETHUSDT']);
-    expect(config.sqs).toEqual({ queueUrl: 'http://127.0.0.1:4566/000000000000/q', region: 'us-east-1', endpoint: 'http://127.0.0.1:4566' });
+    expect(config.sqs).toMatchObject({ queueUrl: 'http://127.0.0.1:4566/000000000000/q', region: 'us-east-1', endpoint: 'http://127.0.0.1:4566', maxMessageBytes: 262_144 });
     expect(config.shard).toEqual({ count: 4, index: 3 });
     expect(config.wsUrl).toBe('ws://127.0.0.1:9443');
   });
@@ -55,6 +55,17 @@ describe('loadCollectorConfig', () => {
     // Assert
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(new RegExp(`${variable}=`));
+  });
+
+  it('takes TLS from the URL scheme unless REDIS_TLS says otherwise, and an explicit AUTH token', () => {
+    // Act
+    const fromScheme = loadCollectorConfig({ REDIS_URL: 'rediss://:token@cache.example:6379/0' });
+    const forced = loadCollectorConfig({ REDIS_URL: 'redis://cache.example:6379/0', REDIS_TLS: 'true', REDIS_PASSWORD: 'secret' });
+
+    // Assert
+    expect(fromScheme.redisTls).toBe(true);
+    expect(forced).toMatchObject({ redisTls: true, redisPassword: 'secret' });
+    expect(loadCollectorConfig({}).redisTls).toBe(false);
   });
 
   it('treats empty strings as unset', () => {

@@ -75,7 +75,7 @@ class FakeConnection extends EventEmitter<StreamConnectionEvents> implements Poo
   }
 
   status(): ConnectionStatus {
-    return { id: this.id, state: this.state, streams: this.streams.size, pendingStreams: this.pending, lastMessageAt: null, reconnects: 0, connectedAt: null, messages: 0 };
+    return { id: this.id, state: this.state, streams: this.streams.size, pendingStreams: this.pending, lastMessageAt: null, reconnects: 0, connectedAt: null, messages: 0, rejected: 0 };
   }
 }
 

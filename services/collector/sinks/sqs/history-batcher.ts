@@ -1,0 +1,92 @@
+import type { RateRow } from '../../../shared/history';
+import type { RateState } from '../redis';
+
+const FLAGS = new Set(['backfilled', 'stale', 'anomaly', 'gap']);
+
+interface SymbolHistory {
+  /** States of intervals not yet emitted, oldest first; at most one per interval. */
+  open: RateState[];
+  /** The state carried into intervals in which the symbol did not change. */
+  carried: RateState | undefined;
+  /** Start of the last interval emitted for this symbol. */
+  emittedThrough: number | undefined;
+}
+
+/**
+ * Turns the stream of published states into history rows: one row per symbol
+ * with a known price per persistence interval, `time` = interval start (UTC), the
+ * last state in the interval winning. A symbol that did not change in an interval
+ * repeats its last state (that is what Redis showed all along). Pure: the caller
+ * decides when an interval is closed (after the settle time, so late states of it
+ * have arrived). Memory: per symbol one carried state plus the states of the few
+ * intervals not yet closed.
+ */
+export class HistoryBatcher {
+  private readonly symbols = new Map<string, SymbolHistory>();
+
+  constructor(
+    private intervalMs: number,
+    /** Intervals one `close` may emit per symbol: a clock jump must not produce millions of rows. */
+    private readonly maxCatchUpIntervals = 300,
+  ) {}
+
+  get interval(): number {
+    return this.intervalMs;
+  }
+
+  /** Changes the interval (runtime setting); rows already emitted keep theirs. */
+  setInterval(intervalMs: number): void {
+    if (intervalMs === this.intervalMs) return;
+    this.intervalMs = intervalMs;
+    for (const history of this.symbols.values()) history.emittedThrough = undefined;
+  }
+
+  intervalStart(ts: number): number {
+    return Math.floor(ts / this.intervalMs) * this.intervalMs;
+  }
+
+  record(state: RateState): void {
+    let history = this.symbols.get(state.symbol);
+    if (!history) {
+      history = { open: [], carried: undefined, emittedThrough: undefined };
+      this.symbols.set(state.symbol, history);
+    }
+    const open = history.open;
+    const last = open[open.length - 1];
+    if (last && this.intervalStart(last.ts) === this.intervalStart(state.ts)) {
+      if (state.ts >= last.ts) open[open.length - 1] = state;
+    } else if (!last || state.ts > last.ts) {
+      open.push(state);
+    }
+  }
+
+  remove(symbol: string): void {
+    this.symbols.delete(symbol);
+  }
+
+  get symbolCount(): number {
+    return this.symbols.size;
+  }
+
+  /** Rows of every interval that ended at or before `until`, per symbol oldest first. */
+  close(until: number): RateRow[] {
+    const rows: RateRow[] = [];
+    const lastClosed = this.intervalStart(until) - this.intervalMs;
+    for (const [symbol, history] of this.symbols) {
+      let first = history.emittedThrough !== undefined ? history.emittedThrough + this.intervalMs : history.open[0] ? this.intervalStart(history.open[0].ts) : undefined;
+      if (first === undefined || first > lastClosed) continue;
+      first = Math.max(first, lastClosed - (this.maxCatchUpIntervals - 1) * this.intervalMs);
+      for (let start = first; start <= lastClosed; start += this.intervalMs) {
+        while (history.open.length > 0 && this.intervalStart(history.open[0]!.ts) <= start) history.carried = history.open.shift();
+        if (history.carried) rows.push(toRow(start, symbol, history.carried));
+        history.emittedThrough = start;
+      }
+    }
+    return rows;
+  }
+}
+
+function toRow(time: number, symbol: string, state: RateState): RateRow {
+  const change = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? null : value);
+  return [time, symbol, state.priceText, change(state.change1m), change(state.change5m), change(state.change15m), state.flags.filter((f) => FLAGS.has(f)) as RateRow[6], state.ts];
+}

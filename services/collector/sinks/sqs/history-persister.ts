@@ -1,0 +1,120 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { HISTORY_MESSAGE_VERSION, type ConnectionStatusEntry } from '../../../shared/history';
+import type { Logger } from '../../../shared';
+import type { CollectorMetrics } from '../../metrics';
+import type { RateState } from '../redis';
+import { packRateRows } from './encode';
+import { HistoryBatcher } from './history-batcher';
+import { SpillStore } from './spill-store';
+import { SqsHistorySender } from './sqs-sender';
+
+export interface HistoryPersisterOptions {
+  exchange: string;
+  collectorId: string;
+  queueUrl: string;
+  region: string;
+  endpoint?: string;
+  intervalMs: number;
+  /** Intervals close this long after they end, so late states of them are in. */
+  settleMs: number;
+  maxMessageBytes: number;
+  spillDirectory: string;
+  spillMaxBytes: number;
+  /** The exchange clock. */
+  now: () => number;
+  /** Connection states for the status snapshots sent every `statusIntervalMs`. */
+  connections: () => ConnectionStatusEntry[];
+  statusIntervalMs?: number;
+  client?: SQSClient;
+  metrics?: CollectorMetrics;
+  logger?: Logger;
+}
+
+/**
+ * History from the collector to SQS: every persistence interval, one row per
+ * symbol (the last state in the interval), packed into messages under the size
+ * limit, sent in batches, spilled to disk while SQS is away; plus status
+ * snapshots of the connections for `collection_status`.
+ */
+export class HistoryPersister {
+  private readonly batcher: HistoryBatcher;
+  private readonly sender: SqsHistorySender;
+  private readonly spill: SpillStore;
+  private intervalTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private rowsSent = 0;
+
+  constructor(private readonly options: HistoryPersisterOptions) {
+    this.batcher = new HistoryBatcher(options.intervalMs);
+    this.spill = new SpillStore(options.spillDirectory, options.spillMaxBytes);
+    const client = options.client ?? new SQSClient({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+    this.sender = new SqsHistorySender({ client, queueUrl: options.queueUrl, spill: this.spill, maxBatchBytes: options.maxMessageBytes, metrics: options.metrics, logger: options.logger });
+  }
+
+  start(): void {
+    this.sender.start();
+    this.scheduleInterval();
+    this.statusTimer = setInterval(() => this.sendStatus(), this.options.statusIntervalMs ?? 15_000);
+    this.statusTimer.unref();
+  }
+
+  record(state: RateState): void {
+    this.batcher.record(state);
+  }
+
+  remove(symbol: string): void {
+    this.batcher.remove(symbol);
+  }
+
+  setInterval(intervalMs: number): void {
+    this.batcher.setInterval(intervalMs);
+  }
+
+  status(): Record<string, unknown> {
+    const sender = this.sender.status();
+    const oldest = this.spill.oldestAt();
+    this.options.metrics?.spillBytes.set(sender.spillBytes);
+    this.options.metrics?.spillOldestAge.set(oldest === undefined ? 0 : (Date.now() - oldest) / 1000);
+    return { state: sender.reachable ? 'sending' : 'spilling', ...sender, rowsSent: this.rowsSent, intervalMs: this.batcher.interval };
+  }
+
+  /**
+   * Closes every interval including the one in progress (its last state so far
+   * wins; a later collector's newer state for it replaces it in the database),
+   * then sends or spills everything within `deadlineMs`.
+   */
+  async close(deadlineMs: number): Promise<void> {
+    if (this.intervalTimer) clearTimeout(this.intervalTimer);
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.flushRows(this.options.now() + this.batcher.interval);
+    this.sendStatus();
+    await this.sender.close(deadlineMs);
+  }
+
+  private scheduleInterval(): void {
+    // Fires just after each interval boundary plus the settle time, so each pass closes one interval.
+    const interval = this.batcher.interval;
+    const offset = (this.options.settleMs % interval) + 5;
+    const now = Date.now();
+    const next = Math.floor((now - offset) / interval) * interval + interval + offset;
+    const delay = next - now;
+    this.intervalTimer = setTimeout(() => {
+      this.flushRows(this.options.now() - this.options.settleMs);
+      this.scheduleInterval();
+    }, delay);
+    this.intervalTimer.unref();
+  }
+
+  private flushRows(until: number): void {
+    const rows = this.batcher.close(until);
+    if (rows.length === 0) return;
+    this.rowsSent += rows.length;
+    this.sender.send(packRateRows(rows, { exchange: this.options.exchange, collectorId: this.options.collectorId, intervalMs: this.batcher.interval }, this.options.maxMessageBytes));
+    this.status();
+  }
+
+  private sendStatus(): void {
+    const body = JSON.stringify({ v: HISTORY_MESSAGE_VERSION, kind: 'status', exchange: this.options.exchange, collectorId: this.options.collectorId, at: Date.now(), connections: this.options.connections() });
+    this.sender.send([body]);
+  }
+}

@@ -1,0 +1,82 @@
+import type { RateState } from '../../../../../services/collector/sinks/redis';
+import { HistoryBatcher } from '../../../../../services/collector/sinks/sqs';
+
+const state = (symbol: string, ts: number, price: string, change1m?: number): RateState => ({ symbol, priceText: price, ts, tradeTs: ts, change1m, flags: [] });
+
+describe('HistoryBatcher', () => {
+  it('emits one row per symbol per interval, the last state in the interval winning, time = interval start', () => {
+    // Prepare
+    const batcher = new HistoryBatcher(1000);
+    batcher.record(state('BTCUSDT', 10_100, '1'));
+    batcher.record(state('BTCUSDT', 10_900, '2', 0.5));
+    batcher.record(state('ETHUSDT', 10_500, '3'));
+
+    // Act
+    const rows = batcher.close(11_000);
+
+    // Assert
+    expect(rows).toEqual([
+      [10_000, 'BTCUSDT', '2', 0.5, null, null, [], 10_900],
+      [10_000, 'ETHUSDT', '3', null, null, null, [], 10_500],
+    ]);
+  });
+
+  it('does not emit an interval before it has ended, and carries a quiet symbol forward', () => {
+    // Prepare
+    const batcher = new HistoryBatcher(1000);
+    batcher.record(state('BTCUSDT', 10_100, '1'));
+
+    // Act
+    const early = batcher.close(10_999);
+    const rows = batcher.close(13_000);
+
+    // Assert: intervals 10 s, 11 s and 12 s, all with the only state known.
+    expect(early).toEqual([]);
+    expect(rows.map((r) => [r[0], r[2]])).toEqual([
+      [10_000, '1'],
+      [11_000, '1'],
+      [12_000, '1'],
+    ]);
+  });
+
+  it('never emits an interval twice and takes late states of open intervals', () => {
+    // Prepare
+    const batcher = new HistoryBatcher(1000);
+    batcher.record(state('BTCUSDT', 10_100, '1'));
+    batcher.close(11_000);
+
+    // Act: a state of 11 s arrives, then 11 s and 12 s close.
+    batcher.record(state('BTCUSDT', 11_500, '2'));
+    const rows = batcher.close(13_000);
+
+    // Assert
+    expect(rows.map((r) => [r[0], r[2]])).toEqual([
+      [11_000, '2'],
+      [12_000, '2'],
+    ]);
+  });
+
+  it('bounds the catch-up after a clock jump', () => {
+    // Prepare
+    const batcher = new HistoryBatcher(1000, 5);
+    batcher.record(state('BTCUSDT', 0, '1'));
+
+    // Act
+    const rows = batcher.close(1_000_000);
+
+    // Assert
+    expect(rows.map((r) => r[0])).toEqual([995_000, 996_000, 997_000, 998_000, 999_000]);
+  });
+
+  it('forgets removed symbols', () => {
+    // Prepare
+    const batcher = new HistoryBatcher(1000);
+    batcher.record(state('BTCUSDT', 100, '1'));
+
+    // Act
+    batcher.remove('BTCUSDT');
+
+    // Assert
+    expect(batcher.close(10_000)).toEqual([]);
+  });
+});
