@@ -85,6 +85,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
       lazyConnect: true,
     });
     this.redis.on('error', (error) => this.reportError('redis', 'REDIS_CONNECTION', error));
+    this.redis.on('ready', () => this.updateState());
+    this.redis.on('close', () => this.updateState());
     this.adapter = createBinanceAdapter({
       rest: { baseUrl: config.restUrl, metrics: this.metrics, logger: this.logger },
       weight: { limitPerMinute: config.restWeightLimit },

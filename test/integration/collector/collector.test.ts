@@ -218,7 +218,7 @@ describe('collector against the simulator', () => {
     await sleep(2000);
     const processedWhileDown = (collector!.status().counters as { tradesProcessed: number }).tradesProcessed - processedBefore;
     await proxy.start(port);
-    await waitFor(() => collector!.readiness().ready, 15_000, 'recovery');
+    await waitFor(() => collector!.readiness().ready && collector!.state === 'running', 15_000, 'recovery');
     await sleep(200);
     await proxy.stop();
 
