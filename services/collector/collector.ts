@@ -10,7 +10,7 @@ import { TradeSequencer } from './gaps';
 import { CollectorHttpServer, type Readiness } from './http';
 import { CollectorMetrics } from './metrics';
 import { RateEngine, WarmStart } from './rates';
-import { RedisRatesWriter, statusKey, type RateState } from './sinks/redis';
+import { rateKey, RedisRatesWriter, statusKey, type RateState } from './sinks/redis';
 import { HistoryPersister } from './sinks/sqs';
 import { SymbolSource, type DesiredConfiguration } from './symbols';
 
@@ -312,9 +312,42 @@ export class Collector extends EventEmitter<CollectorEvents> {
       this.warmStart.forget(symbol);
     }
     if (this.config.warmStart) this.warmStart.enqueue(added.filter((symbol) => !this.engine.has(symbol)));
+    if (this.persister && added.length > 0) await this.resumeHistory(added);
     await this.writer.remove(removed);
     this.logger.info('symbol set applied', { version: desired.version ?? null, source: desired.source, symbols: next.size, added: added.length, removed: removed.length });
     this.updateState();
+  }
+
+  /**
+   * History continues across a restart without a missing interval: the last state
+   * each new symbol had in Redis (written by this collector's predecessor or a
+   * peer) fills the intervals until live states arrive, flagged `gap`. A hash older
+   * than its TTL is gone, and so is the continuity: the README says so.
+   */
+  private async resumeHistory(symbols: string[]): Promise<void> {
+    if (this.redis.status !== 'ready') return;
+    try {
+      const pipeline = this.redis.pipeline();
+      for (const symbol of symbols) pipeline.hgetall(rateKey(this.adapter.exchange, symbol));
+      const results = (await pipeline.exec()) ?? [];
+      results.forEach(([error, value], i) => {
+        const hash = value as Record<string, string> | null;
+        if (error || !hash || !hash.price || !hash.ts) return;
+        const change = (field: string) => (hash[field] === undefined || hash[field] === '' ? undefined : Number(hash[field]));
+        this.persister?.resume({
+          symbol: symbols[i]!,
+          priceText: hash.price,
+          ts: Number(hash.ts),
+          tradeTs: Number(hash.tradeTs ?? hash.ts),
+          change1m: change('change_1m'),
+          change5m: change('change_5m'),
+          change15m: change('change_15m'),
+          flags: hash.flags ? hash.flags.split(',') : [],
+        });
+      });
+    } catch (error) {
+      this.reportError('redis', 'HISTORY_RESUME', error);
+    }
   }
 
   private async heartbeat(): Promise<void> {

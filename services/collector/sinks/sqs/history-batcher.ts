@@ -64,6 +64,18 @@ export class HistoryBatcher {
     this.symbols.delete(symbol);
   }
 
+  /**
+   * Continues a symbol's history from a state persisted before this process
+   * started (the previous collector's last one, read back from Redis): intervals
+   * after it are filled with that state, flagged `gap` because no collector was
+   * watching, until live states arrive. Its own interval was already written.
+   */
+  resume(state: RateState): void {
+    if (this.symbols.has(state.symbol)) return;
+    const flags = state.flags.includes('gap') ? state.flags : [...state.flags, 'gap'];
+    this.symbols.set(state.symbol, { open: [], carried: { ...state, flags }, emittedThrough: this.intervalStart(state.ts) });
+  }
+
   get symbolCount(): number {
     return this.symbols.size;
   }

@@ -66,6 +66,10 @@ export class HistoryPersister {
     this.batcher.remove(symbol);
   }
 
+  resume(state: RateState): void {
+    this.batcher.resume(state);
+  }
+
   setInterval(intervalMs: number): void {
     this.batcher.setInterval(intervalMs);
   }

@@ -68,6 +68,23 @@ describe('HistoryBatcher', () => {
     expect(rows.map((r) => r[0])).toEqual([995_000, 996_000, 997_000, 998_000, 999_000]);
   });
 
+  it('resumes after a restart from the last persisted state, flagged gap, until live states arrive', () => {
+    // Prepare: the predecessor wrote interval 10 s (its last state at 10.4 s).
+    const batcher = new HistoryBatcher(1000);
+    batcher.resume(state('BTCUSDT', 10_400, '1', 0.2));
+
+    // Act: live again from 13.2 s.
+    batcher.record(state('BTCUSDT', 13_200, '2'));
+    const rows = batcher.close(14_000);
+
+    // Assert
+    expect(rows.map((r) => [r[0], r[2], r[6]])).toEqual([
+      [11_000, '1', ['gap']],
+      [12_000, '1', ['gap']],
+      [13_000, '2', []],
+    ]);
+  });
+
   it('forgets removed symbols', () => {
     // Prepare
     const batcher = new HistoryBatcher(1000);
