@@ -120,6 +120,28 @@ function createRoleThroughLocalSocket(url: URL, reason: string): void {
   }
 }
 
+/**
+ * The migrations manage partitions with pg_partman when the server offers it, and
+ * the test suite asserts that path, so a local server gets Debian's package for
+ * its major version. Only as root and only when missing: anyone else keeps the
+ * server as it is.
+ */
+async function ensurePartman(url: URL): Promise<void> {
+  if (!isRoot() || !LOCAL_HOSTS.includes(url.hostname)) return;
+  const client = new Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
+  await client.connect();
+  let major: number;
+  try {
+    const { rows } = await client.query<{ version: string }>("SELECT current_setting('server_version_num') AS version");
+    major = Math.floor(Number(rows[0]!.version) / 10000);
+  } finally {
+    await client.end();
+  }
+  // Debian's packages only fit a Debian-packaged server of the same major.
+  if (!existsSync(`/usr/lib/postgresql/${major}`) || existsSync(`/usr/share/postgresql/${major}/extension/pg_partman.control`)) return;
+  installDebianPackages([`postgresql-${major}-partman`], 'The pg_partman partitioning path of the migrations');
+}
+
 export async function ensurePostgres(databaseUrl: string, stateDir: string): Promise<EnsuredService> {
   const url = new URL(databaseUrl);
   const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
@@ -143,5 +165,6 @@ export async function ensurePostgres(databaseUrl: string, stateDir: string): Pro
     throw new LocalServiceError(`PostgreSQL at ${url.host} is still not usable with DATABASE_URL: ${result.kind === 'rejected' ? result.reason : 'unreachable'}`);
   }
   await ensureDatabase(url, database);
+  await ensurePartman(url);
   return { name: 'postgres', url: databaseUrl, stop, origin };
 }

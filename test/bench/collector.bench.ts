@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import Redis from 'ioredis';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { counterSum, histogramBuckets, histogramQuantile } from './support/prometheus';
@@ -14,7 +15,8 @@ import { sampleProcess, sleep, spawnTs, startSimulatorProcess, stopProcess } fro
 const SYMBOLS = 2000;
 const RATES = [20_000, 40_000];
 const MEASURE_MS = Number(process.env.BENCH_MEASURE_SECONDS ?? 30) * 1000;
-const SOAK_MS = Number(process.env.BENCH_SOAK_SECONDS ?? 180) * 1000;
+/** The issue asks for CPU and memory after 15 minutes at 20,000 trades a second. */
+const SOAK_MS = Number(process.env.BENCH_SOAK_SECONDS ?? 900) * 1000;
 const WARMUP_MS = 8_000;
 const REDIS_URL = (() => {
   const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
@@ -30,6 +32,44 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/**
+ * Trade time to arrival on the `rates:{exchange}` channel, measured by a subscriber
+ * in this process (same host clock as the simulator that stamps T). Only updates
+ * made by a trade count (ts === tradeTs); timer updates carry an old trade time.
+ */
+function channelLatency(redisUrl: string): { start(): void; stop(): { p50: number; p99: number; count: number }; close(): void } {
+  const subscriber = new Redis(redisUrl);
+  let samples: number[] = [];
+  let recording = false;
+  subscriber.on('message', (_channel, message) => {
+    if (!recording) return;
+    const now = Date.now();
+    for (const update of JSON.parse(message) as Array<{ ts: string; tradeTs: string }>) {
+      if (update.ts === update.tradeTs && samples.length < 5_000_000) samples.push(now - Number(update.tradeTs));
+    }
+  });
+  void subscriber.subscribe('rates:binance');
+  return {
+    start() {
+      samples = [];
+      recording = true;
+    },
+    stop() {
+      recording = false;
+      const sorted = samples.sort((a, b) => a - b);
+      return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), count: sorted.length };
+    },
+    close() {
+      subscriber.disconnect();
+    },
+  };
 }
 
 async function scrape(port: number): Promise<string> {
@@ -101,8 +141,10 @@ export default async function runCollectorBench(): Promise<{ name: string; metri
       metrics[`ceiling_${rate}_cpuPercent`] = ceiling.cpuPercent;
 
       const collector = await startCollector(sim.wsUrl, sim.restUrl);
+      const channel = channelLatency(REDIS_URL);
       try {
         await sleep(WARMUP_MS);
+        channel.start();
         const before = await scrape(collector.port);
         const cpuBefore = sampleProcess(collector.child.pid!);
         const startedAt = Date.now();
@@ -117,24 +159,36 @@ export default async function runCollectorBench(): Promise<{ name: string; metri
         metrics[`collector_${rate}_rssMiB`] = Math.round(cpuAfter.rssBytes / 2 ** 20);
         metrics[`collector_${rate}_updateLatencyP50Ms`] = Number((histogramQuantile(latencyBefore, latencyAfter, 0.5) * 1000).toFixed(2));
         metrics[`collector_${rate}_updateLatencyP99Ms`] = Number((histogramQuantile(latencyBefore, latencyAfter, 0.99) * 1000).toFixed(2));
+        const arrival = channel.stop();
+        metrics[`collector_${rate}_tradeToChannelP50Ms`] = arrival.p50;
+        metrics[`collector_${rate}_tradeToChannelP99Ms`] = arrival.p99;
+        metrics[`collector_${rate}_channelSamples`] = arrival.count;
         metrics[`collector_${rate}_rejected`] = counterSum(after, 'collector_rejected_messages_total');
         metrics[`collector_${rate}_unrecoverableGapTrades`] = counterSum(after, 'collector_unrecoverable_gap_trades_total');
 
         if (rate === RATES[0] && SOAK_MS > 0) {
           const samples: number[] = [];
           const soakStarted = Date.now();
+          const soakCpuBefore = sampleProcess(collector.child.pid!);
+          const soakMetricsBefore = await scrape(collector.port);
           while (Date.now() - soakStarted < SOAK_MS) {
             samples.push(sampleProcess(collector.child.pid!).rssBytes / 2 ** 20);
-            await sleep(10_000);
+            await sleep(30_000);
           }
           const minutes = (Date.now() - soakStarted) / 60_000;
+          const soakCpuAfter = sampleProcess(collector.child.pid!);
+          const soakMetricsAfter = await scrape(collector.port);
+          metrics.soak_cpuPercent = Math.round(((soakCpuAfter.cpuSeconds - soakCpuBefore.cpuSeconds) / (minutes * 60)) * 100);
+          metrics.soak_updateLatencyP99Ms = Number((histogramQuantile(histogramBuckets(soakMetricsBefore, 'collector_update_latency_seconds'), histogramBuckets(soakMetricsAfter, 'collector_update_latency_seconds'), 0.99) * 1000).toFixed(2));
+          metrics.soak_messagesPerSecond = Math.round((counterSum(soakMetricsAfter, 'collector_messages_total') - counterSum(soakMetricsBefore, 'collector_messages_total')) / (minutes * 60));
           metrics.soak_minutes = Number(minutes.toFixed(1));
           metrics.soak_rssFirstMiB = Math.round(samples[0]!);
           metrics.soak_rssLastMiB = Math.round(samples[samples.length - 1]!);
           metrics.soak_rssMaxMiB = Math.round(Math.max(...samples));
-          notes.push(`soak at ${rate} trades/s: RSS sampled every 10 s for ${minutes.toFixed(1)} min: ${samples.map((s) => Math.round(s)).join(', ')} MiB`);
+          notes.push(`soak at ${rate} trades/s: RSS sampled every 30 s for ${minutes.toFixed(1)} min: ${samples.map((s) => Math.round(s)).join(', ')} MiB`);
         }
       } finally {
+        channel.close();
         await stopProcess(collector.child);
       }
     } finally {

@@ -1,0 +1,175 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Pool } from 'pg';
+import { errorMessage } from '../../services/shared/errors';
+import type { HistoryMessage } from '../../services/shared/history';
+import { createLogger, type Logger } from '../../services/shared/logger';
+import { IngestDatabaseError, InvalidMessageError } from './errors';
+import { mergeMessages } from './merge';
+import { createIngestPool, resolveDatabaseUrl } from './pool';
+import type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
+import { writeMerged, type WriteResult } from './store';
+import { parseHistoryMessage } from './validate';
+
+/** The part of Powertools' Metrics the handler uses, so tests and benchmarks can pass a recorder. */
+export interface IngestMetrics {
+  addMetric(name: string, unit: Parameters<Metrics['addMetric']>[1], value: number): unknown;
+  publishStoredMetrics(): unknown;
+}
+
+export interface IngestHandlerOptions {
+  /** A pool, or a function giving one: the Lambda resolves its URL (maybe from Secrets Manager) on first use. */
+  pool: Pool | (() => Promise<Pool>);
+  logger: Logger;
+  metrics: IngestMetrics;
+}
+
+export type IngestHandler = (event: SqsEvent, context?: unknown) => Promise<SqsBatchResponse>;
+
+interface ValidRecord {
+  record: SqsRecord;
+  message: HistoryMessage;
+}
+
+interface BatchOutcome {
+  write: WriteResult;
+  rowsIn: number;
+  duplicates: number;
+  statusSnapshots: number;
+  failed: Set<string>;
+}
+
+/**
+ * SQS batch -> validate each record -> merge and de-duplicate -> one bulk
+ * upsert -> the ids of exactly the records that were not stored.
+ *
+ * The partial batch response is built here rather than with Powertools'
+ * BatchProcessor: that utility calls a handler per record and derives the
+ * response from those calls, while the write here is one statement for the
+ * whole batch, decided after every record was seen. Using it would mean a
+ * per-record step that only validates and then patching its failure list after
+ * the bulk write; the response itself is a list of ids.
+ */
+export function createIngestHandler(options: IngestHandlerOptions): IngestHandler {
+  const { logger, metrics } = options;
+  const getPool = typeof options.pool === 'function' ? options.pool : ((pool: Pool) => async () => pool)(options.pool);
+
+  return async (event) => {
+    const started = performance.now();
+    const records = event.Records ?? [];
+    const outcome: BatchOutcome = { write: { rowsWritten: 0, statusesWritten: 0 }, rowsIn: 0, duplicates: 0, statusSnapshots: 0, failed: new Set() };
+    const valid: ValidRecord[] = [];
+    for (const record of records) {
+      try {
+        valid.push({ record, message: parseHistoryMessage(record.body) });
+      } catch (error) {
+        outcome.failed.add(record.messageId);
+        logger.warn('invalid SQS record; it goes to the DLQ after maxReceiveCount', {
+          messageId: record.messageId,
+          receiveCount: record.attributes?.ApproximateReceiveCount,
+          error: errorMessage(error),
+          code: error instanceof InvalidMessageError ? error.code : undefined,
+        });
+      }
+    }
+    if (valid.length > 0) await store(valid, outcome);
+
+    const latencyMs = performance.now() - started;
+    metrics.addMetric('RowsInserted', MetricUnit.Count, outcome.write.rowsWritten);
+    metrics.addMetric('RowsUnchanged', MetricUnit.Count, outcome.rowsIn - outcome.write.rowsWritten);
+    metrics.addMetric('RecordsFailed', MetricUnit.Count, outcome.failed.size);
+    metrics.addMetric('StatusSnapshots', MetricUnit.Count, outcome.statusSnapshots);
+    metrics.addMetric('BatchLatency', MetricUnit.Milliseconds, latencyMs);
+    metrics.publishStoredMetrics();
+    const summary = {
+      records: records.length,
+      failed: outcome.failed.size,
+      rowsIn: outcome.rowsIn,
+      rowsWritten: outcome.write.rowsWritten,
+      duplicatesInBatch: outcome.duplicates,
+      statusSnapshots: outcome.statusSnapshots,
+      statusesWritten: outcome.write.statusesWritten,
+      latencyMs: Math.round(latencyMs),
+    };
+    if (outcome.failed.size > 0) logger.warn('batch partly failed', summary);
+    else logger.info('batch stored', summary);
+    // In record order, as Lambda reports them.
+    return { batchItemFailures: records.filter((r) => outcome.failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
+  };
+
+  async function store(valid: ValidRecord[], outcome: BatchOutcome): Promise<void> {
+    const merged = mergeMessages(valid.map((v) => v.message));
+    outcome.rowsIn = merged.rateRowsIn;
+    outcome.duplicates = merged.rateDuplicates;
+    outcome.statusSnapshots = merged.statusSnapshots;
+    try {
+      outcome.write = await writeMerged(await getPool(), merged);
+      return;
+    } catch (error) {
+      if (error instanceof IngestDatabaseError && !error.transient && valid.length > 1) {
+        logger.warn('the database refused the batch; writing its records one by one to find the refused ones', { error: errorMessage(error) });
+        await storeOneByOne(valid, outcome);
+        return;
+      }
+      for (const v of valid) outcome.failed.add(v.record.messageId);
+      logger.error('storing the batch failed; every record is left for redelivery', { records: valid.length, error: errorMessage(error) });
+    }
+  }
+
+  /**
+   * A record the schema accepts but the database refuses (a CHECK constraint the
+   * schema does not mirror) would otherwise fail the whole batch on every
+   * delivery and drag its batch-mates into the DLQ. Written alone, each record
+   * stands on its own; the upsert rule makes the order irrelevant.
+   */
+  async function storeOneByOne(valid: ValidRecord[], outcome: BatchOutcome): Promise<void> {
+    const pool = await getPool();
+    for (let i = 0; i < valid.length; i += 1) {
+      const { record, message } = valid[i]!;
+      try {
+        const result = await writeMerged(pool, mergeMessages([message]));
+        outcome.write.rowsWritten += result.rowsWritten;
+        outcome.write.statusesWritten += result.statusesWritten;
+      } catch (error) {
+        outcome.failed.add(record.messageId);
+        if (error instanceof IngestDatabaseError && !error.transient) {
+          logger.warn('the database refused a record; it goes to the DLQ after maxReceiveCount', { messageId: record.messageId, error: errorMessage(error) });
+          continue;
+        }
+        // The database went away meanwhile: the rest is not stored either.
+        for (const rest of valid.slice(i + 1)) outcome.failed.add(rest.record.messageId);
+        logger.error('storing records one by one failed; the rest are left for redelivery', { error: errorMessage(error) });
+        return;
+      }
+    }
+  }
+}
+
+let lambdaHandler: IngestHandler | undefined;
+
+/** Lazily built on the first invocation and kept for the container's life, with its pool. */
+function defaultHandler(): IngestHandler {
+  const logger = createLogger({ serviceName: 'ingest' });
+  const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'MarketDataCollector', serviceName: 'ingest' });
+  let pool: Promise<Pool> | undefined;
+  const getPool = (): Promise<Pool> => {
+    pool ??= resolveDatabaseUrl().then((connectionString) =>
+      createIngestPool({
+        connectionString,
+        logger,
+        max: Number(process.env.DB_POOL_MAX ?? 2),
+        connectionTimeoutMillis: Number(process.env.DB_CONNECT_TIMEOUT_MS ?? 5_000),
+        statementTimeoutMillis: Number(process.env.DB_STATEMENT_TIMEOUT_MS ?? 15_000),
+      }),
+    );
+    // A failed secret lookup is retried by the next invocation instead of being cached.
+    pool.catch(() => (pool = undefined));
+    return pool;
+  };
+  return createIngestHandler({ pool: getPool, logger, metrics });
+}
+
+/** The Lambda entry point (SQS event source mapping with ReportBatchItemFailures). */
+export const handler: IngestHandler = (event, context) => {
+  lambdaHandler ??= defaultHandler();
+  return lambdaHandler(event, context);
+};

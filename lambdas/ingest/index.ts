@@ -1,0 +1,17 @@
+export { createIngestHandler, handler } from './handler';
+export type { IngestHandler, IngestHandlerOptions, IngestMetrics } from './handler';
+export { IngestDatabaseError, IngestRunnerError, InvalidMessageError } from './errors';
+export { mergeMessages } from './merge';
+export type { MergedBatch, RateRecord, StatusRecord } from './merge';
+export { createIngestPool, resolveDatabaseUrl } from './pool';
+export type { IngestPoolOptions, SecretFetcher } from './pool';
+export { createSqsClient, ensureQueues } from './queues';
+export type { EnsuredQueues, EnsureQueuesOptions, SqsClientOptions } from './queues';
+export { SqsEventSourceRunner } from './runner';
+export type { RunnerOptions, RunnerStats } from './runner';
+export type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
+export { buildRatesUpsert, buildStatusUpsert, RATES_UPSERT_SQL, STATUS_UPSERT_SQL } from './sql';
+export type { SqlStatement } from './sql';
+export { isTransientDatabaseError, writeMerged } from './store';
+export type { WriteResult } from './store';
+export { parseHistoryMessage } from './validate';

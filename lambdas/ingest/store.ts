@@ -1,0 +1,57 @@
+import type { Pool, PoolClient } from 'pg';
+import { errorMessage } from '../../services/shared/errors';
+import { IngestDatabaseError } from './errors';
+import type { MergedBatch } from './merge';
+import { buildRatesUpsert, buildStatusUpsert } from './sql';
+
+export interface WriteResult {
+  /** Rate rows inserted or replaced by a newer state. */
+  rowsWritten: number;
+  /** Status rows inserted or replaced by a newer snapshot. */
+  statusesWritten: number;
+}
+
+/**
+ * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation):
+ * the database refuses these rows, and would refuse them again. Everything else
+ * (no SQLSTATE at all: refused, reset, timed out; 08 connection; 57 canceled by
+ * statement_timeout or shutdown; 53 resources; 40 deadlock; 42P01 schema not
+ * migrated yet; 28 credentials) may pass on a later delivery, so it is transient.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return !(typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code));
+}
+
+/**
+ * Writes the merged batch in one transaction: all of it is stored or none, so
+ * "committed" is a clear line for which records may be acknowledged. Throws
+ * IngestDatabaseError, with `transient` set from the cause.
+ */
+export async function writeMerged(pool: Pool, batch: MergedBatch): Promise<WriteResult> {
+  if (batch.rates.length === 0 && batch.statuses.length === 0) return { rowsWritten: 0, statusesWritten: 0 };
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw new IngestDatabaseError(`cannot connect to the database: ${errorMessage(error)}`, true, { cause: error });
+  }
+  let broken: unknown;
+  try {
+    await client.query('BEGIN');
+    let rowsWritten = 0;
+    let statusesWritten = 0;
+    if (batch.rates.length > 0) rowsWritten = (await client.query(buildRatesUpsert(batch.rates))).rowCount ?? 0;
+    if (batch.statuses.length > 0) statusesWritten = (await client.query(buildStatusUpsert(batch.statuses))).rowCount ?? 0;
+    await client.query('COMMIT');
+    return { rowsWritten, statusesWritten };
+  } catch (error) {
+    const transient = isTransientDatabaseError(error);
+    // A connection that failed mid-transaction is discarded, not returned to the pool half-open.
+    if (transient) broken = error;
+    else await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+    throw new IngestDatabaseError(`writing the batch failed: ${errorMessage(error)}`, transient, { cause: error });
+  } finally {
+    client.release(broken !== undefined);
+  }
+}

@@ -1,0 +1,42 @@
+import { resolveDatabaseUrl, runMigrations } from '../../services/shared/db';
+import { createLogger } from '../../services/shared/logger';
+import { MIGRATIONS_DIR } from './paths';
+
+/**
+ * The subset of a CloudFormation custom resource event this handler reads; the
+ * CDK Provider framework (custom-resources.Provider) delivers it as onEvent and
+ * turns the return value or a thrown error into the CloudFormation response.
+ */
+export interface CustomResourceEvent {
+  RequestType: 'Create' | 'Update' | 'Delete';
+  PhysicalResourceId?: string;
+  ResourceProperties?: Record<string, unknown>;
+}
+
+export interface CustomResourceResponse {
+  PhysicalResourceId: string;
+  Data?: Record<string, string | number>;
+}
+
+// Stable, so an Update never makes CloudFormation think the resource was
+// replaced (which would send a Delete for the "old" one).
+const PHYSICAL_RESOURCE_ID = 'mdc-schema-migrations';
+
+const logger = createLogger({ serviceName: 'migrate' });
+
+/**
+ * Create and Update apply pending migrations (the stack passes a property that
+ * changes with the SQL, e.g. a hash of the files, so each deploy with new
+ * migrations sends an Update). Delete leaves the schema alone: removing the stack
+ * must never drop history.
+ */
+export async function handler(event: CustomResourceEvent): Promise<CustomResourceResponse> {
+  logger.info('custom resource event', { requestType: event.RequestType });
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID };
+  const databaseUrl = await resolveDatabaseUrl();
+  const result = await runMigrations({ databaseUrl, logger, migrationsDir: process.env.MIGRATIONS_DIR ?? MIGRATIONS_DIR });
+  return {
+    PhysicalResourceId: PHYSICAL_RESOURCE_ID,
+    Data: { Applied: result.applied.join(','), AppliedCount: result.applied.length, Skipped: result.skipped, Partitioning: result.partitions?.strategy ?? 'none' },
+  };
+}

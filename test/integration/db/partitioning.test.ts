@@ -1,0 +1,186 @@
+import { Client } from 'pg';
+import { runMigrations, runPartitionMaintenance } from '../../../services/shared/db';
+import { createLogger } from '../../../services/shared/logger';
+import { createTestDatabase, type TestDatabase } from '../../support';
+
+const logger = createLogger({ serviceName: 'partitioning-test', logLevel: 'SILENT' });
+
+async function query<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const partitionsSql = `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+  WHERE i.inhparent = 'price_change_rates'::regclass ORDER BY 1`;
+const partitionNames = async (url: string) => (await query<{ name: string }>(url, partitionsSql)).map((row) => row.name);
+
+/** Day names (YYYYMMDD, UTC) from `from` to `to` days relative to today. */
+function utcDays(from: number, to: number): string[] {
+  const days: string[] = [];
+  for (let offset = from; offset <= to; offset += 1) {
+    days.push(new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10).replace(/-/g, ''));
+  }
+  return days;
+}
+
+async function databaseWithStrategy(strategy: 'native' | 'auto'): Promise<TestDatabase> {
+  const db = await createTestDatabase('mdc_partitions');
+  // The custom setting the migration reads; set per database so it reaches
+  // every connection the runner opens.
+  if (strategy === 'native') await query(db.url, `ALTER DATABASE "${db.name}" SET mdc.partitioning = 'native'`);
+  return db;
+}
+
+describe('partitioning decision', () => {
+  let db: TestDatabase;
+
+  afterEach(async () => {
+    await db.drop();
+  });
+
+  it('chooses by availability and refuses a forced strategy that is unavailable', async () => {
+    // Prepare
+    db = await databaseWithStrategy('auto');
+    await runMigrations({ databaseUrl: db.url, logger });
+
+    // Act
+    const [row] = await query<Record<string, string>>(
+      db.url,
+      `SELECT mdc_choose_partitioning('auto', true, true) AS both, mdc_choose_partitioning(NULL, false, true) AS partman,
+              mdc_choose_partitioning('', false, false) AS neither, mdc_choose_partitioning('native', true, true) AS forced`,
+    );
+    const forcedTimescale = query(db.url, "SELECT mdc_choose_partitioning('timescaledb', false, true)");
+
+    // Assert
+    expect(row).toEqual({ both: 'timescaledb', partman: 'pg_partman', neither: 'native', forced: 'native' });
+    await expect(forcedTimescale).rejects.toThrow(/timescaledb extension is not usable/);
+  });
+
+  it('does not choose TimescaleDB here because the extension is absent, and records why', async () => {
+    // Prepare
+    db = await databaseWithStrategy('auto');
+    const [availability] = await query<{ timescaledb: boolean }>(db.url, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS timescaledb");
+
+    // Act
+    await runMigrations({ databaseUrl: db.url, logger });
+
+    // Assert
+    expect(availability).toEqual({ timescaledb: false });
+    const [decision] = await query<{ strategy: string; reason: string }>(db.url, "SELECT strategy, reason FROM schema_partitioning WHERE table_name = 'price_change_rates'");
+    expect(decision!.strategy).not.toBe('timescaledb');
+    expect(decision!.reason).toMatch(/timescaledb not|neither timescaledb/);
+  });
+});
+
+describe('project-managed partitions (plain PostgreSQL)', () => {
+  let db: TestDatabase;
+
+  beforeEach(async () => {
+    db = await databaseWithStrategy('native');
+  });
+
+  afterEach(async () => {
+    await db.drop();
+  });
+
+  it('creates today and the days ahead, with no default partition, and stores rows', async () => {
+    // Prepare
+    const expected = utcDays(-1, 7).map((day) => `price_change_rates_p${day}`);
+
+    // Act
+    const result = await runMigrations({ databaseUrl: db.url, logger });
+
+    // Assert
+    expect(result.partitions?.strategy).toBe('native');
+    expect(await partitionNames(db.url)).toEqual(expected);
+    await query(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now(), 'binance', 'BTCUSDT', 1, now())");
+    await expect(query(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now() + interval '60 days', 'binance', 'BTCUSDT', 1, now())")).rejects.toThrow(
+      /no partition/,
+    );
+  });
+
+  it('drops a partition older than the retention setting and keeps recent ones', async () => {
+    // Prepare
+    await runMigrations({ databaseUrl: db.url, logger });
+    await query(db.url, "SELECT mdc_ensure_day_partition((now() AT TIME ZONE 'UTC')::date - 200), mdc_ensure_day_partition((now() AT TIME ZONE 'UTC')::date - 10)");
+    await query(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now() - interval '200 days', 'binance', 'BTCUSDT', 1, now())");
+    const [old, recent] = utcDays(-200, -200).concat(utcDays(-10, -10)).map((day) => `price_change_rates_p${day}`);
+
+    // Act
+    const result = await runPartitionMaintenance({ databaseUrl: db.url, logger });
+
+    // Assert
+    expect(result).toEqual({ strategy: 'native', actions: [{ action: 'dropped', partition: old }] });
+    const names = await partitionNames(db.url);
+    expect(names).not.toContain(old);
+    expect(names).toContain(recent);
+  });
+
+  it('follows a shorter retention_days from collection_settings', async () => {
+    // Prepare
+    await runMigrations({ databaseUrl: db.url, logger });
+    await query(db.url, "SELECT mdc_ensure_day_partition((now() AT TIME ZONE 'UTC')::date - 10)");
+    await query(db.url, 'UPDATE collection_settings SET retention_days = 5');
+
+    // Act
+    const result = await runPartitionMaintenance({ databaseUrl: db.url, logger });
+
+    // Assert
+    expect(result.actions).toEqual([{ action: 'dropped', partition: `price_change_rates_p${utcDays(-10, -10)[0]}` }]);
+  });
+});
+
+describe('pg_partman partitions', () => {
+  let db: TestDatabase;
+
+  beforeEach(async () => {
+    db = await databaseWithStrategy('auto');
+  });
+
+  afterEach(async () => {
+    await db.drop();
+  });
+
+  it('registers price_change_rates with pg_partman: daily, retention from settings, no default partition', async () => {
+    // Prepare
+    const today = `price_change_rates_p${new Date().toISOString().slice(0, 10).replace(/-/g, '_')}`;
+
+    // Act
+    const result = await runMigrations({ databaseUrl: db.url, logger });
+
+    // Assert
+    expect(result.partitions?.strategy).toBe('pg_partman');
+    const [config] = await query<Record<string, unknown>>(
+      db.url,
+      "SELECT retention, retention_keep_table, infinite_time_partitions FROM partman.part_config WHERE parent_table = 'public.price_change_rates'",
+    );
+    expect(config).toEqual({ retention: '90 days', retention_keep_table: false, infinite_time_partitions: true });
+    const names = await partitionNames(db.url);
+    expect(names).toContain(today);
+    expect(names.filter((name) => name.endsWith('_default'))).toEqual([]);
+    await query(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now(), 'binance', 'BTCUSDT', 1, now())");
+  });
+
+  it('drops an expired partition through partman maintenance', async () => {
+    // Prepare
+    await runMigrations({ databaseUrl: db.url, logger });
+    await query(db.url, "SELECT partman.create_partition_time('public.price_change_rates', ARRAY[now() - interval '200 days'])");
+    const old = `price_change_rates_p${new Date(Date.now() - 200 * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '_')}`;
+    expect(await partitionNames(db.url)).toContain(old);
+    await query(db.url, 'UPDATE collection_settings SET retention_days = 30');
+
+    // Act
+    const result = await runPartitionMaintenance({ databaseUrl: db.url, logger });
+
+    // Assert
+    expect(result.strategy).toBe('pg_partman');
+    expect(await partitionNames(db.url)).not.toContain(old);
+    const [config] = await query<{ retention: string }>(db.url, "SELECT retention FROM partman.part_config WHERE parent_table = 'public.price_change_rates'");
+    expect(config).toEqual({ retention: '30 days' });
+  });
+});
