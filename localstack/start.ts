@@ -5,7 +5,9 @@
  * it started, leaving services it found running untouched.
  */
 import { join } from 'node:path';
-import { ensureLocalServices, httpOk, localDefaults, ManagedProcess, REPO_ROOT, type LocalServices } from './env';
+import { ensureQueues } from '../lambdas/ingest/queues';
+import { runMigrations } from '../services/shared/db';
+import { ensureLocalServices, httpOk, localDefaults, ManagedProcess, REPO_ROOT, STATE_DIR, type LocalServices } from './env';
 
 const SIMULATOR_PORT = Number(process.env.SIMULATOR_PORT ?? 9443);
 const feed = (process.env.FEED ?? 'simulator').toLowerCase();
@@ -36,11 +38,29 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
+  // The AWS SDK wants credentials even for local emulators; fixed dummies keep them out of anyone's real profile.
+  const awsEnv = {
+    AWS_ENDPOINT_URL: localDefaults.sqsEndpoint,
+    AWS_REGION: localDefaults.awsRegion,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+  };
+  const migration = await runMigrations({ databaseUrl: localDefaults.databaseUrl });
+  const queueName = process.env.SQS_QUEUE_NAME ?? 'market-data-history';
+  const queues = await ensureQueues({ endpoint: localDefaults.sqsEndpoint, region: localDefaults.awsRegion, queueName, dlqName: `${queueName}-dlq`, maxReceiveCount: 5 });
+
   const rows: Array<[string, string, string]> = [
     ['redis', services.redis.url, services.redis.origin],
     ['postgres', services.postgres.url, services.postgres.origin],
     ['sqs', services.sqs.url, services.sqs.origin],
+    ['migrations', localDefaults.databaseUrl, `${migration.applied.length} applied, ${migration.skipped} already there`],
+    ['queue', queues.queueUrl, `DLQ ${queues.dlqUrl} after 5 receives`],
   ];
+
+  // Started first so it is stopped last: the collector's final batches still reach the database.
+  const ingest = tsxProcess('ingest', 'lambdas/ingest/local-runner.ts', ['--queue-url', queues.queueUrl], { ...awsEnv, DATABASE_URL: localDefaults.databaseUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' });
+  processes.push(ingest);
+  rows.push(['ingest', queues.queueUrl, 'started: SQS -> price_change_rates, collection_status (the Lambda handler, locally)']);
 
   if (feed === 'simulator') {
     const symbols = process.env.SIM_SYMBOLS ?? '200';
@@ -60,6 +80,9 @@ async function main(): Promise<void> {
       : { BINANCE_WS_URL: process.env.BINANCE_WS_URL ?? 'wss://stream.binance.com:9443', BINANCE_REST_URL: process.env.BINANCE_REST_URL ?? 'https://api.binance.com' };
   const collector = tsxProcess('collector', 'services/collector/main.ts', [], {
     ...exchangeUrls,
+    ...awsEnv,
+    SQS_QUEUE_URL: queues.queueUrl,
+    SPILL_DIR: join(STATE_DIR, 'spill'),
     REDIS_URL: localDefaults.redisUrl,
     HTTP_PORT: collectorPort,
     COLLECTOR_ID: process.env.COLLECTOR_ID ?? 'local',
@@ -71,9 +94,12 @@ async function main(): Promise<void> {
   await collector.waitUntilReady(() => httpOk(`http://127.0.0.1:${collectorPort}/ready`), 60_000, 'the collector output above');
   rows.push(['collector', `http://127.0.0.1:${collectorPort}`, 'started: /health /ready /status /metrics']);
 
+
   console.log('\n[start] the local pipeline is up:');
   for (const [name, where, what] of rows) console.log(`  ${name.padEnd(10)} ${where.padEnd(48)} ${what}`);
   console.log(`\n  AWS_ENDPOINT_URL=${localDefaults.sqsEndpoint} AWS_REGION=${localDefaults.awsRegion}`);
+  console.log(`  History: psql ${localDefaults.databaseUrl} -c "SELECT * FROM price_change_rates ORDER BY time DESC LIMIT 10"`);
+  console.log('  Latest:  redis-cli HGETALL rates:binance:BTCUSDT   Top movers: redis-cli ZREVRANGE rates:binance:rank:5m 0 9 WITHSCORES');
   console.log('  Ctrl-C stops everything this command started.\n');
 
   // A pipeline part that dies takes the whole local stack down with a clear exit

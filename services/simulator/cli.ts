@@ -32,6 +32,7 @@ export function parseCli(argv: string[]): SimulatorOptions {
       'max-connection-age-ms': { type: 'string' },
       'history-minutes': { type: 'string' },
       'rest-weight-limit': { type: 'string' },
+      'tick-ms': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -55,6 +56,7 @@ export function parseCli(argv: string[]): SimulatorOptions {
     maxConnectionAgeMs: numberFlag('max-connection-age-ms', values['max-connection-age-ms']),
     historyMinutes: numberFlag('history-minutes', values['history-minutes']),
     restWeightLimit: numberFlag('rest-weight-limit', values['rest-weight-limit']),
+    tickMs: numberFlag('tick-ms', values['tick-ms']),
     logLevel: values['log-level'],
   };
 }

@@ -41,6 +41,9 @@ type RedisWithScripts = Redis & {
   sweepRanks(...args: (string | number)[]): Promise<number>;
 };
 
+/** States per script call; see `write`. */
+const MAX_STATES_PER_CALL = 200;
+
 /** How a change travels in Redis: up to 8 decimals, no trailing zeros, empty when unknown. */
 export const formatChange = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '' : String(Number(value.toFixed(8))));
 
@@ -143,40 +146,42 @@ export class RedisRatesWriter {
   }
 
   private async write(batch: Map<string, RateState>): Promise<void> {
-    const states = [...batch.values()];
+    // States made by a trade go first, in script calls of at most MAX_STATES_PER_CALL:
+    // Redis runs one script at a time, so a second's worth of timer updates for
+    // thousands of quiet symbols must not hold up the acknowledgement of fresh trades.
+    const states = [...batch.values()].sort((a, b) => (a.receivedAtMono === undefined ? 1 : 0) - (b.receivedAtMono === undefined ? 1 : 0));
+    const chunks: RateState[][] = [];
+    for (let i = 0; i < states.length; i += MAX_STATES_PER_CALL) chunks.push(states.slice(i, i + MAX_STATES_PER_CALL));
+    // Sent back to back without waiting: replies arrive, and are timed, chunk by chunk.
+    const results = await Promise.allSettled(chunks.map((chunk) => this.writeChunk(chunk)));
+    this.options.metrics?.redisFlushSize.observe(states.length);
+    const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [{ chunk: chunks[i]!, error: result.reason as unknown }] : []));
+    if (failed.length === 0) {
+      this.lastError = undefined;
+      this.lastSuccessAt = Date.now();
+      return;
+    }
+    this.options.metrics?.redisErrors.inc({ operation: 'flush' }, failed.length);
+    const message = errorMessage(failed[0]!.error);
+    if (this.lastError === undefined) this.options.logger?.error('Redis flush failed; keeping the newest state per symbol until Redis answers', { error: message, symbols: states.length });
+    this.lastError = message;
+    // Put back what failed unless a newer state arrived meanwhile: bounded by the symbol count.
+    for (const { chunk } of failed) for (const state of chunk) if (!this.pending.has(state.symbol)) this.pending.set(state.symbol, state);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(this.options.flushIntervalMs, 200)).unref());
+  }
+
+  private async writeChunk(states: RateState[]): Promise<void> {
     const keys: string[] = [...this.rankKeys];
     const args: (string | number)[] = [this.options.ttlSeconds, this.channel];
     for (const state of states) {
       keys.push(rateKey(this.options.exchange, state.symbol));
-      args.push(
-        state.symbol,
-        state.ts,
-        state.priceText,
-        state.tradeTs,
-        formatChange(state.change1m),
-        formatChange(state.change5m),
-        formatChange(state.change15m),
-        state.flags.join(','),
-      );
+      args.push(state.symbol, state.ts, state.priceText, state.tradeTs, formatChange(state.change1m), formatChange(state.change5m), formatChange(state.change15m), state.flags.join(','));
     }
-    try {
-      const applied = await this.redis.applyRates(keys.length, ...keys, ...args);
-      const ackMono = performance.now();
-      this.lastError = undefined;
-      this.lastSuccessAt = Date.now();
-      this.options.metrics?.redisFlushSize.observe(states.length);
-      const latency = this.options.metrics?.updateLatency;
-      if (latency) for (const state of states) if (state.receivedAtMono !== undefined) latency.observe((ackMono - state.receivedAtMono) / 1000);
-      this.options.onFlushed?.(applied, states, ackMono);
-    } catch (error) {
-      this.options.metrics?.redisErrors.inc({ operation: 'flush' });
-      const message = errorMessage(error);
-      if (this.lastError === undefined) this.options.logger?.error('Redis flush failed; keeping the newest state per symbol until Redis answers', { error: message, symbols: states.length });
-      this.lastError = message;
-      // Put back what failed unless a newer state arrived meanwhile: bounded by the symbol count.
-      for (const state of states) if (!this.pending.has(state.symbol)) this.pending.set(state.symbol, state);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(this.options.flushIntervalMs, 200)).unref());
-    }
+    const applied = await this.redis.applyRates(keys.length, ...keys, ...args);
+    const ackMono = performance.now();
+    const latency = this.options.metrics?.updateLatency;
+    if (latency) for (const state of states) if (state.receivedAtMono !== undefined) latency.observe((ackMono - state.receivedAtMono) / 1000);
+    this.options.onFlushed?.(applied, states, ackMono);
   }
 
   private async sweepRanks(): Promise<void> {

@@ -209,6 +209,6 @@ export class SqsHistorySender {
     this.options.metrics?.errors.inc({ component: 'sqs', code: (error as { name?: string }).name ?? 'SEND_FAILED' });
     if (this.reachable) this.options.logger?.error('SQS unreachable; spilling history batches to disk until it answers', { error: this.lastError });
     this.reachable = false;
-    this.retryDelayMs = Math.min(this.retryDelayMs * 2, 10_000);
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5_000);
   }
 }

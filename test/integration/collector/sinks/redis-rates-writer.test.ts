@@ -90,6 +90,27 @@ describe('RedisRatesWriter', () => {
     expect(published.find((m) => m.symbol === 'ETHUSDT')).toMatchObject({ change_5m: '-3.5' });
   });
 
+  it('splits a large flush into script calls of at most 200 symbols, trade updates first, writing every one', async () => {
+    // Prepare
+    const writer = newWriter({ flushIntervalMs: 50 });
+    const subscriber = new Redis(redis.url);
+    clients.push(subscriber);
+    const messages: Array<Array<{ symbol: string }>> = [];
+    subscriber.on('message', (_channel, message) => messages.push(JSON.parse(message) as Array<{ symbol: string }>));
+    await subscriber.subscribe('rates:binance');
+
+    // Act: 449 timer updates and one trade update.
+    for (let i = 0; i < 449; i++) writer.update(state(`S${i}USDT`, 10));
+    writer.update(state('HOTUSDT', 10, { receivedAtMono: performance.now() }));
+    await writer.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    // Assert
+    expect(messages.map((m) => m.length)).toEqual([200, 200, 50]);
+    expect(messages[0]![0]!.symbol).toBe('HOTUSDT');
+    expect(await redis.client.exists('rates:binance:S448USDT')).toBe(1);
+  });
+
   it('keeps the rank sets in step with the known changes', async () => {
     // Prepare
     const writer = newWriter();
