@@ -5,13 +5,15 @@
  * esbuild; this build is for the container image and for inspecting bundle sizes.
  */
 import { build } from 'esbuild';
-import { statSync } from 'node:fs';
+import { cpSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './env';
 
 /** Entry points and their bundles; every later component adds itself here. */
 export const ENTRY_POINTS: Record<string, string> = {
   'collector/index': 'services/collector/main.ts',
+  'ingest/index': 'lambdas/ingest/index.ts',
+  'migrate/index': 'lambdas/migrate/index.ts',
   'simulator/index': 'services/simulator/cli.ts',
 };
 
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
     });
     console.log(`[build] ${entry} -> dist/${out}.js (${Math.round(statSync(outfile).size / 1024)} KiB)`);
   }
+  // The migrate Lambda reads its SQL files from disk, next to its bundle.
+  cpSync(join(REPO_ROOT, 'lambdas', 'migrate', 'migrations'), join(REPO_ROOT, 'dist', 'migrate', 'migrations'), { recursive: true });
 }
 
 main().catch((error: unknown) => {
