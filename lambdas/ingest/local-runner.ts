@@ -9,6 +9,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../../services/shared/errors';
 import { createLogger } from '../../services/shared/logger';
+import { exitGracefullyOnSignals, runMain } from '../../services/shared/process';
 import { IngestRunnerError } from './errors';
 import { createIngestHandler } from './handler';
 import { createIngestPool, resolveDatabaseUrl } from './pool';
@@ -84,33 +85,16 @@ async function main(): Promise<void> {
     concurrency: args.concurrency,
   });
   await runner.start();
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping ingest runner after the batches in flight', { signal });
-    runner
-      .stop()
-      .then(() => pool.end())
-      .then(
-        () => {
-          client.destroy();
-          logger.info('ingest runner stopped', { ...runner.stats });
-          process.exit(0);
-        },
-        (error: unknown) => {
-          logger.error('stop failed', { error: errorMessage(error) });
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(errorMessage(error));
-    process.exit(1);
+  exitGracefullyOnSignals({
+    logger,
+    message: 'stopping ingest runner after the batches in flight',
+    stop: async () => {
+      await runner.stop();
+      await pool.end();
+      client.destroy();
+      logger.info('ingest runner stopped', { ...runner.stats });
+    },
   });
 }
+
+if (require.main === module) runMain(main);

@@ -3,7 +3,7 @@
  * README's configuration table). SIGTERM (ECS) and SIGINT stop it gracefully and
  * exit 0 within 10 s; a configuration error exits 1 naming the variable.
  */
-import { createLogger, errorMessage } from '../shared';
+import { createLogger, errorMessage, exitGracefullyOnSignals } from '../shared';
 import { Collector } from './collector';
 import { loadCollectorConfig, type CollectorConfig } from './config';
 
@@ -27,27 +27,7 @@ async function main(): Promise<void> {
     logger.error('unhandled promise rejection', { error: errorMessage(reason) });
   });
 
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping on signal', { signal });
-    // A hard deadline, in case something hangs: ECS kills at stopTimeout anyway.
-    const force = setTimeout(() => {
-      logger.error('graceful stop exceeded its deadline; exiting');
-      process.exit(1);
-    }, STOP_DEADLINE_MS + 1500);
-    force.unref();
-    collector.stop(STOP_DEADLINE_MS).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('stop failed', { error: errorMessage(error) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  exitGracefullyOnSignals({ logger, message: 'stopping on signal', deadlineMs: STOP_DEADLINE_MS + 1500, stop: () => collector.stop(STOP_DEADLINE_MS) });
 
   await collector.start();
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createLogger, errorMessage } from '../shared';
+import { createLogger, errorMessage, exitGracefullyOnSignals, runMain } from '../shared';
 import { type SimulatorOptions, SimulatorConfigError, startSimulator } from './index';
 
 const USAGE = `usage: npm run simulator -- [--port 9443] [--host 127.0.0.1] [--symbols 200 | --symbols BTCUSDT,ETHUSDT]
@@ -73,26 +73,7 @@ async function main(): Promise<void> {
   const simulator = await startSimulator(options);
   // One machine-readable line so scripts (npm start, benchmarks) can find the URLs.
   console.log(JSON.stringify({ event: 'listening', port: simulator.port, wsUrl: simulator.wsUrl, restUrl: simulator.restUrl }));
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping simulator', { signal });
-    simulator.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('stop failed', { error: errorMessage(error) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  exitGracefullyOnSignals({ logger, message: 'stopping simulator', stop: () => simulator.stop() });
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(errorMessage(error));
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain(main);
