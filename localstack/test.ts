@@ -29,7 +29,11 @@ interface JestSummary {
 async function main(): Promise<number> {
   const jestArgs = process.argv.slice(2);
   const started = Date.now();
-  const services: LocalServices = await ensureLocalServices();
+  // Redis pub/sub channels are global to a server, not per db index: a collector
+  // running on this machine (npm start) would publish into the tests' channels. So
+  // the suite uses a Redis of its own, on its own port, started here when absent.
+  const testRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6390/0';
+  const services: LocalServices = await ensureLocalServices({ redisUrl: testRedisUrl });
   const interrupt = async () => {
     await services.stop();
     process.exit(130);
@@ -46,7 +50,7 @@ async function main(): Promise<number> {
     const resultsFile = join(STATE_DIR, 'jest-results.json');
     const env = {
       ...process.env,
-      REDIS_URL: localDefaults.redisUrl,
+      REDIS_URL: services.redis.url,
       DATABASE_URL: localDefaults.databaseUrl,
       AWS_ENDPOINT_URL: localDefaults.sqsEndpoint,
       AWS_REGION: localDefaults.awsRegion,

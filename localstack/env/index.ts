@@ -28,7 +28,12 @@ export interface LocalServices {
   stop(): Promise<void>;
 }
 
-export async function ensureLocalServices(): Promise<LocalServices> {
+export interface EnsureOptions {
+  /** Overrides REDIS_URL (npm test uses a Redis of its own; see localstack/test.ts). */
+  redisUrl?: string;
+}
+
+export async function ensureLocalServices(options: EnsureOptions = {}): Promise<LocalServices> {
   mkdirSync(STATE_DIR, { recursive: true });
   const started: EnsuredService[] = [];
   const stop = async () => {
@@ -41,7 +46,7 @@ export async function ensureLocalServices(): Promise<LocalServices> {
     }
   };
   try {
-    const redis = await ensureRedis(localDefaults.redisUrl, STATE_DIR);
+    const redis = await ensureRedis(options.redisUrl ?? localDefaults.redisUrl, STATE_DIR);
     started.push(redis);
     const postgres = await ensurePostgres(localDefaults.databaseUrl, STATE_DIR);
     started.push(postgres);
