@@ -25,4 +25,6 @@ module.exports = {
     },
   ],
   testTimeout: 30000,
+  // cdk synth leaves bundled assets (with package.json files) under cdk.out.
+  modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/dist'],
 };

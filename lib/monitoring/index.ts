@@ -1,0 +1,442 @@
+import {
+  Annotations,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Token,
+  aws_cloudwatch as cloudwatch,
+  aws_cloudwatch_actions as cwActions,
+  aws_ecs as ecs,
+  aws_elasticache as elasticache,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_sns as sns,
+  aws_sns_subscriptions as subscriptions,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import {
+  COLLECTOR_METRICS,
+  INGEST_METRICS,
+  INGEST_METRICS_NAMESPACE,
+  INGEST_METRICS_SERVICE,
+  SQS_BATCH_RESULTS,
+} from './metrics';
+import { COLLECTOR_METRICS_NAMESPACE, type MonitoringProps } from './props';
+
+export * from './metrics';
+export * from './props';
+
+/** Default free-storage threshold of the RDS alarm: 10 GiB. */
+export const DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES = 10 * 1024 ** 3;
+
+/** Namespace of ECS Container Insights (service-level task counts). */
+export const CONTAINER_INSIGHTS_NAMESPACE = 'ECS/ContainerInsights';
+
+const ONE_MINUTE = Duration.minutes(1);
+const FIVE_MINUTES = Duration.minutes(5);
+const WIDGET_WIDTH = 8;
+const WIDGET_HEIGHT = 6;
+const OPERATIONS_DOC = 'docs/operations.md';
+
+/**
+ * CloudWatch dashboard, alarms and their SNS topic for the market-data
+ * pipeline: collector (ECS Fargate, one service per shard), SQS queue and DLQ,
+ * ingest Lambda, RDS PostgreSQL and ElastiCache Redis.
+ *
+ * Alarm keys in `alarms`: `dlqNotEmpty`, `queueOldestMessage`, `noBatchesSent`,
+ * `ingestErrors`, `databaseFreeStorageLow`, and one
+ * `collectorTasksBelowDesired<i>` per collector service (i = index in
+ * `collectorServices`). What each means and what to do: docs/operations.md.
+ */
+export class Monitoring extends Construct {
+  /** Receives every alarm's ALARM and OK notifications. */
+  readonly topic: sns.Topic;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: Record<string, cloudwatch.Alarm> = {};
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { stageName } = props;
+    const prefix = `${stageName}-market-data`;
+    checkContainerInsights(this, props.cluster);
+
+    // --- Notifications -------------------------------------------------------
+    // A customer-managed key: CloudWatch alarms cannot publish to a topic
+    // encrypted with the AWS-managed `alias/aws/sns` key, whose policy cannot
+    // be changed to admit cloudwatch.amazonaws.com.
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: `${prefix} alarm notifications (SNS server-side encryption)`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToUseTheKey',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `${prefix} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    const { account, region } = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:cloudwatch:${region}:${account}:alarm:*` },
+        },
+      }),
+    );
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    const action = new cwActions.SnsAction(this.topic);
+
+    const addAlarm = (key: string, alarmId: string, alarmProps: cloudwatch.AlarmProps): cloudwatch.Alarm => {
+      const alarm = new cloudwatch.Alarm(this, alarmId, alarmProps);
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      this.alarms[key] = alarm;
+      return alarm;
+    };
+
+    // --- Metrics ------------------------------------------------------------
+    const clusterName = props.cluster.clusterName;
+    const services = props.collectorServices.map((service, index) => ({ service, index, label: service.node.id }));
+    const collectorMetric = (metricName: string, service: ecs.FargateService, options: cloudwatch.MetricOptions = {}) =>
+      new cloudwatch.Metric({
+        namespace: COLLECTOR_METRICS_NAMESPACE,
+        metricName,
+        period: ONE_MINUTE,
+        statistic: cloudwatch.Stats.SUM,
+        ...options,
+        dimensionsMap: { ClusterName: clusterName, ServiceName: service.serviceName, ...options.dimensionsMap },
+      });
+    const containerInsights = (metricName: string, service: ecs.FargateService) =>
+      new cloudwatch.Metric({
+        namespace: CONTAINER_INSIGHTS_NAMESPACE,
+        metricName,
+        dimensionsMap: { ClusterName: clusterName, ServiceName: service.serviceName },
+        statistic: cloudwatch.Stats.AVERAGE,
+        period: ONE_MINUTE,
+      });
+    const ingestMetric = (metricName: string, statistic: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: INGEST_METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: INGEST_METRICS_SERVICE },
+        statistic,
+        period: ONE_MINUTE,
+        label,
+      });
+
+    const queue = props.queue;
+    const dlq = props.deadLetterQueue;
+    const fn = props.ingestFunction;
+    const db = props.database;
+    const freeStorageThreshold = props.databaseFreeStorageThresholdBytes ?? DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES;
+
+    // --- Alarms -------------------------------------------------------------
+    addAlarm('dlqNotEmpty', 'DlqNotEmptyAlarm', {
+      alarmName: `${prefix}-dlq-not-empty`,
+      alarmDescription: describe(
+        'History batches reached the dead-letter queue: the ingest function failed them 5 times, so they are NOT in PostgreSQL.',
+        'Inspect one with `aws sqs receive-message` on the DLQ, fix the cause (ingest logs, RDS), then redrive with `aws sqs start-message-move-task`.',
+      ),
+      metric: dlq.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    addAlarm('queueOldestMessage', 'QueueOldestMessageAlarm', {
+      alarmName: `${prefix}-queue-oldest-message`,
+      alarmDescription: describe(
+        'The oldest history batch in the ingest queue is older than 2 minutes: ingestion lags or stopped (history in PostgreSQL is delayed; live rates in Redis are unaffected).',
+        'Check the ingest function errors and throttles, its event source mapping, and RDS / RDS Proxy health.',
+      ),
+      metric: queue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 120,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    addAlarm('noBatchesSent', 'NoBatchesSentAlarm', {
+      alarmName: `${prefix}-no-batches-sent`,
+      alarmDescription: describe(
+        'No collector sent a history batch to SQS for 2 minutes: collection stalled, every collector is down, or SQS is unreachable (batches then spill to local disk).',
+        "Check a collector's /status, the ECS service events, SQS reachability (VPC endpoint) and the spill metrics.",
+      ),
+      metric: queue.metricNumberOfMessagesSent({ period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+
+    for (const { service, index, label } of services) {
+      addAlarm(`collectorTasksBelowDesired${index}`, `CollectorTasksBelowDesired${index}Alarm`, {
+        alarmName: `${prefix}-collector-${index}-tasks-below-desired`,
+        alarmDescription: describe(
+          `Collector service ${label} has run fewer tasks than desired for 3 minutes (or reports no task counts): its shard lost redundancy or is not collected at all.`,
+          'Read the ECS service events and stopped-task reasons (image pull, health check, OOM); a failed deployment is rolled back by the circuit breaker.',
+        ),
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(desired, REPEAT) - FILL(running, 0)',
+          usingMetrics: { desired: containerInsights('DesiredTaskCount', service), running: containerInsights('RunningTaskCount', service) },
+          period: ONE_MINUTE,
+          label: `${label} missing tasks`,
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+    }
+
+    const lambdaErrors = fn.metricErrors({ period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM, label: 'Lambda errors' });
+    const recordsFailed = ingestMetric(INGEST_METRICS.recordsFailed, cloudwatch.Stats.SUM, 'Records failed');
+    addAlarm('ingestErrors', 'IngestErrorsAlarm', {
+      alarmName: `${prefix}-ingest-errors`,
+      alarmDescription: describe(
+        'The ingest function failed invocations or SQS records in at least 3 of the last 5 minutes: batches are being retried and may end in the DLQ.',
+        'Read the ingest function logs (`batch partly failed`, errors), check RDS / RDS Proxy and the database secret.',
+      ),
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(errors, 0) + FILL(failed, 0)',
+        usingMetrics: { errors: lambdaErrors, failed: recordsFailed },
+        period: ONE_MINUTE,
+        label: 'Ingest errors + failed records',
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    addAlarm('databaseFreeStorageLow', 'DatabaseFreeStorageLowAlarm', {
+      alarmName: `${prefix}-database-free-storage-low`,
+      alarmDescription: describe(
+        `PostgreSQL free storage is below ${formatBytes(freeStorageThreshold)}: when it runs out the instance stops accepting writes and ingestion fails.`,
+        'Check partition retention (retention_days, partition maintenance), then increase allocated storage or enable storage autoscaling.',
+      ),
+      metric: db.metricFreeStorageSpace({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MINIMUM }),
+      threshold: freeStorageThreshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+
+    // --- Dashboard ----------------------------------------------------------
+    const perService = (build: (service: ecs.FargateService, index: number, label: string) => cloudwatch.IMetric) =>
+      services.map(({ service, index, label }) => build(service, index, label));
+    const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
+      new cloudwatch.GraphWidget({ title, left, width: WIDGET_WIDTH, height: WIDGET_HEIGHT, period: ONE_MINUTE, ...extra });
+    const perSecond = (metricName: string, title: string) =>
+      graph(
+        title,
+        perService(
+          (service, index, label) =>
+            new cloudwatch.MathExpression({ expression: `m${index} / PERIOD(m${index})`, usingMetrics: { [`m${index}`]: collectorMetric(metricName, service) }, label, period: ONE_MINUTE }),
+        ),
+        { leftYAxis: { min: 0, label: 'per second', showUnits: false } },
+      );
+    const redisNodes = redisCacheClusterIds(props.redis);
+    const redisMetric = (metricName: string, nodeId: string, index: number) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ElastiCache',
+        metricName,
+        dimensionsMap: { CacheClusterId: nodeId },
+        statistic: cloudwatch.Stats.AVERAGE,
+        period: ONE_MINUTE,
+        label: `node ${index + 1}`,
+      });
+
+    const alarmList = Object.values(this.alarms);
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: prefix,
+      defaultInterval: Duration.hours(3),
+      widgets: [
+        [
+          new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: alarmList, width: 16, height: 4 }),
+          new cloudwatch.TextWidget({
+            width: 8,
+            height: 4,
+            markdown: [
+              `### ${prefix}`,
+              `What each alarm means and what to do: \`${OPERATIONS_DOC}\` in the repository.`,
+              'Collector latency percentiles, per-reason breakdowns and connection states: the Grafana dashboard',
+              '(`docs/grafana/collector-dashboard.json`) on the Amazon Managed Service for Prometheus workspace.',
+            ].join('\n\n'),
+          }),
+        ],
+        [
+          perSecond(COLLECTOR_METRICS.messages, 'Collector messages / s'),
+          graph(
+            'Collector update latency (average)',
+            perService((service, _index, label) => collectorMetric(COLLECTOR_METRICS.updateLatency, service, { statistic: cloudwatch.Stats.AVERAGE, label })),
+            { leftYAxis: { min: 0, label: 'seconds', showUnits: false }, leftAnnotations: [{ value: 0.1, label: '100 ms', color: cloudwatch.Color.ORANGE }] },
+          ),
+          graph(
+            'Collector running vs desired tasks',
+            services.flatMap(({ service, label }) => [
+              containerInsights('RunningTaskCount', service).with({ label: `${label} running` }),
+              containerInsights('DesiredTaskCount', service).with({ label: `${label} desired` }),
+            ]),
+            { leftYAxis: { min: 0, showUnits: false } },
+          ),
+        ],
+        [
+          graph(
+            'Collector reconnects',
+            perService((service, _index, label) => collectorMetric(COLLECTOR_METRICS.reconnects, service, { label })),
+            { leftYAxis: { min: 0, label: 'per minute', showUnits: false } },
+          ),
+          graph(
+            'Collector rejected messages',
+            perService((service, _index, label) => collectorMetric(COLLECTOR_METRICS.rejectedMessages, service, { label })),
+            { leftYAxis: { min: 0, label: 'per minute', showUnits: false } },
+          ),
+          graph('Collector SQS batches by result', SQS_BATCH_RESULTS.map((result) => sumOverServices(services, result, (service) => collectorMetric(COLLECTOR_METRICS.sqsBatches, service, { dimensionsMap: { result } }))), {
+            leftYAxis: { min: 0, label: 'per minute', showUnits: false },
+          }),
+        ],
+        [
+          graph('SQS queue depth', [
+            queue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM, label: 'visible' }),
+            queue.metricApproximateNumberOfMessagesNotVisible({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM, label: 'in flight' }),
+          ], { right: [queue.metricNumberOfMessagesSent({ period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM, label: 'sent / min' })] }),
+          graph('SQS oldest message age', [queue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM, label: 'oldest message (s)' })], {
+            leftAnnotations: [{ value: 120, label: 'alarm: 2 min', color: cloudwatch.Color.RED }],
+            leftYAxis: { min: 0, label: 'seconds', showUnits: false },
+          }),
+          graph('DLQ depth', [dlq.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM, label: 'DLQ visible' })], {
+            leftYAxis: { min: 0, showUnits: false },
+          }),
+        ],
+        [
+          graph('Ingest errors', [
+            lambdaErrors,
+            fn.metricThrottles({ period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM, label: 'Lambda throttles' }),
+            recordsFailed,
+          ], { leftYAxis: { min: 0, showUnits: false } }),
+          graph('Ingest duration (p99)', [
+            fn.metricDuration({ period: ONE_MINUTE, statistic: cloudwatch.Stats.p(99), label: 'Lambda duration p99' }),
+            ingestMetric(INGEST_METRICS.batchLatency, cloudwatch.Stats.p(99), 'BatchLatency p99'),
+          ], { leftYAxis: { min: 0, label: 'ms', showUnits: false } }),
+          graph('Ingest rows', [
+            ingestMetric(INGEST_METRICS.rowsInserted, cloudwatch.Stats.SUM, 'rows inserted'),
+            ingestMetric(INGEST_METRICS.rowsUnchanged, cloudwatch.Stats.SUM, 'rows unchanged'),
+          ], { leftYAxis: { min: 0, label: 'per minute', showUnits: false } }),
+        ],
+        [
+          graph('RDS CPU', [db.metricCPUUtilization({ period: ONE_MINUTE, statistic: cloudwatch.Stats.AVERAGE, label: 'CPU %' })], {
+            leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
+          }),
+          graph('RDS connections', [db.metricDatabaseConnections({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM, label: 'connections' })], {
+            leftYAxis: { min: 0, showUnits: false },
+          }),
+          graph('RDS free storage', [db.metricFreeStorageSpace({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MINIMUM, label: 'free storage' })], {
+            period: FIVE_MINUTES,
+            leftAnnotations: [{ value: freeStorageThreshold, label: 'alarm threshold', color: cloudwatch.Color.RED }],
+            leftYAxis: { min: 0 },
+          }),
+        ],
+        [
+          graph('Redis engine CPU', redisNodes.map((nodeId, index) => redisMetric('EngineCPUUtilization', nodeId, index)), {
+            leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
+          }),
+          graph('Redis memory', redisNodes.map((nodeId, index) => redisMetric('DatabaseMemoryUsagePercentage', nodeId, index)), {
+            leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
+          }),
+        ],
+      ],
+    });
+  }
+}
+
+/** Alarm description: meaning, action, pointer to the runbook (CloudWatch allows 1024 characters). */
+function describe(meaning: string, todo: string): string {
+  return `${meaning} What to do: ${todo} Runbook: ${OPERATIONS_DOC}.`;
+}
+
+function formatBytes(bytes: number): string {
+  const gib = bytes / 1024 ** 3;
+  return Number.isInteger(gib) ? `${gib} GiB` : `${bytes} bytes`;
+}
+
+/** One line per `result`, summed over the collector services. */
+function sumOverServices(
+  services: { service: ecs.FargateService; index: number }[],
+  result: string,
+  metric: (service: ecs.FargateService) => cloudwatch.Metric,
+): cloudwatch.IMetric {
+  const usingMetrics = Object.fromEntries(services.map(({ service, index }) => [`${result}${index}`, metric(service)]));
+  const ids = Object.keys(usingMetrics);
+  const expression = ids.length === 0 ? '0' : ids.length === 1 ? ids[0]! : `SUM([${ids.join(', ')}])`;
+  return new cloudwatch.MathExpression({ expression, usingMetrics, label: result, period: ONE_MINUTE });
+}
+
+/**
+ * CloudWatch has no replication-group dimension for ElastiCache node metrics:
+ * they are published per member cluster, `CacheClusterId` =
+ * `<replicationGroupId>-001`, `-002`, ... (cluster mode disabled) or
+ * `<replicationGroupId>-0001-001`, ... (cluster mode enabled, per shard).
+ * `Ref` of the replication group is its id (ElastiCache stores ids in
+ * lower case, so give the group a lower-case `replicationGroupId`).
+ */
+export function redisCacheClusterIds(redis: elasticache.CfnReplicationGroup): string[] {
+  const groupId = redis.ref;
+  const num = (value: number | undefined, fallback: number) => (typeof value === 'number' && !Token.isUnresolved(value) ? value : fallback);
+  const pad = (value: number, width: number) => String(value).padStart(width, '0');
+  const shards = num(redis.numNodeGroups, 1);
+  const clusterModeEnabled = redis.clusterMode === 'enabled' || shards > 1;
+  if (clusterModeEnabled) {
+    const nodesPerShard = num(redis.replicasPerNodeGroup, 1) + 1;
+    return range(shards).flatMap((shard) => range(nodesPerShard).map((node) => Fn.join('-', [groupId, pad(shard + 1, 4), pad(node + 1, 3)])));
+  }
+  const nodes = num(redis.numCacheClusters, redis.replicasPerNodeGroup !== undefined ? num(redis.replicasPerNodeGroup, 1) + 1 : 2);
+  return range(nodes).map((node) => Fn.join('-', [groupId, pad(node + 1, 3)]));
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/**
+ * The task-count alarms read Container Insights; without it they stay in ALARM
+ * (missing data is breaching). Warn at synth time when the cluster is ours to
+ * inspect and does not enable it.
+ */
+function checkContainerInsights(scope: Construct, cluster: ecs.ICluster): void {
+  const cfn = cluster.node.defaultChild;
+  if (!(cfn instanceof ecs.CfnCluster)) return;
+  const settings = cfn.clusterSettings;
+  if (settings === undefined || Token.isUnresolved(settings) || !Array.isArray(settings)) {
+    if (settings === undefined) warnContainerInsights(scope);
+    return;
+  }
+  const enabled = settings.some((s) => !Token.isUnresolved(s) && (s as ecs.CfnCluster.ClusterSettingsProperty).name === 'containerInsights' && ['enabled', 'enhanced'].includes(String((s as ecs.CfnCluster.ClusterSettingsProperty).value)));
+  if (!enabled) warnContainerInsights(scope);
+}
+
+function warnContainerInsights(scope: Construct): void {
+  Annotations.of(scope).addWarningV2(
+    'market-data:monitoring:containerInsights',
+    'The collector cluster does not enable Container Insights (containerInsightsV2: ENABLED or ENHANCED); the "tasks below desired" alarms read ECS/ContainerInsights and will stay in ALARM without it.',
+  );
+}

@@ -1,0 +1,287 @@
+import {
+  App,
+  Duration,
+  Stack,
+  aws_ec2 as ec2,
+  aws_ecs as ecs,
+  aws_elasticache as elasticache,
+  aws_lambda as lambda,
+  aws_rds as rds,
+  aws_sqs as sqs,
+} from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  COLLECTOR_EMF_METRIC_DECLARATIONS,
+  COLLECTOR_METRICS_NAMESPACE,
+  DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES,
+  INGEST_METRICS_NAMESPACE,
+  Monitoring,
+  type MonitoringProps,
+} from '../../lib/monitoring';
+
+interface Built {
+  stack: Stack;
+  monitoring: Monitoring;
+  template: Template;
+  resources: { queue: sqs.Queue; dlq: sqs.Queue; fn: lambda.Function; db: rds.DatabaseInstance; redis: elasticache.CfnReplicationGroup; services: ecs.FargateService[]; cluster: ecs.Cluster };
+}
+
+function build(overrides: Partial<MonitoringProps> = {}, options: { shards?: number; containerInsights?: boolean } = {}): Built {
+  const app = new App();
+  const stack = new Stack(app, 'MonitoringTest');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  const cluster = new ecs.Cluster(stack, 'Cluster', {
+    vpc,
+    containerInsightsV2: options.containerInsights === false ? ecs.ContainerInsights.DISABLED : ecs.ContainerInsights.ENABLED,
+  });
+  const services = Array.from({ length: options.shards ?? 2 }, (_, i) => {
+    const taskDefinition = new ecs.FargateTaskDefinition(stack, `Task${i}`, { cpu: 256, memoryLimitMiB: 512 });
+    taskDefinition.addContainer('collector', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:latest') });
+    return new ecs.FargateService(stack, `CollectorShard${i}`, { cluster, taskDefinition, desiredCount: 2, serviceName: `test-collector-${i}` });
+  });
+  const dlq = new sqs.Queue(stack, 'Dlq');
+  const queue = new sqs.Queue(stack, 'Queue', { deadLetterQueue: { queue: dlq, maxReceiveCount: 5 }, visibilityTimeout: Duration.minutes(3) });
+  const fn = new lambda.Function(stack, 'Ingest', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({});') });
+  const db = new rds.DatabaseInstance(stack, 'Db', {
+    engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    storageEncrypted: true,
+  });
+  const redis = new elasticache.CfnReplicationGroup(stack, 'Redis', {
+    replicationGroupDescription: 'test',
+    replicationGroupId: 'test-redis',
+    engine: 'valkey',
+    cacheNodeType: 'cache.t4g.micro',
+    numCacheClusters: 2,
+    automaticFailoverEnabled: true,
+    multiAzEnabled: true,
+    transitEncryptionEnabled: true,
+    atRestEncryptionEnabled: true,
+  });
+  const monitoring = new Monitoring(stack, 'Monitoring', {
+    stageName: 'test',
+    cluster,
+    collectorServices: services,
+    queue,
+    deadLetterQueue: dlq,
+    ingestFunction: fn,
+    database: db,
+    redis,
+    ...overrides,
+  });
+  return { stack, monitoring, template: Template.fromStack(stack), resources: { queue, dlq, fn, db, redis, services, cluster } };
+}
+
+const ref = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as never) });
+const getAtt = (stack: Stack, construct: { node: { defaultChild?: unknown } }, attr: string) => ({ 'Fn::GetAtt': [stack.getLogicalId(construct.node.defaultChild as never), attr] });
+
+describe('Monitoring', () => {
+  let built: Built;
+  let topicRef: { Ref: string };
+
+  beforeAll(() => {
+    built = build({ alarmEmail: 'ops@example.com' });
+    topicRef = { Ref: built.stack.getLogicalId(built.monitoring.topic.node.defaultChild as never) };
+  });
+
+  const alarmProps = (key: string) => {
+    const alarm = built.monitoring.alarms[key];
+    if (!alarm) throw new Error(`no alarm ${key}`);
+    const logicalId = built.stack.getLogicalId(alarm.node.defaultChild as never);
+    return built.template.toJSON().Resources[logicalId].Properties;
+  };
+
+  it('creates one alarm per condition and one per collector service, all notifying the topic', () => {
+    expect(Object.keys(built.monitoring.alarms).sort()).toEqual(
+      ['collectorTasksBelowDesired0', 'collectorTasksBelowDesired1', 'databaseFreeStorageLow', 'dlqNotEmpty', 'ingestErrors', 'noBatchesSent', 'queueOldestMessage'].sort(),
+    );
+    built.template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    for (const key of Object.keys(built.monitoring.alarms)) {
+      const props = alarmProps(key);
+      expect(props.AlarmActions).toEqual([topicRef]);
+      expect(props.OKActions).toEqual([topicRef]);
+      expect(props.AlarmName).toMatch(/^test-market-data-/);
+      expect(props.AlarmDescription).toMatch(/What to do: .+docs\/operations\.md/);
+      expect(props.AlarmDescription.length).toBeLessThanOrEqual(1024);
+    }
+  });
+
+  it('DLQ not empty: visible messages > 0 on the DLQ', () => {
+    expect(alarmProps('dlqNotEmpty')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(built.stack, built.resources.dlq, 'QueueName') }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('oldest message: age > 120 s on the ingest queue for 2 minutes', () => {
+    expect(alarmProps('queueOldestMessage')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(built.stack, built.resources.queue, 'QueueName') }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 120,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('no batches: NumberOfMessagesSent < 1 for 2 x 1 minute, missing data breaching', () => {
+    expect(alarmProps('noBatchesSent')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'NumberOfMessagesSent',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(built.stack, built.resources.queue, 'QueueName') }],
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('tasks below desired: Container Insights desired - running > 0 for 3 minutes, per service', () => {
+    built.resources.services.forEach((service, index) => {
+      const props = alarmProps(`collectorTasksBelowDesired${index}`);
+      expect(props).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3, TreatMissingData: 'breaching' });
+      const queries = props.Metrics as { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] }; Period: number; Stat: string } }[];
+      expect(queries.find((q) => q.Expression)).toMatchObject({ Expression: 'FILL(desired, REPEAT) - FILL(running, 0)' });
+      const dims = [
+        { Name: 'ClusterName', Value: ref(built.stack, built.resources.cluster) },
+        { Name: 'ServiceName', Value: getAtt(built.stack, service, 'Name') },
+      ];
+      for (const [id, metricName] of [['desired', 'DesiredTaskCount'], ['running', 'RunningTaskCount']] as const) {
+        expect(queries.find((q) => q.Id === id)).toMatchObject({
+          ReturnData: false,
+          MetricStat: { Metric: { Namespace: 'ECS/ContainerInsights', MetricName: metricName, Dimensions: dims }, Period: 60, Stat: 'Average' },
+        });
+      }
+    });
+  });
+
+  it('ingest errors: Lambda Errors + RecordsFailed > 0 in 3 of 5 minutes', () => {
+    const props = alarmProps('ingestErrors');
+    expect(props).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 5, DatapointsToAlarm: 3, TreatMissingData: 'notBreaching' });
+    const queries = props.Metrics as { Id: string; Expression?: string; MetricStat?: unknown }[];
+    expect(queries.find((q) => q.Expression)).toMatchObject({ Expression: 'FILL(errors, 0) + FILL(failed, 0)' });
+    expect(queries.find((q) => q.Id === 'errors')).toMatchObject({
+      MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: ref(built.stack, built.resources.fn) }] }, Period: 60, Stat: 'Sum' },
+    });
+    expect(queries.find((q) => q.Id === 'failed')).toMatchObject({
+      MetricStat: { Metric: { Namespace: INGEST_METRICS_NAMESPACE, MetricName: 'RecordsFailed', Dimensions: [{ Name: 'service', Value: 'ingest' }] }, Period: 60, Stat: 'Sum' },
+    });
+  });
+
+  it('RDS free storage: minimum below 10 GiB by default', () => {
+    expect(alarmProps('databaseFreeStorageLow')).toMatchObject({
+      Namespace: 'AWS/RDS',
+      MetricName: 'FreeStorageSpace',
+      Dimensions: [{ Name: 'DBInstanceIdentifier', Value: ref(built.stack, built.resources.db) }],
+      Statistic: 'Minimum',
+      Period: 300,
+      Threshold: DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'ignore',
+    });
+    expect(DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES).toBe(10 * 1024 * 1024 * 1024);
+  });
+
+  it('topic: KMS-encrypted with a rotating key CloudWatch may use, TLS enforced, e-mail subscribed', () => {
+    const t = built.template;
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: topicRef });
+  });
+
+  it('dashboard: named after the stage, with the required widgets and metric sources', () => {
+    built.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    built.template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'test-market-data' });
+    const dashboards = built.template.findResources('AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(Object.values(dashboards)[0]?.Properties.DashboardBody);
+    for (const title of [
+      'Alarms',
+      'Collector messages / s',
+      'Collector update latency (average)',
+      'Collector running vs desired tasks',
+      'Collector reconnects',
+      'Collector rejected messages',
+      'Collector SQS batches by result',
+      'SQS queue depth',
+      'SQS oldest message age',
+      'DLQ depth',
+      'Ingest errors',
+      'Ingest duration (p99)',
+      'Ingest rows',
+      'RDS CPU',
+      'RDS connections',
+      'RDS free storage',
+      'Redis engine CPU',
+      'Redis memory',
+    ]) {
+      expect(body).toContain(`\\"title\\":\\"${title}\\"`);
+    }
+    for (const fragment of [
+      `\\"${COLLECTOR_METRICS_NAMESPACE}\\",\\"collector_messages_total\\",\\"ClusterName\\"`,
+      '\\"collector_update_latency_seconds\\"',
+      '\\"collector_reconnects_total\\"',
+      '\\"collector_rejected_messages_total\\"',
+      '\\"collector_sqs_batches_total\\"',
+      `\\"${INGEST_METRICS_NAMESPACE}\\",\\"RowsInserted\\",\\"service\\",\\"ingest\\"`,
+      '\\"BatchLatency\\"',
+      '\\"stat\\":\\"p99\\"',
+      '\\"AWS/ElastiCache\\",\\"EngineCPUUtilization\\",\\"CacheClusterId\\",\\"',
+      '\\"AWS/ElastiCache\\",\\"DatabaseMemoryUsagePercentage\\"',
+      '\\"ECS/ContainerInsights\\",\\"RunningTaskCount\\"',
+      '\\"AWS/RDS\\",\\"FreeStorageSpace\\"',
+    ]) {
+      expect(body).toContain(fragment);
+    }
+    // Redis per node: CacheClusterId <replicationGroupId>-001 and -002.
+    const redisId = built.stack.getLogicalId(built.resources.redis);
+    for (const node of ['001', '002']) expect(body).toContain(JSON.stringify({ 'Fn::Join': ['-', [{ Ref: redisId }, node]] }));
+  });
+
+  it('passes the cdk-nag AwsSolutions checks for its own resources', () => {
+    const report = new AwsSolutionsChecks().validateScope(built.monitoring);
+    expect(report.violations).toEqual([]);
+  });
+
+  it('publishes the awsemf metric declarations the sidecar must use', () => {
+    expect(COLLECTOR_EMF_METRIC_DECLARATIONS[0]?.dimensions).toEqual([['ClusterName', 'ServiceName']]);
+    expect(COLLECTOR_EMF_METRIC_DECLARATIONS.flatMap((d) => d.metric_name_selectors)).toContain('^collector_update_latency_seconds$');
+  });
+});
+
+describe('Monitoring without e-mail, custom threshold, Container Insights off', () => {
+  it('subscribes nobody, uses the threshold and warns about Container Insights', () => {
+    const { template, stack } = build({ databaseFreeStorageThresholdBytes: 5 * 1024 ** 3 }, { shards: 1, containerInsights: false });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'FreeStorageSpace', Threshold: 5 * 1024 ** 3 });
+    Annotations.fromStack(stack).hasWarning('/MonitoringTest/Monitoring', Match.stringLikeRegexp('Container Insights'));
+  });
+});
