@@ -14,17 +14,19 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
+      // cdk synth leaves bundled assets (with package.json files) under cdk.out.
+      modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/dist'],
       testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/infra/**/*.test.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
+      // cdk synth leaves bundled assets (with package.json files) under cdk.out.
+      modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/dist'],
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       slowTestThreshold: 30,
     },
   ],
   testTimeout: 30000,
-  // cdk synth leaves bundled assets (with package.json files) under cdk.out.
-  modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/dist'],
 };
