@@ -1,0 +1,124 @@
+import type { Node } from 'constructs';
+
+/**
+ * Everything a deployment can change, read from CDK context (`cdk.json` or
+ * `cdk deploy -c key=value`). Values from the command line arrive as strings,
+ * so numbers are parsed and checked here: a bad value stops the synth with a
+ * message naming the key instead of producing a template that fails to deploy.
+ */
+export interface AppConfig {
+  /** Stage name: prefixes the stack name and resource names (`MarketData-<stage>`). */
+  stageName: string;
+  /** Collector shards: one ECS service per shard, each with SHARD_INDEX / SHARD_COUNT. */
+  shardCount: number;
+  /** Tasks per shard; 2 runs two collectors on the same symbols (active-active). */
+  tasksPerShard: number;
+  /** Fargate task CPU units (256 = 0.25 vCPU) and memory of one collector task. */
+  collectorCpu: number;
+  collectorMemoryMiB: number;
+  /** SYMBOLS of the collector when Redis holds no configuration: `ALL` or a comma list. */
+  symbols: string;
+  /** Alarm notifications are e-mailed here when set. */
+  alarmEmail?: string;
+  /** Ingest event source: records per invocation, seconds to gather them, concurrent invocations. */
+  ingestBatchSize: number;
+  ingestMaxBatchingWindowSeconds: number;
+  ingestMaxConcurrency: number;
+  /** RDS instance class without the `db.` prefix, e.g. `t4g.medium`, `m7g.large`. */
+  dbInstanceClass: string;
+  /** Initial and maximum (storage autoscaling) RDS storage in GiB. */
+  dbAllocatedStorageGiB: number;
+  dbMaxAllocatedStorageGiB: number;
+  /** ElastiCache node type, e.g. `cache.t4g.small`. */
+  redisNodeType: string;
+  /** CloudWatch Logs retention of every log group the app creates, in days. */
+  logRetentionDays: number;
+  /** ADOT collector image of the metrics sidecar (pinned tag). */
+  adotImage: string;
+  binanceWsUrl: string;
+  binanceRestUrl: string;
+}
+
+export const DEFAULT_CONFIG: AppConfig = {
+  stageName: 'dev',
+  shardCount: 1,
+  tasksPerShard: 2,
+  collectorCpu: 512,
+  collectorMemoryMiB: 1024,
+  symbols: 'ALL',
+  ingestBatchSize: 100,
+  ingestMaxBatchingWindowSeconds: 2,
+  ingestMaxConcurrency: 4,
+  dbInstanceClass: 't4g.medium',
+  dbAllocatedStorageGiB: 50,
+  dbMaxAllocatedStorageGiB: 500,
+  redisNodeType: 'cache.t4g.small',
+  logRetentionDays: 30,
+  adotImage: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.42.0',
+  binanceWsUrl: 'wss://stream.binance.com:9443',
+  binanceRestUrl: 'https://api.binance.com',
+};
+
+/** Fargate CPU units and the memory sizes (MiB) each allows. */
+const FARGATE_MEMORY: Record<number, (m: number) => boolean> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+};
+
+/** CloudWatch Logs accepts only these retention periods. */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+function integer(key: string, raw: unknown, min: number, max: number): number {
+  const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`Context ${key}=${String(raw)} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function text(key: string, raw: unknown, pattern: RegExp, hint: string): string {
+  const value = String(raw).trim();
+  if (!pattern.test(value)) throw new Error(`Context ${key}=${value} is invalid: ${hint}`);
+  return value;
+}
+
+/** Reads the configuration from context, falling back to DEFAULT_CONFIG; throws on invalid values. */
+export function loadConfig(node: Node, overrides: Partial<AppConfig> = {}): AppConfig {
+  const get = <K extends keyof AppConfig>(key: K): unknown => overrides[key] ?? node.tryGetContext(key) ?? DEFAULT_CONFIG[key];
+  const config: AppConfig = {
+    stageName: text('stageName', get('stageName'), /^[a-z][a-z0-9-]{0,15}$/, 'lower-case letters, digits and -, at most 16, starting with a letter'),
+    shardCount: integer('shardCount', get('shardCount'), 1, 64),
+    tasksPerShard: integer('tasksPerShard', get('tasksPerShard'), 1, 10),
+    collectorCpu: integer('collectorCpu', get('collectorCpu'), 256, 4096),
+    collectorMemoryMiB: integer('collectorMemoryMiB', get('collectorMemoryMiB'), 512, 30720),
+    symbols: text('symbols', get('symbols'), /^(ALL|[A-Z0-9]{2,20}(,[A-Z0-9]{2,20})*)$/, 'ALL or a comma list of upper-case symbols (BTCUSDT,ETHUSDT)'),
+    alarmEmail: get('alarmEmail') === undefined || get('alarmEmail') === '' ? undefined : text('alarmEmail', get('alarmEmail'), /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address'),
+    ingestBatchSize: integer('ingestBatchSize', get('ingestBatchSize'), 1, 10_000),
+    ingestMaxBatchingWindowSeconds: integer('ingestMaxBatchingWindowSeconds', get('ingestMaxBatchingWindowSeconds'), 0, 300),
+    ingestMaxConcurrency: integer('ingestMaxConcurrency', get('ingestMaxConcurrency'), 2, 1000),
+    dbInstanceClass: text('dbInstanceClass', get('dbInstanceClass'), /^[a-z0-9]+\.[a-z0-9]+$/, 'an instance class without the db. prefix, e.g. t4g.medium'),
+    dbAllocatedStorageGiB: integer('dbAllocatedStorageGiB', get('dbAllocatedStorageGiB'), 20, 65_536),
+    dbMaxAllocatedStorageGiB: integer('dbMaxAllocatedStorageGiB', get('dbMaxAllocatedStorageGiB'), 20, 65_536),
+    redisNodeType: text('redisNodeType', get('redisNodeType'), /^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'an ElastiCache node type, e.g. cache.t4g.small'),
+    logRetentionDays: integer('logRetentionDays', get('logRetentionDays'), 1, 3653),
+    adotImage: text('adotImage', get('adotImage'), /^[\w./-]+:[\w.-]+$/, 'an image reference with a pinned tag'),
+    binanceWsUrl: text('binanceWsUrl', get('binanceWsUrl'), /^wss?:\/\/\S+$/, 'a ws:// or wss:// URL'),
+    binanceRestUrl: text('binanceRestUrl', get('binanceRestUrl'), /^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+  };
+  if (!FARGATE_MEMORY[config.collectorCpu]?.(config.collectorMemoryMiB)) {
+    throw new Error(`collectorCpu=${config.collectorCpu} / collectorMemoryMiB=${config.collectorMemoryMiB} is not a Fargate size (see the Fargate task size table)`);
+  }
+  if (config.ingestBatchSize > 10 && config.ingestMaxBatchingWindowSeconds < 1) {
+    throw new Error('ingestBatchSize above 10 needs ingestMaxBatchingWindowSeconds of at least 1 (an SQS event source rule)');
+  }
+  if (config.dbMaxAllocatedStorageGiB < config.dbAllocatedStorageGiB) {
+    throw new Error('dbMaxAllocatedStorageGiB must be at least dbAllocatedStorageGiB');
+  }
+  if (!RETENTION_DAYS.includes(config.logRetentionDays)) {
+    throw new Error(`logRetentionDays=${config.logRetentionDays} is not a CloudWatch Logs retention period (${RETENTION_DAYS.join(', ')})`);
+  }
+  return config;
+}

@@ -1,0 +1,178 @@
+import { Duration, RemovalPolicy, Stack, aws_aps as aps, aws_ec2 as ec2, aws_ecr_assets as ecrAssets, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_secretsmanager as secretsmanager, aws_sqs as sqs, Validations } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { COLLECTOR_DIMENSIONS, COLLECTOR_EMF_METRIC_DECLARATIONS, COLLECTOR_METRICS } from '../monitoring/metrics';
+import { adotConfig } from './adot-config';
+import { REPO_ROOT } from './node-function';
+
+export interface CollectorProps {
+  vpc: ec2.IVpc;
+  subnets: ec2.SubnetSelection;
+  stageName: string;
+  shardCount: number;
+  tasksPerShard: number;
+  cpu: number;
+  memoryMiB: number;
+  symbols: string;
+  binanceWsUrl: string;
+  binanceRestUrl: string;
+  redisUrl: string;
+  redisAuthToken: secretsmanager.ISecret;
+  queue: sqs.IQueue;
+  logRetention: logs.RetentionDays;
+  adotImage: string;
+  metricsNamespace: string;
+}
+
+/** Collector HTTP port: /health, /ready, /status, /metrics. */
+export const COLLECTOR_HTTP_PORT = 8080;
+/** Where the collector spills unsent SQS batches: the container's writable layer, on the task's ephemeral storage. */
+export const SPILL_DIR = '/app/spill';
+
+/**
+ * The collector on ECS Fargate (ARM64): one service per shard, each running
+ * `tasksPerShard` identical tasks (active-active; duplicates are idempotent
+ * downstream). Deployments start the new task before stopping the old one
+ * (100 % / 200 %) and roll back when the circuit breaker trips. Each task has an
+ * ADOT sidecar that scrapes /metrics into the stack's Amazon Managed Service for
+ * Prometheus workspace and CloudWatch (namespace `metricsNamespace`).
+ */
+export class Collector extends Construct {
+  readonly cluster: ecs.Cluster;
+  readonly services: ecs.FargateService[] = [];
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly workspace: aps.CfnWorkspace;
+  readonly taskRole: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly metricsLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: CollectorProps) {
+    super(scope, id);
+    const region = Stack.of(this).region;
+    this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Collector tasks: no inbound; outbound to the exchange (NAT), Redis, SQS and AWS endpoints',
+      allowAllOutbound: true,
+    });
+    this.workspace = new aps.CfnWorkspace(this, 'Prometheus', { alias: `market-data-${props.stageName}` });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+
+    // One role for every shard's tasks: send to the history queue, remote-write to
+    // this workspace only, and write EMF events to the metrics log group only.
+    this.taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'Market data collector tasks',
+    });
+    props.queue.grantSendMessages(this.taskRole);
+    this.taskRole.addToPolicy(new iam.PolicyStatement({ actions: ['aps:RemoteWrite'], resources: [this.workspace.attrArn] }));
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [this.metricsLogGroup.logGroupArn],
+      }),
+    );
+
+    const image = new ecrAssets.DockerImageAsset(this, 'Image', {
+      directory: REPO_ROOT,
+      file: 'services/collector/Dockerfile',
+      platform: ecrAssets.Platform.LINUX_ARM64,
+    });
+
+    for (let shard = 0; shard < props.shardCount; shard++) {
+      // Explicit service names: the CloudWatch dimension ServiceName of the collector metrics.
+      const serviceName = `collector-shard-${shard}`;
+      const labels: Record<(typeof COLLECTOR_DIMENSIONS)[number], string> = { ClusterName: this.cluster.clusterName, ServiceName: serviceName };
+      const taskDefinition = new ecs.FargateTaskDefinition(this, `Shard${shard}Task`, {
+        cpu: props.cpu,
+        memoryLimitMiB: props.memoryMiB,
+        runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+        taskRole: this.taskRole,
+      });
+      taskDefinition.addContainer('collector', {
+        image: ecs.ContainerImage.fromDockerImageAsset(image),
+        essential: true,
+        environment: {
+          SHARD_INDEX: String(shard),
+          SHARD_COUNT: String(props.shardCount),
+          SYMBOLS: props.symbols,
+          BINANCE_WS_URL: props.binanceWsUrl,
+          BINANCE_REST_URL: props.binanceRestUrl,
+          REDIS_URL: props.redisUrl,
+          SQS_QUEUE_URL: props.queue.queueUrl,
+          AWS_REGION: region,
+          HTTP_PORT: String(COLLECTOR_HTTP_PORT),
+          SPILL_DIR,
+          LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+        secrets: { REDIS_PASSWORD: ecs.Secret.fromSecretsManager(props.redisAuthToken) },
+        portMappings: [{ containerPort: COLLECTOR_HTTP_PORT, name: 'http' }],
+        // node:22-slim has no curl; Node's fetch probes liveness.
+        healthCheck: {
+          command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${COLLECTOR_HTTP_PORT}/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
+          interval: Duration.seconds(15),
+          timeout: Duration.seconds(5),
+          retries: 3,
+          startPeriod: Duration.seconds(60),
+        },
+        // The graceful stop (flush to Redis and SQS, spill the rest) takes at most 10 s.
+        stopTimeout: Duration.seconds(30),
+        logging: ecs.LogDrivers.awsLogs({ streamPrefix: `collector-${shard}`, logGroup: this.logGroup }),
+      });
+      taskDefinition.addContainer('adot', {
+        image: ecs.ContainerImage.fromRegistry(props.adotImage),
+        // Losing metrics export must not stop the collector.
+        essential: false,
+        cpu: 64,
+        memoryReservationMiB: 128,
+        environment: {
+          AOT_CONFIG_CONTENT: adotConfig({
+            prometheusEndpoint: this.workspace.attrPrometheusEndpoint,
+            region,
+            namespace: props.metricsNamespace,
+            emfLogGroupName: this.metricsLogGroup.logGroupName,
+            labels,
+            metricsPort: COLLECTOR_HTTP_PORT,
+            cloudWatchMetricNames: Object.values(COLLECTOR_METRICS),
+            metricDeclarations: COLLECTOR_EMF_METRIC_DECLARATIONS.map((d) => ({ dimensions: d.dimensions.map((set) => [...set]), metric_name_selectors: [...d.metric_name_selectors] })),
+            cloudWatchHistograms: [COLLECTOR_METRICS.updateLatency],
+          }),
+        },
+        logging: ecs.LogDrivers.awsLogs({ streamPrefix: `adot-${shard}`, logGroup: this.logGroup }),
+      });
+      Validations.of(taskDefinition).acknowledge({
+        id: 'AwsSolutions-ECS2',
+        reason: 'The environment holds only non-secret settings (shard, URLs, queue URL, ADOT pipeline); the Redis AUTH token comes from Secrets Manager through `secrets`.',
+      });
+
+      const service = new ecs.FargateService(this, `Shard${shard}`, {
+        cluster: this.cluster,
+        serviceName,
+        taskDefinition,
+        desiredCount: props.tasksPerShard,
+        minHealthyPercent: 100,
+        maxHealthyPercent: 200,
+        circuitBreaker: { enable: true, rollback: true },
+        securityGroups: [this.securityGroup],
+        vpcSubnets: props.subnets,
+        assignPublicIp: false,
+        platformVersion: ecs.FargatePlatformVersion.LATEST,
+        propagateTags: ecs.PropagatedTagSource.SERVICE,
+        availabilityZoneRebalancing: ecs.AvailabilityZoneRebalancing.ENABLED,
+      });
+      this.services.push(service);
+    }
+
+    // The execution role pulls the image and reads the AUTH token for the container.
+    for (const service of this.services) {
+      const role = service.taskDefinition.executionRole;
+      if (role) {
+        Validations.of(role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'ecr:GetAuthorizationToken has no resource-level permissions; the image pull actions themselves are limited to the asset repository.',
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import { CfnOutput, Duration, Stack, type StackProps, Validations, aws_ec2 as ec2, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { AppConfig } from './config';
+import { Collector } from './constructs/collector';
+import { Database } from './constructs/database';
+import { HistoryQueue } from './constructs/history-queue';
+import { Migrations } from './constructs/migrations';
+import { Network } from './constructs/network';
+import { NodeFunction } from './constructs/node-function';
+import { Redis } from './constructs/redis';
+import { COLLECTOR_METRICS_NAMESPACE, INGEST_METRICS_NAMESPACE, Monitoring } from './monitoring';
+
+export interface MarketDataStackProps extends StackProps {
+  config: AppConfig;
+}
+
+/** Ingest function timeout; the queue's visibility timeout is six times this. */
+export const INGEST_TIMEOUT = Duration.seconds(30);
+
+/**
+ * The whole pipeline in one environment-agnostic stack (no account/region, no
+ * lookups): network, Redis, PostgreSQL with RDS Proxy and migrations, the history
+ * queue, the ingest function, the collector services, and monitoring.
+ */
+export class MarketDataStack extends Stack {
+  readonly network: Network;
+  readonly redis: Redis;
+  readonly database: Database;
+  readonly history: HistoryQueue;
+  readonly ingest: NodeFunction;
+  readonly ingestSecurityGroup: ec2.SecurityGroup;
+  readonly ingestEventSource: lambda.EventSourceMapping;
+  readonly migrations: Migrations;
+  readonly collector: Collector;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: MarketDataStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    this.network = new Network(this, 'Network', { logRetention });
+    const { vpc } = this.network;
+
+    this.redis = new Redis(this, 'Redis', { vpc, subnets: this.network.dataSubnets, nodeType: config.redisNodeType, stageName: config.stageName });
+
+    this.database = new Database(this, 'Database', {
+      vpc,
+      subnets: this.network.dataSubnets,
+      instanceClass: config.dbInstanceClass,
+      allocatedStorageGiB: config.dbAllocatedStorageGiB,
+      maxAllocatedStorageGiB: config.dbMaxAllocatedStorageGiB,
+      logRetention,
+      secretsManagerEndpoint: this.network.secretsManagerEndpoint,
+    });
+
+    const maxBatchingWindow = Duration.seconds(config.ingestMaxBatchingWindowSeconds);
+    this.history = new HistoryQueue(this, 'History', { consumerTimeout: INGEST_TIMEOUT, maxBatchingWindow });
+
+    // Ingest: SQS -> RDS Proxy -> PostgreSQL. Isolated subnets: it reaches only the
+    // proxy and Secrets Manager (endpoint); SQS polling is done by the Lambda service.
+    this.ingestSecurityGroup = new ec2.SecurityGroup(this, 'IngestSecurityGroup', {
+      vpc,
+      description: 'ingest function: RDS Proxy and Secrets Manager through its endpoint',
+    });
+    this.ingest = new NodeFunction(this, 'Ingest', {
+      entry: 'lambdas/ingest/index.ts',
+      handler: 'handler',
+      description: 'History batches from SQS into PostgreSQL through RDS Proxy',
+      serviceName: 'ingest',
+      metricsNamespace: INGEST_METRICS_NAMESPACE,
+      logRetention,
+      timeout: INGEST_TIMEOUT,
+      memorySize: 512,
+      vpc,
+      vpcSubnets: this.network.dataSubnets,
+      securityGroups: [this.ingestSecurityGroup],
+      environment: {
+        DB_SECRET_ARN: this.database.secretArn,
+        DB_HOST: this.database.proxy.endpoint,
+        DB_SSLMODE: 'verify-full',
+      },
+    });
+    this.database.instance.secret!.grantRead(this.ingest.function);
+    this.database.allowProxyFrom(this.ingestSecurityGroup, 'ingest function');
+    this.history.queue.grantConsumeMessages(this.ingest.function);
+    this.ingestEventSource = new lambda.EventSourceMapping(this, 'IngestEventSource', {
+      target: this.ingest.function,
+      eventSourceArn: this.history.queue.queueArn,
+      batchSize: config.ingestBatchSize,
+      maxBatchingWindow: config.ingestMaxBatchingWindowSeconds > 0 ? maxBatchingWindow : undefined,
+      maxConcurrency: config.ingestMaxConcurrency,
+      reportBatchItemFailures: true,
+    });
+
+    this.migrations = new Migrations(this, 'Migrations', {
+      vpc,
+      subnets: this.network.dataSubnets,
+      database: this.database,
+      logRetention,
+      metricsNamespace: INGEST_METRICS_NAMESPACE,
+    });
+    // Rows wait in the queue until the schema exists.
+    this.ingestEventSource.node.addDependency(this.migrations.resource);
+
+    this.collector = new Collector(this, 'Collector', {
+      vpc,
+      subnets: this.network.appSubnets,
+      stageName: config.stageName,
+      shardCount: config.shardCount,
+      tasksPerShard: config.tasksPerShard,
+      cpu: config.collectorCpu,
+      memoryMiB: config.collectorMemoryMiB,
+      symbols: config.symbols,
+      binanceWsUrl: config.binanceWsUrl,
+      binanceRestUrl: config.binanceRestUrl,
+      redisUrl: this.redis.url,
+      redisAuthToken: this.redis.authToken,
+      queue: this.history.queue,
+      logRetention,
+      adotImage: config.adotImage,
+      metricsNamespace: COLLECTOR_METRICS_NAMESPACE,
+    });
+    this.redis.allowFrom(this.collector.securityGroup, 'collector tasks');
+    // The collector reads its configuration from Redis: start it once Redis exists.
+    for (const service of this.collector.services) service.node.addDependency(this.redis.replicationGroup);
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stageName: config.stageName,
+      cluster: this.collector.cluster,
+      collectorServices: this.collector.services,
+      queue: this.history.queue,
+      deadLetterQueue: this.history.deadLetterQueue,
+      ingestFunction: this.ingest.function,
+      database: this.database.instance,
+      redis: this.redis.replicationGroup,
+      alarmEmail: config.alarmEmail,
+    });
+
+    // The CDK's log-retention function (RDS log exports' retention) is a stack singleton.
+    const logRetentionFunction = this.node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
+    if (logRetentionFunction) {
+      Validations.of(logRetentionFunction).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'aws-cdk-lib\'s LogRetention function (sets the retention of the RDS log export group) writes its own logs with the basic execution policy.',
+      });
+      Validations.of(logRetentionFunction).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'aws-cdk-lib\'s LogRetention function calls logs:PutRetentionPolicy/DeleteRetentionPolicy on a log group RDS names at creation time, so its policy cannot name the group in advance.',
+      });
+    }
+
+    new CfnOutput(this, 'QueueUrl', { value: this.history.queue.queueUrl });
+    new CfnOutput(this, 'RedisEndpoint', { value: this.redis.replicationGroup.attrPrimaryEndPointAddress });
+    new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });
+    new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secretArn });
+    new CfnOutput(this, 'PrometheusEndpoint', { value: this.collector.workspace.attrPrometheusEndpoint });
+    new CfnOutput(this, 'ClusterName', { value: this.collector.cluster.clusterName });
+  }
+}

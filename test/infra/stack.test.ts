@@ -1,0 +1,239 @@
+import { App, CfnElement } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { buildApp } from '../../lib/app';
+import type { MarketDataStack } from '../../lib/market-data-stack';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+// One synthesis for the whole file: bundling each NodejsFunction with esbuild costs seconds.
+let app: App;
+let stack: MarketDataStack;
+let template: Template;
+let resources: Record<string, Resource>;
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+const logicalId = (construct: IConstruct) => stack.getLogicalId((CfnElement.isCfnElement(construct) ? construct : construct.node.defaultChild) as CfnElement);
+const ref = (id: string) => ({ 'Fn::GetAtt': [id, 'GroupId'] });
+
+beforeAll(() => {
+  app = new App({ context: { stageName: 'test', shardCount: 2, alarmEmail: 'ops@example.com' } });
+  ({ stack } = buildApp(app));
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Record<string, Resource>;
+});
+
+describe('encryption', () => {
+  test('SQS queue and DLQ use SQS-managed encryption and deny non-TLS access', () => {
+    const queues = ofType('AWS::SQS::Queue');
+    expect(queues).toHaveLength(2);
+    for (const [, queue] of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    const policies = ofType('AWS::SQS::QueuePolicy');
+    expect(policies).toHaveLength(2);
+    for (const [, policy] of policies) {
+      expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  test('RDS storage is encrypted, Multi-AZ, protected and snapshotted on removal', () => {
+    template.hasResource('AWS::RDS::DBInstance', {
+      Properties: Match.objectLike({ StorageEncrypted: true, MultiAZ: true, DeletionProtection: true, Engine: 'postgres', EngineVersion: Match.stringLikeRegexp('^16\\.') }),
+      DeletionPolicy: 'Snapshot',
+      UpdateReplacePolicy: 'Snapshot',
+    });
+  });
+
+  test('ElastiCache encrypts in transit and at rest, Multi-AZ with failover, AUTH token from Secrets Manager', () => {
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      TransitEncryptionEnabled: true,
+      AtRestEncryptionEnabled: true,
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+      NumCacheClusters: 2,
+      AuthToken: { 'Fn::Join': ['', Match.arrayWith(['{{resolve:secretsmanager:', Match.objectLike({ Ref: logicalId(stack.redis.authToken) })])] },
+    });
+  });
+
+  test('the database parameter group preloads pg_cron and forces TLS', () => {
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Parameters: Match.objectLike({ shared_preload_libraries: Match.stringLikeRegexp('pg_cron'), 'cron.database_name': 'mdc', 'rds.force_ssl': '1' }),
+    });
+    template.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
+  });
+});
+
+describe('queue and ingest', () => {
+  test('DLQ redrive after 5 receives', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.history.deadLetterQueue), 'Arn'] }, maxReceiveCount: 5 },
+    });
+  });
+
+  test('visibility timeout is at least 6x the ingest function timeout', () => {
+    const fn = resources[logicalId(stack.ingest.function)]!;
+    const queue = resources[logicalId(stack.history.queue)]!;
+    expect(queue.Properties.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * (fn.Properties.Timeout as number));
+  });
+
+  test('the event source reports batch item failures and uses the configured batching', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(stack.ingest.function) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 2,
+      ScalingConfig: { MaximumConcurrency: 4 },
+    });
+  });
+
+  test('functions run Node.js 22 on ARM64 with tracing, source maps and Powertools settings', () => {
+    for (const fn of [stack.ingest.function, stack.migrations.function.function]) {
+      const props = resources[logicalId(fn)]!.Properties;
+      expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect((props.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: expect.any(String),
+        POWERTOOLS_METRICS_NAMESPACE: 'MarketDataIngest',
+        LOG_LEVEL: 'INFO',
+      });
+    }
+  });
+
+  test('ingest reaches PostgreSQL through RDS Proxy', () => {
+    const env = (resources[logicalId(stack.ingest.function)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.DB_HOST).toEqual({ 'Fn::GetAtt': [logicalId(stack.database.proxy), 'Endpoint'] });
+    expect(env.DB_SSLMODE).toBe('verify-full');
+    expect(env.DB_SECRET_ARN).toBeDefined();
+  });
+
+  test('the migrations custom resource carries a hash of the SQL files and a 10+ minute function', () => {
+    template.hasResourceProperties('Custom::SchemaMigrations', { MigrationsHash: Match.stringLikeRegexp('^[0-9a-f]{64}$') });
+    expect(resources[logicalId(stack.migrations.function.function)]!.Properties.Timeout as number).toBeGreaterThanOrEqual(600);
+    expect(resources[logicalId(stack.ingestEventSource)]!.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^Migrations/)]));
+  });
+});
+
+describe('least privilege', () => {
+  const policyStatements = (): Array<[string, Statement]> =>
+    ofType('AWS::IAM::Policy').flatMap(([id, p]) => ((p.Properties.PolicyDocument as { Statement: Statement[] }).Statement ?? []).map((s): [string, Statement] => [id, s]));
+
+  test('no policy grants a * action or a service-wide action on data resources', () => {
+    for (const [id, statement] of policyStatements()) {
+      for (const action of actions(statement)) {
+        expect([id, action]).not.toEqual([id, '*']);
+        expect([id, action]).not.toEqual([id, expect.stringMatching(/^(sqs|secretsmanager|rds|elasticache|aps|logs|kms):\*$/)]);
+      }
+    }
+  });
+
+  test('the collector task role remote-writes only to the stack workspace and sends only to the history queue', () => {
+    const roleId = logicalId(stack.collector.taskRole);
+    const statements = policyStatements()
+      .filter(([id]) => (resources[id]!.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+      .map(([, s]) => s);
+    const aps = statements.filter((s) => actions(s).some((a) => a.startsWith('aps:')));
+    expect(aps).toHaveLength(1);
+    expect(actions(aps[0]!)).toEqual(['aps:RemoteWrite']);
+    expect(resourcesOf(aps[0]!)).toEqual([{ 'Fn::GetAtt': [logicalId(stack.collector.workspace), 'Arn'] }]);
+    const sqs = statements.filter((s) => actions(s).some((a) => a.startsWith('sqs:')));
+    expect(sqs.flatMap(actions)).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+    expect(sqs.flatMap(actions)).not.toEqual(expect.arrayContaining(['sqs:ReceiveMessage']));
+    for (const s of sqs) expect(resourcesOf(s)).toEqual([{ 'Fn::GetAtt': [logicalId(stack.history.queue), 'Arn'] }]);
+    for (const s of statements) expect(resourcesOf(s)).not.toContain('*');
+  });
+});
+
+describe('security groups', () => {
+  const ingressTo = (groupId: string) =>
+    ofType('AWS::EC2::SecurityGroupIngress')
+      .map(([, r]) => r.Properties)
+      .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(ref(groupId)));
+
+  test('Redis admits 6379 only from the collector', () => {
+    const rules = ingressTo(logicalId(stack.redis.securityGroup));
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379 });
+      expect(rule.CidrIp).toBeUndefined();
+      expect(rule.SourceSecurityGroupId).toEqual(ref(logicalId(stack.collector.securityGroup)));
+    }
+    const inline = resources[logicalId(stack.redis.securityGroup)]!.Properties.SecurityGroupIngress;
+    expect(inline).toBeUndefined();
+  });
+
+  test('PostgreSQL admits 5432 only from the proxy, the migrate function and the rotation function; the proxy only from ingest', () => {
+    const dbRules = ingressTo(logicalId(stack.database.securityGroup));
+    expect(dbRules.length).toBeGreaterThanOrEqual(3);
+    const allowed = [ref(logicalId(stack.database.proxySecurityGroup)), ref(logicalId(stack.migrations.securityGroup))].map((r) => JSON.stringify(r));
+    // The rotation function's rule uses the instance's port attribute (5432).
+    const port = [5432, { 'Fn::GetAtt': [logicalId(stack.database.instance), 'Endpoint.Port'] }].map((p) => JSON.stringify(p));
+    for (const rule of dbRules) {
+      expect(rule.IpProtocol).toBe('tcp');
+      expect(port).toContain(JSON.stringify(rule.FromPort));
+      expect(port).toContain(JSON.stringify(rule.ToPort));
+      expect(rule.CidrIp).toBeUndefined();
+      const source = JSON.stringify(rule.SourceSecurityGroupId);
+      expect(allowed.includes(source) || /RotationSingleUserSecurityGroup/.test(source)).toBe(true);
+    }
+    const proxyRules = ingressTo(logicalId(stack.database.proxySecurityGroup));
+    expect(proxyRules).toEqual([expect.objectContaining({ FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: ref(logicalId(stack.ingestSecurityGroup)) })]);
+  });
+});
+
+describe('collector', () => {
+  const taskDefinitions = () => ofType('AWS::ECS::TaskDefinition').map(([, r]) => r.Properties);
+
+  test('one ARM64 service per shard with circuit breaker rollback and 100/200 deployment', () => {
+    const services = ofType('AWS::ECS::Service');
+    expect(services).toHaveLength(2);
+    for (const [, service] of services) {
+      expect(service.Properties).toMatchObject({
+        DesiredCount: 2,
+        LaunchType: 'FARGATE',
+        DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100, MaximumPercent: 200 },
+      });
+    }
+    for (const td of taskDefinitions()) expect(td.RuntimePlatform).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
+    template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+  });
+
+  test('the collector container is configured per shard, with a /health check and a 30 s stop timeout', () => {
+    const shards = taskDefinitions().map((td) => {
+      const container = (td.ContainerDefinitions as Array<Record<string, unknown>>).find((c) => c.Name === 'collector')!;
+      const env = Object.fromEntries((container.Environment as Array<{ Name: string; Value: unknown }>).map((e) => [e.Name, e.Value]));
+      expect(container).toMatchObject({ StopTimeout: 30, HealthCheck: { Command: expect.arrayContaining(['CMD', 'node']) } });
+      expect(JSON.stringify(container.HealthCheck)).toContain('/health');
+      expect(container.Secrets).toEqual([expect.objectContaining({ Name: 'REDIS_PASSWORD' })]);
+      expect(env).toMatchObject({ SHARD_COUNT: '2', SYMBOLS: 'ALL', SPILL_DIR: expect.any(String) });
+      expect(JSON.stringify(env.REDIS_URL)).toContain('rediss://');
+      return env.SHARD_INDEX;
+    });
+    expect(shards.sort()).toEqual(['0', '1']);
+  });
+
+  test('the ADOT sidecar remote-writes to the stack workspace with SigV4 and exports EMF to the collector namespace', () => {
+    for (const td of taskDefinitions()) {
+      const adot = (td.ContainerDefinitions as Array<Record<string, unknown>>).find((c) => c.Name === 'adot')!;
+      expect(adot.Image).toMatch(/^public\.ecr\.aws\/aws-observability\/aws-otel-collector:v\d+\.\d+\.\d+$/);
+      const config = (adot.Environment as Array<{ Name: string; Value: unknown }>).find((e) => e.Name === 'AOT_CONFIG_CONTENT')!.Value;
+      const text = JSON.stringify(config);
+      expect(text).toContain(JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.collector.workspace), 'PrometheusEndpoint'] }));
+      expect(text).toContain('api/v1/remote_write');
+      expect(text).toContain('authenticator: \\"sigv4auth\\"');
+      expect(text).toContain('namespace: \\"MarketDataCollector\\"');
+      expect(text).toContain('scrape_interval: \\"15s\\"');
+    }
+  });
+});
+
+describe('cdk-nag', () => {
+  test('AwsSolutions reports no unacknowledged errors', () => {
+    const report = new AwsSolutionsChecks().validateScope(app);
+    expect(report.violations.filter((v) => v.severity === 'error').map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+  });
+});
