@@ -131,9 +131,10 @@ export class RateEngine {
   evaluateAll(now: number, emit: (state: RateState) => void): void {
     const t = now - this.settleMs;
     for (const rates of this.symbols.values()) {
+      // Pruning comes first: busy symbols, skipped below, are the ones whose history grows.
+      rates.history.prune(t - LONGEST_WINDOW_MS);
       // A symbol that traded since t already has a newer state than this pass could give.
       if (rates.history.length === 0 || t <= rates.lastTs) continue;
-      rates.history.prune(t - LONGEST_WINDOW_MS);
       const state = this.evaluateSymbol(rates, t, false);
       const signature = `${state.priceText}|${state.change1m}|${state.change5m}|${state.change15m}|${state.flags.join(',')}`;
       if (rates.lastEmitted && rates.lastEmitted.signature === signature && now - rates.lastEmitted.ts < this.refreshAfterMs) continue;

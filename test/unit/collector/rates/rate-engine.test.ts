@@ -159,6 +159,21 @@ describe('RateEngine: the change-rate definition', () => {
     expect(emitted).toEqual([T0 + 1000]);
   });
 
+  it('prunes the history of busy symbols too, keeping it to the longest window', () => {
+    // Prepare: a symbol trading every 100 ms for 40 minutes, timer passes every second.
+    const engine = new RateEngine({ settleMs: 1000, staleAfterMs: 10 * MINUTE });
+    const history = () => (engine as unknown as { symbols: Map<string, { history: { length: number } }> }).symbols.get('BTCUSDT')!.history;
+
+    // Act
+    for (let t = T0; t < T0 + 40 * MINUTE; t += 100) {
+      engine.onTrade(trade(t, 100 + ((t / 100) % 7)));
+      if ((t - T0) % 1000 === 0) engine.evaluateAll(t, () => undefined);
+    }
+
+    // Assert: 15 minutes of 10 entries a second, plus what arrived since the last pass.
+    expect(history().length).toBeLessThanOrEqual(15 * 60 * 10 + 30);
+  });
+
   it('applies settings changed at run time', () => {
     // Prepare
     const engine = new RateEngine({ settleMs: 0, staleAfterMs: 60_000 });
