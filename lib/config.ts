@@ -85,6 +85,23 @@ function text(key: string, raw: unknown, pattern: RegExp, hint: string): string 
   return value;
 }
 
+/**
+ * What `bin/app.ts` builds, from the `target` context key (`-c target=localstack`):
+ * `aws` (default) the production stack `MarketData-<stage>`, `localstack` the stack
+ * `MarketData-local` for LocalStack's free tier (`lib/local-stack.ts`, docs/localstack.md).
+ */
+export type DeployTarget = 'aws' | 'localstack';
+export const DEPLOY_TARGETS: readonly DeployTarget[] = ['aws', 'localstack'];
+
+/** Reads the `target` context key; throws on an unknown value. */
+export function loadTarget(node: Node): DeployTarget {
+  const raw: unknown = node.tryGetContext('target') ?? 'aws';
+  const value = String(raw).trim();
+  const target = DEPLOY_TARGETS.find((t) => t === value);
+  if (!target) throw new Error(`Context target=${value} is invalid: one of ${DEPLOY_TARGETS.join(', ')}`);
+  return target;
+}
+
 /** Reads the configuration from context, falling back to DEFAULT_CONFIG; throws on invalid values. */
 export function loadConfig(node: Node, overrides: Partial<AppConfig> = {}): AppConfig {
   const get = <K extends keyof AppConfig>(key: K): unknown => overrides[key] ?? node.tryGetContext(key) ?? DEFAULT_CONFIG[key];
