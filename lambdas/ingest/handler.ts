@@ -7,7 +7,7 @@ import { IngestDatabaseError, InvalidMessageError } from './errors';
 import { mergeMessages } from './merge';
 import { createIngestPool, resolveDatabaseUrl } from './pool';
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
-import { writeMerged, type WriteResult } from './store';
+import { isCredentialError, writeMerged, type WriteResult } from './store';
 import { parseHistoryMessage } from './validate';
 
 /** The part of Powertools' Metrics the handler uses, so tests and benchmarks can pass a recorder. */
@@ -21,6 +21,8 @@ export interface IngestHandlerOptions {
   pool: Pool | (() => Promise<Pool>);
   logger: Logger;
   metrics: IngestMetrics;
+  /** Called when the database refused the credentials (rotated secret): the caller rebuilds its pool. */
+  onCredentialError?: () => void;
 }
 
 export type IngestHandler = (event: SqsEvent, context?: unknown) => Promise<SqsBatchResponse>;
@@ -112,6 +114,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       }
       for (const v of valid) outcome.failed.add(v.record.messageId);
       logger.error('storing the batch failed; every record is left for redelivery', { records: valid.length, error: errorMessage(error) });
+      if (isCredentialError((error as { cause?: unknown }).cause ?? error)) options.onCredentialError?.();
     }
   }
 
@@ -165,7 +168,14 @@ function defaultHandler(): IngestHandler {
     pool.catch(() => (pool = undefined));
     return pool;
   };
-  return createIngestHandler({ pool: getPool, logger, metrics });
+  // After a rotation the pool's URL holds the old password: drop it, so the next
+  // invocation reads the secret again.
+  const onCredentialError = () => {
+    const stale = pool;
+    pool = undefined;
+    void stale?.then((p) => p.end()).catch((error: unknown) => logger.warn('closing the stale pool failed', { error: errorMessage(error) }));
+  };
+  return createIngestHandler({ pool: getPool, logger, metrics, onCredentialError });
 }
 
 /** The Lambda entry point (SQS event source mapping with ReportBatchItemFailures). */

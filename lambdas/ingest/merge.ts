@@ -82,9 +82,12 @@ export function mergeMessages(messages: Iterable<HistoryMessage>): MergedBatch {
       }
     }
   }
+  // One lock order for every invocation: two batches touching the same rows (two
+  // collectors on a shard) then wait for each other instead of deadlocking.
+  const byKey = <T>(key: (item: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
   return {
-    rates: [...rates.values()],
-    statuses: [...statuses.values()],
+    rates: [...rates.values()].sort(byKey((r) => `${r.exchange}\u0000${r.symbol}\u0000${String(r.time).padStart(16, '0')}`)),
+    statuses: [...statuses.values()].sort(byKey((s) => `${s.collectorId}\u0000${s.connectionId}`)),
     rateRowsIn,
     rateDuplicates: rateRowsIn - rates.size,
     statusSnapshots,

@@ -23,11 +23,33 @@ export function isTransientDatabaseError(error: unknown): boolean {
   return !(typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code));
 }
 
+/** The role's password no longer works: the secret was rotated under a long-lived pool. */
+export function isCredentialError(error: unknown): boolean {
+  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return code === '28P01' || code === '28000';
+}
+
+/** A row for a day whose partition does not exist yet (maintenance fell behind). */
+function isMissingPartition(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === '23514' && typeof e.message === 'string' && e.message.includes('no partition of relation');
+}
+
 /**
  * Writes the merged batch in one transaction: all of it is stored or none, so
  * "committed" is a clear line for which records may be acknowledged. Throws
  * IngestDatabaseError, with `transient` set from the cause.
  */
+async function writeInTransaction(client: PoolClient, batch: MergedBatch): Promise<WriteResult> {
+  await client.query('BEGIN');
+  let rowsWritten = 0;
+  let statusesWritten = 0;
+  if (batch.rates.length > 0) rowsWritten = (await client.query(buildRatesUpsert(batch.rates))).rowCount ?? 0;
+  if (batch.statuses.length > 0) statusesWritten = (await client.query(buildStatusUpsert(batch.statuses))).rowCount ?? 0;
+  await client.query('COMMIT');
+  return { rowsWritten, statusesWritten };
+}
+
 export async function writeMerged(pool: Pool, batch: MergedBatch): Promise<WriteResult> {
   if (batch.rates.length === 0 && batch.statuses.length === 0) return { rowsWritten: 0, statusesWritten: 0 };
   let client: PoolClient;
@@ -38,13 +60,16 @@ export async function writeMerged(pool: Pool, batch: MergedBatch): Promise<Write
   }
   let broken: unknown;
   try {
-    await client.query('BEGIN');
-    let rowsWritten = 0;
-    let statusesWritten = 0;
-    if (batch.rates.length > 0) rowsWritten = (await client.query(buildRatesUpsert(batch.rates))).rowCount ?? 0;
-    if (batch.statuses.length > 0) statusesWritten = (await client.query(buildStatusUpsert(batch.statuses))).rowCount ?? 0;
-    await client.query('COMMIT');
-    return { rowsWritten, statusesWritten };
+    try {
+      return await writeInTransaction(client, batch);
+    } catch (error) {
+      if (!isMissingPartition(error)) throw error;
+      // Partition maintenance (pg_cron, or nothing on a server without it) fell behind:
+      // create the partitions now and write again, instead of sending the batch to the DLQ.
+      await client.query('ROLLBACK');
+      await client.query('SELECT mdc_run_partition_maintenance()');
+      return await writeInTransaction(client, batch);
+    }
   } catch (error) {
     const transient = isTransientDatabaseError(error);
     // A connection that failed mid-transaction is discarded, not returned to the pool half-open.

@@ -184,7 +184,8 @@ export class RateEngine {
     if (this.isGapOpen(rates.symbol)) flags.push('gap');
     const state: RateState = {
       symbol: rates.symbol,
-      priceText: rates.priceText ?? String(price),
+      // Set by the first trade or candle, before any history exists to evaluate.
+      priceText: rates.priceText as string,
       ts: now,
       tradeTs: rates.tradeTs,
       change1m,

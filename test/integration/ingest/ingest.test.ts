@@ -109,6 +109,47 @@ describe('ingest handler and local runner (PostgreSQL, SQS endpoint)', () => {
     ]);
   });
 
+  it('creates a missing day partition through maintenance and stores the row, instead of failing it', async () => {
+    // Prepare: the partitions made ahead have run out (maintenance fell behind): every
+    // partition after today's is gone.
+    const day = 24 * 3600 * 1000;
+    const tomorrow = Date.now() + day;
+    const ahead = new Set<string>();
+    for (let i = 1; i <= 10; i++) {
+      const probe = await admin
+        .query<{ partition: string }>(
+          `INSERT INTO price_change_rates (time, exchange, symbol, price, flags, evaluated_at) VALUES (to_timestamp($1 / 1000.0), 'binance', 'PROBEUSDT', 1, '{}', now()) RETURNING tableoid::regclass::text AS partition`,
+          [Date.now() + i * day],
+        )
+        .catch(() => undefined);
+      if (probe) ahead.add(probe.rows[0]!.partition);
+    }
+    await admin.query(`DELETE FROM price_change_rates WHERE symbol = 'PROBEUSDT'`);
+    for (const partition of ahead) await admin.query(`DROP TABLE ${partition}`);
+
+    // Act
+    const result = await handler(event(record(ratesBody([[tomorrow, 'PARTUSDT', '1.5', null, null, null, [], tomorrow]]))));
+
+    // Assert
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(await rows('PARTUSDT')).toHaveLength(1);
+  });
+
+  it('asks its owner to rebuild the pool when the database refuses the credentials (rotated secret)', async () => {
+    // Prepare: a pool whose password is wrong, as after a rotation.
+    const stale = createIngestPool({ connectionString: Object.assign(new URL(db.url), { password: 'rotated-away' }).toString(), logger });
+    let rebuilds = 0;
+    const withStalePool = createIngestHandler({ pool: stale, logger, metrics, onCredentialError: () => (rebuilds += 1) });
+
+    // Act
+    const result = await withStalePool(event(record(ratesBody([row(T + 5, 'AUTHUSDT', '1', T + 5)]))));
+    await stale.end();
+
+    // Assert
+    expect(result.batchItemFailures).toHaveLength(1);
+    expect(rebuilds).toBe(1);
+  });
+
   it('a newer evaluatedAt for the same row replaces it, an older one does not', async () => {
     await handler(event(record(ratesBody([row(T, 'NEWUSDT', '1.0', T + 100)]))));
     await handler(event(record(ratesBody([row(T, 'NEWUSDT', '2.0', T + 500)]))));

@@ -45,7 +45,12 @@ type RedisWithScripts = Redis & {
 const MAX_STATES_PER_CALL = 200;
 
 /** How a change travels in Redis: up to 8 decimals, no trailing zeros, empty when unknown. */
-export const formatChange = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '' : String(Number(value.toFixed(8))));
+export const formatChange = (value: number | undefined): string => {
+  if (value === undefined || !Number.isFinite(value)) return '';
+  // toFixed never uses exponent notation (String(5e-7) would); trailing zeros go.
+  const fixed = value.toFixed(8).replace(/\.?0+$/, '');
+  return fixed === '-0' ? '0' : fixed;
+};
 
 /**
  * Coalesces rate states per symbol and writes them in one script call per flush.

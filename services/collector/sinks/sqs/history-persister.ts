@@ -103,8 +103,11 @@ export class HistoryPersister {
     const next = Math.floor((now - offset) / interval) * interval + interval + offset;
     const delay = next - now;
     this.intervalTimer = setTimeout(() => {
-      this.flushRows(this.options.now() - this.options.settleMs);
-      this.scheduleInterval();
+      try {
+        this.flushRows(this.options.now() - this.options.settleMs);
+      } finally {
+        this.scheduleInterval();
+      }
     }, delay);
     this.intervalTimer.unref();
   }

@@ -188,7 +188,17 @@ export class SqsHistorySender {
 
   private spill(bodies: readonly string[]): void {
     if (bodies.length === 0) return;
-    if (this.options.spill.append(bodies)) {
+    let accepted: boolean;
+    try {
+      accepted = this.options.spill.append(bodies);
+    } catch (error) {
+      // A full or failing disk must not take the collector down; the loss is counted and logged.
+      accepted = false;
+      this.options.metrics?.errors.inc({ component: 'sqs', code: (error as { code?: string }).code ?? 'SPILL_WRITE' });
+      const admitted = this.throttle.admit('spill-write');
+      if (admitted) this.options.logger?.error('writing the spill file failed', { error: errorMessage(error), suppressedSinceLastLog: admitted.suppressed });
+    }
+    if (accepted) {
       this.options.metrics?.sqsBatches.inc({ result: 'spilled' }, bodies.length);
       return;
     }
