@@ -304,6 +304,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
     if (desired.settings.maxStreamsPerConnection !== undefined && desired.settings.maxStreamsPerConnection !== this.pool.maxStreamsPerConnection) {
       this.logger.warn('maxStreamsPerConnection changes apply when the collector restarts; existing connections keep their size', { requested: desired.settings.maxStreamsPerConnection, current: this.pool.maxStreamsPerConnection });
     }
+    // Before new symbols can deliver a state: history resumes from their last state in Redis.
+    if (this.persister && added.length > 0) await this.resumeHistory(added);
     this.pool.setStreams(mine.flatMap((symbol) => this.adapter.protocol.streamsForSymbol(symbol)));
     for (const symbol of removed) {
       this.sequencer.forget(symbol);
@@ -312,7 +314,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
       this.warmStart.forget(symbol);
     }
     if (this.config.warmStart) this.warmStart.enqueue(added.filter((symbol) => !this.engine.has(symbol)));
-    if (this.persister && added.length > 0) await this.resumeHistory(added);
+
     await this.writer.remove(removed);
     this.logger.info('symbol set applied', { version: desired.version ?? null, source: desired.source, symbols: next.size, added: added.length, removed: removed.length });
     this.updateState();

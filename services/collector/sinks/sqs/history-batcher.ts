@@ -34,11 +34,18 @@ export class HistoryBatcher {
     return this.intervalMs;
   }
 
-  /** Changes the interval (runtime setting); rows already emitted keep theirs. */
+  /**
+   * Changes the interval (runtime setting); rows already emitted keep theirs. Each
+   * symbol continues on the new grid from the interval holding the end of what it
+   * emitted, so quiet symbols (carried, not re-recorded) leave no hole.
+   */
   setInterval(intervalMs: number): void {
     if (intervalMs === this.intervalMs) return;
+    const previous = this.intervalMs;
     this.intervalMs = intervalMs;
-    for (const history of this.symbols.values()) history.emittedThrough = undefined;
+    for (const history of this.symbols.values()) {
+      if (history.emittedThrough !== undefined) history.emittedThrough = this.intervalStart(history.emittedThrough + previous - 1);
+    }
   }
 
   intervalStart(ts: number): number {

@@ -85,6 +85,20 @@ describe('HistoryBatcher', () => {
     ]);
   });
 
+  it('continues a quiet symbol on the new grid when the interval changes', () => {
+    // Prepare: rows through 11 s at 1 s.
+    const batcher = new HistoryBatcher(1000);
+    batcher.record(state('BTCUSDT', 10_100, '1'));
+    batcher.close(12_000);
+
+    // Act: 5 s intervals from now on; nothing new recorded.
+    batcher.setInterval(5000);
+    const rows = batcher.close(25_000);
+
+    // Assert: 10-15 s holds the end of what was emitted, so the next rows are 15 s and 20 s.
+    expect(rows.map((r) => r[0])).toEqual([15_000, 20_000]);
+  });
+
   it('forgets removed symbols', () => {
     // Prepare
     const batcher = new HistoryBatcher(1000);
