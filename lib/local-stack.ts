@@ -56,15 +56,9 @@ export class LocalMarketDataStack extends Stack {
         DATABASE_URL: props.databaseUrl ?? LOCAL_DATABASE_URL,
       },
     });
-    this.history.queue.grantConsumeMessages(this.ingest.function);
-
-    this.ingestEventSource = new lambda.EventSourceMapping(this, 'IngestEventSource', {
-      target: this.ingest.function,
-      eventSourceArn: this.history.queue.queueArn,
+    this.ingestEventSource = this.history.addConsumer(this, 'IngestEventSource', this.ingest.function, {
       batchSize: config.ingestBatchSize,
-      maxBatchingWindow: config.ingestMaxBatchingWindowSeconds > 0 ? maxBatchingWindow : undefined,
       maxConcurrency: config.ingestMaxConcurrency,
-      reportBatchItemFailures: true,
     });
 
     new CfnOutput(this, 'QueueUrl', { value: this.history.queue.queueUrl });

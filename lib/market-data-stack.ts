@@ -83,14 +83,9 @@ export class MarketDataStack extends Stack {
     });
     this.database.instance.secret!.grantRead(this.ingest.function);
     this.database.allowProxyFrom(this.ingestSecurityGroup, 'ingest function');
-    this.history.queue.grantConsumeMessages(this.ingest.function);
-    this.ingestEventSource = new lambda.EventSourceMapping(this, 'IngestEventSource', {
-      target: this.ingest.function,
-      eventSourceArn: this.history.queue.queueArn,
+    this.ingestEventSource = this.history.addConsumer(this, 'IngestEventSource', this.ingest.function, {
       batchSize: config.ingestBatchSize,
-      maxBatchingWindow: config.ingestMaxBatchingWindowSeconds > 0 ? maxBatchingWindow : undefined,
       maxConcurrency: config.ingestMaxConcurrency,
-      reportBatchItemFailures: true,
     });
 
     this.migrations = new Migrations(this, 'Migrations', {

@@ -1,4 +1,4 @@
-import { Duration, aws_sqs as sqs } from 'aws-cdk-lib';
+import { Duration, aws_lambda as lambda, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 export interface HistoryQueueProps {
@@ -18,12 +18,19 @@ export const MAX_RECEIVE_COUNT = 5;
  * (plus the batching window), so a batch is never redelivered while its
  * invocation, with the Lambda service's retries, may still be running.
  */
+export interface ConsumerOptions {
+  batchSize: number;
+  maxConcurrency: number;
+}
+
 export class HistoryQueue extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  private readonly maxBatchingWindow: Duration;
 
   constructor(scope: Construct, id: string, props: HistoryQueueProps) {
     super(scope, id);
+    this.maxBatchingWindow = props.maxBatchingWindow;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -35,6 +42,23 @@ export class HistoryQueue extends Construct {
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6 + props.maxBatchingWindow.toSeconds()),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+  }
+
+  /**
+   * The ingest function as this queue's consumer: one place for the event source
+   * mapping, so the AWS and the LocalStack stacks cannot drift apart. Partial
+   * batch responses let the function fail exactly the records it could not store.
+   */
+  addConsumer(scope: Construct, id: string, fn: lambda.IFunction, options: ConsumerOptions): lambda.EventSourceMapping {
+    this.queue.grantConsumeMessages(fn);
+    return new lambda.EventSourceMapping(scope, id, {
+      target: fn,
+      eventSourceArn: this.queue.queueArn,
+      batchSize: options.batchSize,
+      maxBatchingWindow: this.maxBatchingWindow.toSeconds() > 0 ? this.maxBatchingWindow : undefined,
+      maxConcurrency: options.maxConcurrency,
+      reportBatchItemFailures: true,
     });
   }
 }
