@@ -41,6 +41,9 @@ export class SqsHistorySender {
   private readonly throttle = new LogThrottle();
   private lastError: string | undefined;
   private retryDelayMs = 500;
+  /** Progress through the spill segment being replayed. */
+  private drained = { segment: '', sent: 0 };
+  private drainDelayMs = 250;
 
   constructor(private readonly options: SqsSenderOptions) {}
 
@@ -133,14 +136,23 @@ export class SqsHistorySender {
   private async drainSpill(): Promise<void> {
     const segment = this.options.spill.oldest();
     if (!segment) return;
-    for (let i = 0; i < segment.bodies.length; i += MAX_BATCH_ENTRIES) {
+    // Resume where the last attempt on this segment stopped: a retry must not resend
+    // (or re-read into the queue) what SQS already has.
+    if (this.drained.segment !== segment.name) this.drained = { segment: segment.name, sent: 0 };
+    while (this.drained.sent < segment.bodies.length) {
       if (this.closed) return;
-      const bodies = segment.bodies.slice(i, i + MAX_BATCH_ENTRIES);
+      const bodies = segment.bodies.slice(this.drained.sent, this.drained.sent + MAX_BATCH_ENTRIES);
       // Spilled bodies were sized for one message each; send them one batch entry per message within the byte cap.
-      for (const group of this.groupByBytes(bodies)) {
-        const failed = await this.sendBatch(group, 'replayed');
-        if (failed === 'unreachable' || failed.length > 0) return;
+      const [group] = this.groupByBytes(bodies);
+      const failed = await this.sendBatch(group!, 'replayed');
+      if (failed === 'unreachable' || failed.length > 0) {
+        // Back off before the next attempt instead of hammering SQS in a loop.
+        this.drainDelayMs = Math.min(this.drainDelayMs * 2, 5_000);
+        await new Promise((resolve) => setTimeout(resolve, this.drainDelayMs).unref());
+        return;
       }
+      this.drainDelayMs = 250;
+      this.drained.sent += group!.length;
     }
     this.options.spill.remove(segment.name);
     this.options.logger?.info('spilled history batches sent', { segment: segment.name, messages: segment.bodies.length });
@@ -172,12 +184,21 @@ export class SqsHistorySender {
         new SendMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })) }),
       );
       this.markReachable();
-      const failed = (response.Failed ?? []).map((f) => Number(f.Id));
-      this.options.metrics?.sqsBatches.inc({ result: okResult }, bodies.length - failed.length);
+      const refused = response.Failed ?? [];
+      // SenderFault: the message itself is unacceptable (too large, invalid): retrying
+      // it can never succeed and would block everything behind it.
+      const permanent = refused.filter((f) => f.SenderFault);
+      const failed = refused.filter((f) => !f.SenderFault).map((f) => Number(f.Id));
+      this.options.metrics?.sqsBatches.inc({ result: okResult }, bodies.length - refused.length);
+      if (permanent.length > 0) {
+        this.options.metrics?.sqsBatches.inc({ result: 'dropped' }, permanent.length);
+        const admitted = this.throttle.admit('sender-fault');
+        if (admitted) this.options.logger?.error('SQS refused history messages as invalid; dropped. Check SQS_MAX_MESSAGE_BYTES against the queue', { refused: permanent, suppressedSinceLastLog: admitted.suppressed });
+      }
       if (failed.length > 0) {
         this.options.metrics?.sqsBatches.inc({ result: 'failed' }, failed.length);
         const admitted = this.throttle.admit('partial');
-        if (admitted) this.options.logger?.warn('SQS refused some history messages; retrying them', { failed: response.Failed, suppressedSinceLastLog: admitted.suppressed });
+        if (admitted) this.options.logger?.warn('SQS refused some history messages; retrying them', { failed: refused.filter((f) => !f.SenderFault), suppressedSinceLastLog: admitted.suppressed });
       }
       return failed;
     } catch (error) {
