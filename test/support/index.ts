@@ -1,4 +1,4 @@
-export { createTestDatabase, openTestRedis, sqsEndpoint, testRedisDb, testRedisUrl } from './services';
+export { createTestDatabase, openTestRedis, queryOnce, sqsEndpoint, testRedisDb, testRedisUrl } from './services';
 export type { TestDatabase, TestRedis } from './services';
 export { describeWithSharedData, SHARED_DATA_DIR, sharedDataAvailable, sharedDataFile } from './shared-data';
 export { TcpProxy } from './tcp-proxy';

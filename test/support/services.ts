@@ -92,3 +92,14 @@ export async function createTestDatabase(prefix = 'mdc_test'): Promise<TestDatab
     },
   };
 }
+
+/** One query on a short-lived connection: for assertions in tests, not for load. */
+export async function queryOnce<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}

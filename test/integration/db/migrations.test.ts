@@ -1,23 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { loadMigrationsFromDir, MigrationChangedError, REPOSITORY_MIGRATIONS_DIR, runMigrations } from '../../../services/shared/db';
 import { createLogger } from '../../../services/shared/logger';
-import { createTestDatabase, type TestDatabase } from '../../support';
+import { createTestDatabase, type TestDatabase, queryOnce } from '../../support';
 
 const logger = createLogger({ serviceName: 'migrate-test', logLevel: 'SILENT' });
 const allFiles = loadMigrationsFromDir(REPOSITORY_MIGRATIONS_DIR).map((migration) => migration.fileName);
 
-async function query<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('runMigrations on the repository migrations', () => {
   let db: TestDatabase;
@@ -40,9 +30,9 @@ describe('runMigrations on the repository migrations', () => {
     // Assert
     expect(result.applied).toEqual(allFiles);
     expect(result.skipped).toBe(0);
-    const rows = await query<{ name: string; present: boolean }>(db.url, 'SELECT name, to_regclass(name) IS NOT NULL AS present FROM unnest($1::text[]) AS name', [tables]);
+    const rows = await queryOnce<{ name: string; present: boolean }>(db.url, 'SELECT name, to_regclass(name) IS NOT NULL AS present FROM unnest($1::text[]) AS name', [tables]);
     expect(rows.filter((row) => !row.present)).toEqual([]);
-    const recorded = await query<{ file_name: string; checksum: string }>(db.url, 'SELECT file_name, checksum FROM schema_migrations ORDER BY version');
+    const recorded = await queryOnce<{ file_name: string; checksum: string }>(db.url, 'SELECT file_name, checksum FROM schema_migrations ORDER BY version');
     expect(recorded.map((row) => row.file_name)).toEqual(allFiles);
     expect(recorded.every((row) => /^[0-9a-f]{64}$/.test(row.checksum))).toBe(true);
   });
@@ -69,13 +59,13 @@ describe('runMigrations on the repository migrations', () => {
     // Assert
     expect([...first.applied, ...second.applied].sort()).toEqual(allFiles);
     expect([first.applied.length, second.applied.length].sort()).toEqual([0, allFiles.length]);
-    const counts = await query<{ n: string }>(db.url, 'SELECT count(*) AS n FROM schema_migrations');
+    const counts = await queryOnce<{ n: string }>(db.url, 'SELECT count(*) AS n FROM schema_migrations');
     expect(Number(counts[0]!.n)).toBe(allFiles.length);
   });
 
   it('extends a pre-existing trading_pairs that has rows and already one of the new columns', async () => {
     // Prepare: the platform's table as it may already exist, with a row.
-    await query(
+    await queryOnce(
       db.url,
       `CREATE TABLE trading_pairs (exchange text NOT NULL, symbol text NOT NULL, base_asset text NOT NULL, quote_asset text NOT NULL,
          status text NOT NULL, updated_at timestamptz NOT NULL DEFAULT '2020-01-01T00:00:00Z', PRIMARY KEY (exchange, symbol));
@@ -86,7 +76,7 @@ describe('runMigrations on the repository migrations', () => {
     await runMigrations({ databaseUrl: db.url, logger });
 
     // Assert
-    const rows = await query<{ symbol: string; collect: boolean; first_collected_at: Date | null; updated_at: Date }>(
+    const rows = await queryOnce<{ symbol: string; collect: boolean; first_collected_at: Date | null; updated_at: Date }>(
       db.url,
       'SELECT symbol, collect, first_collected_at, updated_at FROM trading_pairs',
     );
@@ -99,7 +89,7 @@ describe('runMigrations on the repository migrations', () => {
     const insert = `INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now(), 'binance', $1, $2, now())`;
 
     // Act
-    const results = await Promise.allSettled([query(db.url, insert, ['BTCUSDT', '-1']), query(db.url, insert, ['btc-usdt', '1']), query(db.url, insert, ['BTCUSDT', '1'])]);
+    const results = await Promise.allSettled([queryOnce(db.url, insert, ['BTCUSDT', '-1']), queryOnce(db.url, insert, ['btc-usdt', '1']), queryOnce(db.url, insert, ['BTCUSDT', '1'])]);
 
     // Assert
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
@@ -135,7 +125,7 @@ describe('runMigrations on a directory of its own', () => {
     // Assert
     await expect(run).rejects.toThrow(MigrationChangedError);
     await expect(runMigrations({ databaseUrl: db.url, logger, migrationsDir: dir })).rejects.toThrow(/0001_widgets\.sql.*new migration/);
-    const gadgets = await query<{ present: boolean }>(db.url, "SELECT to_regclass('gadgets') IS NOT NULL AS present");
+    const gadgets = await queryOnce<{ present: boolean }>(db.url, "SELECT to_regclass('gadgets') IS NOT NULL AS present");
     expect(gadgets[0]!.present).toBe(false);
   });
 
@@ -149,7 +139,7 @@ describe('runMigrations on a directory of its own', () => {
 
     // Assert
     await expect(run).rejects.toThrow(/0002_broken\.sql failed at line 2 and was rolled back/);
-    const rows = await query<{ ok: boolean; half: boolean; recorded: string[] }>(
+    const rows = await queryOnce<{ ok: boolean; half: boolean; recorded: string[] }>(
       db.url,
       "SELECT to_regclass('ok') IS NOT NULL AS ok, to_regclass('half') IS NOT NULL AS half, ARRAY(SELECT file_name FROM schema_migrations) AS recorded",
     );

@@ -1,23 +1,13 @@
-import { Client } from 'pg';
 import { runMigrations, runPartitionMaintenance } from '../../../services/shared/db';
 import { createLogger } from '../../../services/shared/logger';
-import { createTestDatabase, type TestDatabase } from '../../support';
+import { createTestDatabase, type TestDatabase, queryOnce } from '../../support';
 
 const logger = createLogger({ serviceName: 'partitioning-test', logLevel: 'SILENT' });
 
-async function query<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 const partitionsSql = `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
   WHERE i.inhparent = 'price_change_rates'::regclass ORDER BY 1`;
-const partitionNames = async (url: string) => (await query<{ name: string }>(url, partitionsSql)).map((row) => row.name);
+const partitionNames = async (url: string) => (await queryOnce<{ name: string }>(url, partitionsSql)).map((row) => row.name);
 
 /** Day names (YYYYMMDD, UTC) from `from` to `to` days relative to today. */
 function utcDays(from: number, to: number): string[] {
@@ -32,7 +22,7 @@ async function databaseWithStrategy(strategy: 'native' | 'auto'): Promise<TestDa
   const db = await createTestDatabase('mdc_partitions');
   // The custom setting the migration reads; set per database so it reaches
   // every connection the runner opens.
-  if (strategy === 'native') await query(db.url, `ALTER DATABASE "${db.name}" SET mdc.partitioning = 'native'`);
+  if (strategy === 'native') await queryOnce(db.url, `ALTER DATABASE "${db.name}" SET mdc.partitioning = 'native'`);
   return db;
 }
 
@@ -49,12 +39,12 @@ describe('partitioning decision', () => {
     await runMigrations({ databaseUrl: db.url, logger });
 
     // Act
-    const [row] = await query<Record<string, string>>(
+    const [row] = await queryOnce<Record<string, string>>(
       db.url,
       `SELECT mdc_choose_partitioning('auto', true, true) AS both, mdc_choose_partitioning(NULL, false, true) AS partman,
               mdc_choose_partitioning('', false, false) AS neither, mdc_choose_partitioning('native', true, true) AS forced`,
     );
-    const forcedTimescale = query(db.url, "SELECT mdc_choose_partitioning('timescaledb', false, true)");
+    const forcedTimescale = queryOnce(db.url, "SELECT mdc_choose_partitioning('timescaledb', false, true)");
 
     // Assert
     expect(row).toEqual({ both: 'timescaledb', partman: 'pg_partman', neither: 'native', forced: 'native' });
@@ -64,14 +54,14 @@ describe('partitioning decision', () => {
   it('does not choose TimescaleDB here because the extension is absent, and records why', async () => {
     // Prepare
     db = await databaseWithStrategy('auto');
-    const [availability] = await query<{ timescaledb: boolean }>(db.url, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS timescaledb");
+    const [availability] = await queryOnce<{ timescaledb: boolean }>(db.url, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS timescaledb");
 
     // Act
     await runMigrations({ databaseUrl: db.url, logger });
 
     // Assert
     expect(availability).toEqual({ timescaledb: false });
-    const [decision] = await query<{ strategy: string; reason: string }>(db.url, "SELECT strategy, reason FROM schema_partitioning WHERE table_name = 'price_change_rates'");
+    const [decision] = await queryOnce<{ strategy: string; reason: string }>(db.url, "SELECT strategy, reason FROM schema_partitioning WHERE table_name = 'price_change_rates'");
     expect(decision!.strategy).not.toBe('timescaledb');
     expect(decision!.reason).toMatch(/timescaledb not|neither timescaledb/);
   });
@@ -98,8 +88,8 @@ describe('project-managed partitions (plain PostgreSQL)', () => {
     // Assert
     expect(result.partitions?.strategy).toBe('native');
     expect(await partitionNames(db.url)).toEqual(expected);
-    await query(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now(), 'binance', 'BTCUSDT', 1, now())");
-    await expect(query(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now() + interval '60 days', 'binance', 'BTCUSDT', 1, now())")).rejects.toThrow(
+    await queryOnce(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now(), 'binance', 'BTCUSDT', 1, now())");
+    await expect(queryOnce(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now() + interval '60 days', 'binance', 'BTCUSDT', 1, now())")).rejects.toThrow(
       /no partition/,
     );
   });
@@ -107,8 +97,8 @@ describe('project-managed partitions (plain PostgreSQL)', () => {
   it('drops a partition older than the retention setting and keeps recent ones', async () => {
     // Prepare
     await runMigrations({ databaseUrl: db.url, logger });
-    await query(db.url, "SELECT mdc_ensure_day_partition((now() AT TIME ZONE 'UTC')::date - 200), mdc_ensure_day_partition((now() AT TIME ZONE 'UTC')::date - 10)");
-    await query(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now() - interval '200 days', 'binance', 'BTCUSDT', 1, now())");
+    await queryOnce(db.url, "SELECT mdc_ensure_day_partition((now() AT TIME ZONE 'UTC')::date - 200), mdc_ensure_day_partition((now() AT TIME ZONE 'UTC')::date - 10)");
+    await queryOnce(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now() - interval '200 days', 'binance', 'BTCUSDT', 1, now())");
     const [old, recent] = utcDays(-200, -200).concat(utcDays(-10, -10)).map((day) => `price_change_rates_p${day}`);
 
     // Act
@@ -124,8 +114,8 @@ describe('project-managed partitions (plain PostgreSQL)', () => {
   it('follows a shorter retention_days from collection_settings', async () => {
     // Prepare
     await runMigrations({ databaseUrl: db.url, logger });
-    await query(db.url, "SELECT mdc_ensure_day_partition((now() AT TIME ZONE 'UTC')::date - 10)");
-    await query(db.url, 'UPDATE collection_settings SET retention_days = 5');
+    await queryOnce(db.url, "SELECT mdc_ensure_day_partition((now() AT TIME ZONE 'UTC')::date - 10)");
+    await queryOnce(db.url, 'UPDATE collection_settings SET retention_days = 5');
 
     // Act
     const result = await runPartitionMaintenance({ databaseUrl: db.url, logger });
@@ -155,7 +145,7 @@ describe('pg_partman partitions', () => {
 
     // Assert
     expect(result.partitions?.strategy).toBe('pg_partman');
-    const [config] = await query<Record<string, unknown>>(
+    const [config] = await queryOnce<Record<string, unknown>>(
       db.url,
       "SELECT retention, retention_keep_table, infinite_time_partitions FROM partman.part_config WHERE parent_table = 'public.price_change_rates'",
     );
@@ -163,16 +153,16 @@ describe('pg_partman partitions', () => {
     const names = await partitionNames(db.url);
     expect(names).toContain(today);
     expect(names.filter((name) => name.endsWith('_default'))).toEqual([]);
-    await query(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now(), 'binance', 'BTCUSDT', 1, now())");
+    await queryOnce(db.url, "INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now(), 'binance', 'BTCUSDT', 1, now())");
   });
 
   it('drops an expired partition through partman maintenance', async () => {
     // Prepare
     await runMigrations({ databaseUrl: db.url, logger });
-    await query(db.url, "SELECT partman.create_partition_time('public.price_change_rates', ARRAY[now() - interval '200 days'])");
+    await queryOnce(db.url, "SELECT partman.create_partition_time('public.price_change_rates', ARRAY[now() - interval '200 days'])");
     const old = `price_change_rates_p${new Date(Date.now() - 200 * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '_')}`;
     expect(await partitionNames(db.url)).toContain(old);
-    await query(db.url, 'UPDATE collection_settings SET retention_days = 30');
+    await queryOnce(db.url, 'UPDATE collection_settings SET retention_days = 30');
 
     // Act
     const result = await runPartitionMaintenance({ databaseUrl: db.url, logger });
@@ -180,7 +170,7 @@ describe('pg_partman partitions', () => {
     // Assert
     expect(result.strategy).toBe('pg_partman');
     expect(await partitionNames(db.url)).not.toContain(old);
-    const [config] = await query<{ retention: string }>(db.url, "SELECT retention FROM partman.part_config WHERE parent_table = 'public.price_change_rates'");
+    const [config] = await queryOnce<{ retention: string }>(db.url, "SELECT retention FROM partman.part_config WHERE parent_table = 'public.price_change_rates'");
     expect(config).toEqual({ retention: '30 days' });
   });
 });
