@@ -27,7 +27,16 @@ export interface LocalMarketDataStackProps extends StackProps {
  * DLQ and the ingest function with its SQS event source, configured as in
  * MarketDataStack. No VPC, ECS, RDS or ElastiCache: the function writes to the compose
  * file's PostgreSQL, and the collector runs on the host (docs/localstack.md).
- * The config API (API Gateway REST) is not part of the app yet.
+ *
+ * The config API (lib/constructs/config-api.ts) is left out on purpose. LocalStack's
+ * community image runs API Gateway REST and Lambda but does not enforce AWS_IAM (IAM
+ * enforcement is a Pro feature) and passes `requestContext.identity.userArn` as null,
+ * so the handler, which answers only the configured reader / admin role sessions,
+ * would refuse every request; making it work would take an authentication bypass that
+ * must never be deployable. The compose file does not run EventBridge either (its
+ * SERVICES list has no `events`), so the reconciliation schedule could not deploy.
+ * Locally the API runs in the local gateway (`lambdas/api/local.ts`: the same handler,
+ * routes matched with the same route table, the reconciliation on a timer).
  */
 export class LocalMarketDataStack extends Stack {
   readonly history: HistoryQueue;

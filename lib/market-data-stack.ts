@@ -2,13 +2,14 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations, aws_ec2 as ec
 import type { Construct } from 'constructs';
 import type { AppConfig } from './config';
 import { Collector } from './constructs/collector';
+import { ConfigApi } from './constructs/config-api';
 import { Database } from './constructs/database';
 import { HistoryQueue } from './constructs/history-queue';
 import { Migrations } from './constructs/migrations';
 import { Network } from './constructs/network';
 import { NodeFunction } from './constructs/node-function';
 import { Redis } from './constructs/redis';
-import { COLLECTOR_METRICS_NAMESPACE, INGEST_METRICS_NAMESPACE, Monitoring } from './monitoring';
+import { API_METRICS_NAMESPACE, COLLECTOR_METRICS_NAMESPACE, INGEST_METRICS_NAMESPACE, Monitoring } from './monitoring';
 
 export interface MarketDataStackProps extends StackProps {
   config: AppConfig;
@@ -20,7 +21,7 @@ export const INGEST_TIMEOUT = Duration.seconds(30);
 /**
  * The whole pipeline in one environment-agnostic stack (no account/region, no
  * lookups): network, Redis, PostgreSQL with RDS Proxy and migrations, the history
- * queue, the ingest function, the collector services, and monitoring.
+ * queue, the ingest function, the collector services, the config API, and monitoring.
  */
 export class MarketDataStack extends Stack {
   readonly network: Network;
@@ -32,6 +33,7 @@ export class MarketDataStack extends Stack {
   readonly ingestEventSource: lambda.EventSourceMapping;
   readonly migrations: Migrations;
   readonly collector: Collector;
+  readonly configApi: ConfigApi;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: MarketDataStackProps) {
@@ -120,6 +122,20 @@ export class MarketDataStack extends Stack {
     // The collector reads its configuration from Redis: start it once Redis exists.
     for (const service of this.collector.services) service.node.addDependency(this.redis.replicationGroup);
 
+    // Config API: API Gateway (AWS_IAM) -> function in the isolated subnets -> RDS Proxy + Redis.
+    this.configApi = new ConfigApi(this, 'ConfigApi', {
+      vpc,
+      subnets: this.network.dataSubnets,
+      database: this.database,
+      redis: this.redis,
+      secretsManagerEndpoint: this.network.secretsManagerEndpoint,
+      stageName: config.stageName,
+      logRetention,
+      metricsNamespace: API_METRICS_NAMESPACE,
+    });
+    // The reconciliation reads the config tables: schedule it once they exist.
+    this.configApi.reconcileRule.node.addDependency(this.migrations.resource);
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stageName: config.stageName,
       cluster: this.collector.cluster,
@@ -129,6 +145,7 @@ export class MarketDataStack extends Stack {
       ingestFunction: this.ingest.function,
       database: this.database.instance,
       redis: this.redis.replicationGroup,
+      api: { stage: this.configApi.stage, function: this.configApi.function.function, reconcileRule: this.configApi.reconcileRule },
       alarmEmail: config.alarmEmail,
     });
 
@@ -151,5 +168,8 @@ export class MarketDataStack extends Stack {
     new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secretArn });
     new CfnOutput(this, 'PrometheusEndpoint', { value: this.collector.workspace.attrPrometheusEndpoint });
     new CfnOutput(this, 'ClusterName', { value: this.collector.cluster.clusterName });
+    new CfnOutput(this, 'ConfigApiUrl', { value: this.configApi.url, description: 'Config API stage URL; routes are below v1/ (SigV4-signed, service execute-api)' });
+    new CfnOutput(this, 'ConfigApiReaderRoleArn', { value: this.configApi.readerRole.roleArn, description: 'Assume to call the read (GET) routes of the config API' });
+    new CfnOutput(this, 'ConfigApiAdminRoleArn', { value: this.configApi.adminRole.roleArn, description: 'Assume to call every route of the config API' });
   }
 }

@@ -14,6 +14,7 @@ export const ENTRY_POINTS: Record<string, string> = {
   'collector/index': 'services/collector/main.ts',
   'ingest/index': 'lambdas/ingest/index.ts',
   'migrate/index': 'lambdas/migrate/index.ts',
+  'api/index': 'lambdas/api/index.ts',
   'simulator/index': 'services/simulator/cli.ts',
 };
 

@@ -5,11 +5,55 @@
  * it started, leaving services it found running untouched.
  */
 import { join } from 'node:path';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+import { reconcileSnapshot, SnapshotPublisher } from '../lambdas/api';
+import { ConfigStore } from '../lambdas/api/store';
 import { ensureQueues } from '../lambdas/ingest/queues';
 import { runMigrations } from '../services/shared/db';
+import { createLogger } from '../services/shared/logger';
+import { describeLocalApi, loadLocalApiConfig, startLocalApi, type RunningLocalApi } from './api';
 import { ensureLocalServices, httpOk, localDefaults, ManagedProcess, REPO_ROOT, STATE_DIR, type LocalServices } from './env';
 
 const SIMULATOR_PORT = Number(process.env.SIMULATOR_PORT ?? 9443);
+const SEEDED_BY = 'npm start';
+
+/**
+ * Gives the config API the symbol set the local collector runs, while nothing
+ * was ever configured (version 0): the API then shows from the start what is
+ * collected, and a first PUT adds to it instead of replacing it (docs/api.md).
+ * Then makes sure Redis holds the committed snapshot (a config from an earlier
+ * run, with a Redis that started empty), so the collector starts from it.
+ */
+async function prepareConfig(databaseUrl: string, redisUrl: string, symbols: () => Promise<string[]>): Promise<string> {
+  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const store = new ConfigStore(pool);
+    const publisher = new SnapshotPublisher(redis);
+    let seeded = 0;
+    if ((await store.currentVersion()) === 0) {
+      const list = await symbols();
+      const snapshot = await store.seedIfUnconfigured('binance', list, SEEDED_BY);
+      if (snapshot) {
+        await publisher.publish(snapshot);
+        seeded = list.length;
+      }
+    }
+    const result = await reconcileSnapshot(store, publisher);
+    return seeded > 0 ? `seeded ${seeded} symbols (version ${result.databaseVersion})` : `version ${result.databaseVersion}${result.republished ? ', republished to Redis' : ''}`;
+  } finally {
+    redis.disconnect();
+    await pool.end();
+  }
+}
+
+async function simulatorSymbols(restUrl: string): Promise<string[]> {
+  const response = await fetch(`${restUrl}/api/v3/exchangeInfo`);
+  if (!response.ok) throw new Error(`GET ${restUrl}/api/v3/exchangeInfo answered ${response.status}`);
+  const body = (await response.json()) as { symbols: Array<{ symbol: string; status: string }> };
+  return body.symbols.filter((s) => s.status === 'TRADING').map((s) => s.symbol);
+}
 const feed = (process.env.FEED ?? 'simulator').toLowerCase();
 
 function tsxProcess(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
@@ -26,11 +70,14 @@ async function main(): Promise<void> {
   if (feed !== 'simulator' && feed !== 'binance') throw new Error(`FEED must be 'simulator' or 'binance', got '${feed}'`);
   const services: LocalServices = await ensureLocalServices();
   const processes: ManagedProcess[] = [];
+  // Assigned once the API is up; stopAll may run before that.
+  let api: RunningLocalApi | undefined = undefined;
   let stopping = false;
   const stopAll = async (exitCode: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\n[start] stopping...');
+    await api?.close().catch((error: unknown) => console.error('[start] stopping the config API failed:', error));
     for (const child of [...processes].reverse()) await child.stop('SIGTERM', 10_000);
     await services.stop();
     process.exit(exitCode);
@@ -78,6 +125,16 @@ async function main(): Promise<void> {
     feed === 'simulator'
       ? { BINANCE_WS_URL: `ws://127.0.0.1:${SIMULATOR_PORT}`, BINANCE_REST_URL: `http://127.0.0.1:${SIMULATOR_PORT}` }
       : { BINANCE_WS_URL: process.env.BINANCE_WS_URL ?? 'wss://stream.binance.com:9443', BINANCE_REST_URL: process.env.BINANCE_REST_URL ?? 'https://api.binance.com' };
+  const symbolsVariable = process.env.SYMBOLS ?? (feed === 'binance' ? 'BTCUSDT,ETHUSDT,BNBUSDT,SOLUSDT,XRPUSDT,ADAUSDT,DOGEUSDT,TRXUSDT' : 'ALL');
+  const configOutcome = await prepareConfig(localDefaults.databaseUrl, localDefaults.redisUrl, async () =>
+    symbolsVariable.toUpperCase() === 'ALL'
+      ? feed === 'simulator'
+        ? simulatorSymbols(`http://127.0.0.1:${SIMULATOR_PORT}`)
+        : [] // Live Binance with ALL: the collector lists the exchange itself; nothing is seeded.
+      : symbolsVariable.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean),
+  );
+  rows.push(['config', `${localDefaults.redisUrl} config:collector`, configOutcome]);
+
   const collector = tsxProcess('collector', 'services/collector/main.ts', [], {
     ...exchangeUrls,
     ...awsEnv,
@@ -87,12 +144,17 @@ async function main(): Promise<void> {
     HTTP_PORT: collectorPort,
     COLLECTOR_ID: process.env.COLLECTOR_ID ?? 'local',
     // Live Binance: a modest default set unless SYMBOLS says otherwise; the simulator: all of its symbols.
-    SYMBOLS: process.env.SYMBOLS ?? (feed === 'binance' ? 'BTCUSDT,ETHUSDT,BNBUSDT,SOLUSDT,XRPUSDT,ADAUSDT,DOGEUSDT,TRXUSDT' : 'ALL'),
+    SYMBOLS: symbolsVariable,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
   });
   processes.push(collector);
   await collector.waitUntilReady(() => httpOk(`http://127.0.0.1:${collectorPort}/ready`), 60_000, 'the collector output above');
   rows.push(['collector', `http://127.0.0.1:${collectorPort}`, 'started: /health /ready /status /metrics']);
+
+  // The config API's Lambda handler behind the local SigV4 gateway, in this process.
+  const apiConfig = loadLocalApiConfig({ ...process.env, DATABASE_URL: localDefaults.databaseUrl, REDIS_URL: localDefaults.redisUrl, AWS_REGION: localDefaults.awsRegion });
+  api = await startLocalApi({ ...apiConfig, logger: createLogger({ serviceName: 'api-local', logLevel: process.env.LOG_LEVEL ?? 'WARN' }) });
+  rows.push(['api', api.url, 'started: config API (SigV4, service execute-api); keys below']);
 
 
   console.log('\n[start] the local pipeline is up:');
@@ -100,6 +162,7 @@ async function main(): Promise<void> {
   console.log(`\n  AWS_ENDPOINT_URL=${localDefaults.sqsEndpoint} AWS_REGION=${localDefaults.awsRegion}`);
   console.log(`  History: psql ${localDefaults.databaseUrl} -c "SELECT * FROM price_change_rates ORDER BY time DESC LIMIT 10"`);
   console.log('  Latest:  redis-cli HGETALL rates:binance:BTCUSDT   Top movers: redis-cli ZREVRANGE rates:binance:rank:5m 0 9 WITHSCORES');
+  console.log(`\n${describeLocalApi(api).join('\n')}`);
   console.log('  Ctrl-C stops everything this command started.\n');
 
   // A pipeline part that dies takes the whole local stack down with a clear exit

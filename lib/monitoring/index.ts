@@ -16,13 +16,16 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
+  API_METRICS,
+  API_METRICS_NAMESPACE,
+  API_METRICS_SERVICE,
   COLLECTOR_METRICS,
   INGEST_METRICS,
   INGEST_METRICS_NAMESPACE,
   INGEST_METRICS_SERVICE,
   SQS_BATCH_RESULTS,
 } from './metrics';
-import { COLLECTOR_METRICS_NAMESPACE, type MonitoringProps } from './props';
+import { COLLECTOR_METRICS_NAMESPACE, type ApiMonitoringProps, type MonitoringProps } from './props';
 
 export * from './metrics';
 export * from './props';
@@ -45,9 +48,11 @@ const OPERATIONS_DOC = 'docs/operations.md';
  * ingest Lambda, RDS PostgreSQL and ElastiCache Redis.
  *
  * Alarm keys in `alarms`: `dlqNotEmpty`, `queueOldestMessage`, `noBatchesSent`,
- * `ingestErrors`, `databaseFreeStorageLow`, and one
+ * `ingestErrors`, `databaseFreeStorageLow`, one
  * `collectorTasksBelowDesired<i>` per collector service (i = index in
- * `collectorServices`). What each means and what to do: docs/operations.md.
+ * `collectorServices`), and with `api` given `apiServerErrors`,
+ * `apiFunctionErrors` and `configReconcileFailing`. What each means and what to
+ * do: docs/operations.md.
  */
 export class Monitoring extends Construct {
   /** Receives every alarm's ALARM and OK notifications. */
@@ -241,6 +246,10 @@ export class Monitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
 
+    // --- Config API -----------------------------------------------------------
+    const apiRows: cloudwatch.IWidget[][] = [];
+    if (props.api) apiRows.push(...this.apiAlarmsAndWidgets(props.api, prefix, addAlarm));
+
     // --- Dashboard ----------------------------------------------------------
     const perService = (build: (service: ecs.FargateService, index: number, label: string) => cloudwatch.IMetric) =>
       services.map(({ service, index, label }) => build(service, index, label));
@@ -343,6 +352,7 @@ export class Monitoring extends Construct {
             ingestMetric(INGEST_METRICS.rowsUnchanged, cloudwatch.Stats.SUM, 'rows unchanged'),
           ], { leftYAxis: { min: 0, label: 'per minute', showUnits: false } }),
         ],
+        ...apiRows,
         [
           graph('RDS CPU', [db.metricCPUUtilization({ period: ONE_MINUTE, statistic: cloudwatch.Stats.AVERAGE, label: 'CPU %' })], {
             leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
@@ -366,6 +376,113 @@ export class Monitoring extends Construct {
         ],
       ],
     });
+  }
+
+  /**
+   * Alarms of the config API (5XX answers, function errors and throttles, the
+   * minute reconciliation not running or failing) and its two dashboard rows.
+   */
+  private apiAlarmsAndWidgets(
+    api: ApiMonitoringProps,
+    prefix: string,
+    addAlarm: (key: string, alarmId: string, alarmProps: cloudwatch.AlarmProps) => cloudwatch.Alarm,
+  ): cloudwatch.IWidget[][] {
+    const { stage } = api;
+    const fn = api.function;
+    const sum = { period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM };
+    const serverErrors = stage.metricServerError({ ...sum, label: '5XX' });
+    const clientErrors = stage.metricClientError({ ...sum, label: '4XX' });
+    const fnErrors = fn.metricErrors({ ...sum, label: 'Lambda errors' });
+    const fnThrottles = fn.metricThrottles({ ...sum, label: 'Lambda throttles' });
+    const reconcileFailures = new cloudwatch.Metric({
+      namespace: API_METRICS_NAMESPACE,
+      metricName: API_METRICS.reconcileFailures,
+      dimensionsMap: { service: API_METRICS_SERVICE },
+      ...sum,
+      label: 'reconciliations failed',
+    });
+    // Rules on the default event bus publish with the RuleName dimension only.
+    const ruleMetric = (metricName: string, label: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/Events', metricName, dimensionsMap: { RuleName: api.reconcileRule.ruleName }, ...sum, label });
+    const ruleInvocations = ruleMetric('Invocations', 'schedule invocations');
+    const ruleFailedInvocations = ruleMetric('FailedInvocations', 'schedule failed invocations');
+
+    addAlarm('apiServerErrors', 'ApiServerErrorsAlarm', {
+      alarmName: `${prefix}-api-5xx`,
+      alarmDescription: describe(
+        'The config API answered 5XX in at least 2 of the last 5 minutes: configuration reads or changes fail (the collectors keep running on the last snapshot).',
+        'Read the API access log (status, errorType, integrationStatus) and the config API function logs; check RDS / RDS Proxy, Redis, and the function errors and throttles.',
+      ),
+      metric: stage.metricServerError(sum),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    addAlarm('apiFunctionErrors', 'ApiFunctionErrorsAlarm', {
+      alarmName: `${prefix}-api-function-errors`,
+      alarmDescription: describe(
+        'The config API function failed or was throttled in at least 3 of the last 5 minutes: API requests get 5XX and the minute reconciliation may not run.',
+        'Read the config API function logs (init errors, timeouts, unhandled errors); for throttles check the account\'s Lambda concurrency; check RDS Proxy, Redis and the secrets.',
+      ),
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(errors, 0) + FILL(throttles, 0)',
+        usingMetrics: { errors: fnErrors, throttles: fnThrottles },
+        period: ONE_MINUTE,
+        label: 'API function errors + throttles',
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    addAlarm('configReconcileFailing', 'ConfigReconcileFailingAlarm', {
+      alarmName: `${prefix}-config-reconcile-failing`,
+      alarmDescription: describe(
+        'The minute reconciliation of the Redis config snapshot with PostgreSQL failed or did not run in at least 3 of the last 5 minutes: a config change whose Redis push failed may not reach the collectors.',
+        'Read the config API function logs of the scheduled runs (`Scheduled Event`); check that the EventBridge rule is enabled, RDS / RDS Proxy and Redis; compare config:collector in Redis with GET /v1/settings.',
+      ),
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(FILL(invocations, 0) < 1, 1, 0) + FILL(failures, 0) + FILL(failedInvocations, 0)',
+        usingMetrics: { invocations: ruleInvocations, failures: reconcileFailures, failedInvocations: ruleFailedInvocations },
+        period: ONE_MINUTE,
+        label: 'reconciliation missing or failed',
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      // No data at all: the schedule does not run.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+
+    const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
+      new cloudwatch.GraphWidget({ title, left, width: WIDGET_WIDTH, height: WIDGET_HEIGHT, period: ONE_MINUTE, ...extra });
+    const perMinute = { leftYAxis: { min: 0, label: 'per minute', showUnits: false } };
+    const latency = (statistic: string, label: string) => stage.metricLatency({ period: ONE_MINUTE, statistic, label });
+    return [
+      [
+        graph('API requests', [stage.metricCount({ ...sum, label: 'requests' })], perMinute),
+        graph('API 4XX / 5XX', [clientErrors, serverErrors], perMinute),
+        graph('API latency (p50 / p99)', [
+          latency(cloudwatch.Stats.p(50), 'latency p50'),
+          latency(cloudwatch.Stats.p(99), 'latency p99'),
+          stage.metricIntegrationLatency({ period: ONE_MINUTE, statistic: cloudwatch.Stats.p(99), label: 'integration latency p99' }),
+        ], { leftYAxis: { min: 0, label: 'ms', showUnits: false } }),
+      ],
+      [
+        graph('API function errors', [fnErrors, fnThrottles], perMinute),
+        graph('Config reconciliation', [ruleInvocations, ruleFailedInvocations, reconcileFailures], perMinute),
+        graph('API function duration', [
+          fn.metricDuration({ period: ONE_MINUTE, statistic: cloudwatch.Stats.p(50), label: 'duration p50' }),
+          fn.metricDuration({ period: ONE_MINUTE, statistic: cloudwatch.Stats.p(99), label: 'duration p99' }),
+        ], { leftYAxis: { min: 0, label: 'ms', showUnits: false } }),
+      ],
+    ];
   }
 }
 

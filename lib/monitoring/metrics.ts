@@ -35,6 +35,26 @@ export const INGEST_METRICS = {
 } as const;
 
 /**
+ * EMF namespace of the config API function (lambdas/api). Set
+ * `POWERTOOLS_METRICS_NAMESPACE` to this value on the function (the handler falls
+ * back to `MarketDataCollector` when unset).
+ */
+export const API_METRICS_NAMESPACE = 'MarketDataApi';
+
+/**
+ * The `service` dimension Powertools adds to the config API's metrics: the
+ * `serviceName` given to `new Metrics(...)` in lambdas/api/lambda.ts (`config-api`,
+ * also its POWERTOOLS_SERVICE_NAME).
+ */
+export const API_METRICS_SERVICE = 'config-api';
+
+/** EMF metric names written by the config API function. */
+export const API_METRICS = {
+  /** Count: scheduled reconciliations of the Redis config snapshot with PostgreSQL that failed. */
+  reconcileFailures: 'ConfigReconcileFailures',
+} as const;
+
+/**
  * Collector metrics as they reach CloudWatch through the ADOT sidecar's
  * `awsemf` exporter: Prometheus names unchanged (the prometheus receiver's
  * `pkg.translator.prometheus.NormalizeName` feature gate left off, so

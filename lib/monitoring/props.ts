@@ -1,7 +1,17 @@
-import type { aws_ecs as ecs, aws_elasticache as elasticache, aws_lambda as lambda, aws_rds as rds, aws_sqs as sqs } from 'aws-cdk-lib';
+import type { aws_apigateway as apigw, aws_ecs as ecs, aws_elasticache as elasticache, aws_events as events, aws_lambda as lambda, aws_rds as rds, aws_sqs as sqs } from 'aws-cdk-lib';
 
 /** CloudWatch namespace the collector's Prometheus metrics are exported to (ADOT sidecar, awsemf exporter). */
 export const COLLECTOR_METRICS_NAMESPACE = 'MarketDataCollector';
+
+/** The config API's parts the monitoring watches (lib/constructs/config-api.ts). */
+export interface ApiMonitoringProps {
+  /** The API Gateway stage: its metrics carry the dimensions ApiName and Stage. */
+  stage: apigw.Stage;
+  /** The function behind every method, also run by the reconciliation schedule. */
+  function: lambda.IFunction;
+  /** The EventBridge rule (default event bus) that runs the reconciliation every minute. */
+  reconcileRule: events.IRule;
+}
 
 /** What the monitoring construct watches; the application stack passes its resources. */
 export interface MonitoringProps {
@@ -18,6 +28,8 @@ export interface MonitoringProps {
   redis: elasticache.CfnReplicationGroup;
   /** Alarm notifications go to an SNS topic; this address is subscribed when given. */
   alarmEmail?: string;
+  /** The config API: alarms and dashboard rows for it when given. */
+  api?: ApiMonitoringProps;
   /** Free storage below this many bytes raises the RDS storage alarm. Default 10 GiB. */
   databaseFreeStorageThresholdBytes?: number;
 }

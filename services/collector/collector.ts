@@ -299,10 +299,18 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.configVersion = desired.version;
     this.configSource = desired.source;
     this.metrics.symbols.set(next.size);
-    this.engine.updateSettings({ anomalyThresholdPct: desired.settings.anomalyThresholdPct, staleAfterMs: desired.settings.staleAfterMs });
-    if (desired.settings.persistIntervalMs !== undefined) this.persister?.setInterval(desired.settings.persistIntervalMs);
-    if (desired.settings.maxStreamsPerConnection !== undefined && desired.settings.maxStreamsPerConnection !== this.pool.maxStreamsPerConnection) {
-      this.logger.warn('maxStreamsPerConnection changes apply when the collector restarts; existing connections keep their size', { requested: desired.settings.maxStreamsPerConnection, current: this.pool.maxStreamsPerConnection });
+    // A setting the snapshot leaves out (reset through the API with null) returns to the environment's value.
+    this.engine.updateSettings({
+      anomalyThresholdPct: desired.settings.anomalyThresholdPct ?? this.config.anomalyThresholdPct,
+      staleAfterMs: desired.settings.staleAfterMs ?? this.config.staleAfterMs,
+    });
+    this.persister?.setInterval(desired.settings.persistIntervalMs ?? this.config.persistIntervalMs);
+    // A snapshot without the setting returns to MAX_STREAMS_PER_CONNECTION; the pool re-plans in place, make-before-break.
+    const maxStreams = desired.settings.maxStreamsPerConnection ?? this.config.maxStreamsPerConnection;
+    try {
+      if (maxStreams !== this.pool.maxStreamsPerConnection) this.pool.setMaxStreamsPerConnection(maxStreams);
+    } catch (error) {
+      this.reportError('config', 'INVALID_SETTING', error); // refused (above the exchange's limit): the symbol set still applies
     }
     // Before new symbols can deliver a state: history resumes from their last state in Redis.
     if (this.persister && added.length > 0) await this.resumeHistory(added);

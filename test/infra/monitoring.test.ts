@@ -2,9 +2,12 @@ import {
   App,
   Duration,
   Stack,
+  aws_apigateway as apigw,
   aws_ec2 as ec2,
   aws_ecs as ecs,
   aws_elasticache as elasticache,
+  aws_events as events,
+  aws_events_targets as eventsTargets,
   aws_lambda as lambda,
   aws_rds as rds,
   aws_sqs as sqs,
@@ -12,6 +15,7 @@ import {
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
+  API_METRICS_NAMESPACE,
   COLLECTOR_EMF_METRIC_DECLARATIONS,
   COLLECTOR_METRICS_NAMESPACE,
   DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES,
@@ -25,9 +29,10 @@ interface Built {
   monitoring: Monitoring;
   template: Template;
   resources: { queue: sqs.Queue; dlq: sqs.Queue; fn: lambda.Function; db: rds.DatabaseInstance; redis: elasticache.CfnReplicationGroup; services: ecs.FargateService[]; cluster: ecs.Cluster };
+  api?: { restApi: apigw.RestApi; fn: lambda.Function; rule: events.Rule };
 }
 
-function build(overrides: Partial<MonitoringProps> = {}, options: { shards?: number; containerInsights?: boolean } = {}): Built {
+function build(overrides: Partial<MonitoringProps> = {}, options: { shards?: number; containerInsights?: boolean; api?: boolean } = {}): Built {
   const app = new App();
   const stack = new Stack(app, 'MonitoringTest');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
@@ -60,6 +65,14 @@ function build(overrides: Partial<MonitoringProps> = {}, options: { shards?: num
     transitEncryptionEnabled: true,
     atRestEncryptionEnabled: true,
   });
+  let api: Built['api'];
+  if (options.api) {
+    const apiFn = new lambda.Function(stack, 'ApiFunction', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({});') });
+    const restApi = new apigw.RestApi(stack, 'Api', { restApiName: 'test-config', deployOptions: { stageName: 'test' } });
+    restApi.root.addMethod('GET', new apigw.LambdaIntegration(apiFn), { authorizationType: apigw.AuthorizationType.IAM });
+    const rule = new events.Rule(stack, 'Reconcile', { schedule: events.Schedule.rate(Duration.minutes(1)), targets: [new eventsTargets.LambdaFunction(apiFn)] });
+    api = { restApi, fn: apiFn, rule };
+  }
   const monitoring = new Monitoring(stack, 'Monitoring', {
     stageName: 'test',
     cluster,
@@ -69,9 +82,10 @@ function build(overrides: Partial<MonitoringProps> = {}, options: { shards?: num
     ingestFunction: fn,
     database: db,
     redis,
+    ...(api ? { api: { stage: api.restApi.deploymentStage, function: api.fn, reconcileRule: api.rule } } : {}),
     ...overrides,
   });
-  return { stack, monitoring, template: Template.fromStack(stack), resources: { queue, dlq, fn, db, redis, services, cluster } };
+  return { stack, monitoring, template: Template.fromStack(stack), resources: { queue, dlq, fn, db, redis, services, cluster }, api };
 }
 
 const ref = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as never) });
@@ -283,5 +297,89 @@ describe('Monitoring without e-mail, custom threshold, Container Insights off', 
     template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'FreeStorageSpace', Threshold: 5 * 1024 ** 3 });
     Annotations.fromStack(stack).hasWarning('/MonitoringTest/Monitoring', Match.stringLikeRegexp('Container Insights'));
+  });
+});
+
+describe('Monitoring with the config API', () => {
+  let built: Built;
+  const alarmProps = (key: string) => {
+    const alarm = built.monitoring.alarms[key];
+    if (!alarm) throw new Error(`no alarm ${key}`);
+    return built.template.toJSON().Resources[built.stack.getLogicalId(alarm.node.defaultChild as never)].Properties;
+  };
+
+  beforeAll(() => {
+    built = build({}, { api: true });
+  });
+
+  it('adds the three API alarms, notifying the topic like the others', () => {
+    expect(Object.keys(built.monitoring.alarms)).toEqual(expect.arrayContaining(['apiServerErrors', 'apiFunctionErrors', 'configReconcileFailing']));
+    built.template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    const topicRef = { Ref: built.stack.getLogicalId(built.monitoring.topic.node.defaultChild as never) };
+    for (const key of ['apiServerErrors', 'apiFunctionErrors', 'configReconcileFailing']) {
+      const props = alarmProps(key);
+      expect(props.AlarmActions).toEqual([topicRef]);
+      expect(props.OKActions).toEqual([topicRef]);
+      expect(props.AlarmDescription).toMatch(/What to do: .+docs\/operations\.md/);
+      expect(props.AlarmDescription.length).toBeLessThanOrEqual(1024);
+    }
+  });
+
+  it('API 5XX: 5XXError of the stage > 0 in 2 of 5 minutes', () => {
+    const stageId = built.stack.getLogicalId(built.api!.restApi.deploymentStage.node.defaultChild as never);
+    expect(alarmProps('apiServerErrors')).toMatchObject({
+      AlarmName: 'test-market-data-api-5xx',
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Dimensions: [{ Name: 'ApiName', Value: 'test-config' }, { Name: 'Stage', Value: { Ref: stageId } }],
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('API function: Lambda Errors + Throttles > 0 in 3 of 5 minutes', () => {
+    const props = alarmProps('apiFunctionErrors');
+    expect(props).toMatchObject({ AlarmName: 'test-market-data-api-function-errors', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 5, DatapointsToAlarm: 3, TreatMissingData: 'notBreaching' });
+    const queries = props.Metrics as { Id: string; Expression?: string; MetricStat?: unknown }[];
+    expect(queries.find((q) => q.Expression)).toMatchObject({ Expression: 'FILL(errors, 0) + FILL(throttles, 0)' });
+    const fnRef = ref(built.stack, built.api!.fn);
+    for (const [id, metricName] of [['errors', 'Errors'], ['throttles', 'Throttles']] as const) {
+      expect(queries.find((q) => q.Id === id)).toMatchObject({
+        MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: fnRef }] }, Period: 60, Stat: 'Sum' },
+      });
+    }
+  });
+
+  it('reconciliation: missing schedule invocations, ConfigReconcileFailures or FailedInvocations in 3 of 5 minutes; no data = ALARM', () => {
+    const props = alarmProps('configReconcileFailing');
+    expect(props).toMatchObject({ AlarmName: 'test-market-data-config-reconcile-failing', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 5, DatapointsToAlarm: 3, TreatMissingData: 'breaching' });
+    const queries = props.Metrics as { Id: string; Expression?: string; MetricStat?: unknown }[];
+    expect(queries.find((q) => q.Expression)).toMatchObject({ Expression: 'IF(FILL(invocations, 0) < 1, 1, 0) + FILL(failures, 0) + FILL(failedInvocations, 0)' });
+    const ruleDims = [{ Name: 'RuleName', Value: ref(built.stack, built.api!.rule) }];
+    expect(queries.find((q) => q.Id === 'invocations')).toMatchObject({ MetricStat: { Metric: { Namespace: 'AWS/Events', MetricName: 'Invocations', Dimensions: ruleDims }, Period: 60, Stat: 'Sum' } });
+    expect(queries.find((q) => q.Id === 'failedInvocations')).toMatchObject({ MetricStat: { Metric: { Namespace: 'AWS/Events', MetricName: 'FailedInvocations', Dimensions: ruleDims }, Period: 60, Stat: 'Sum' } });
+    expect(queries.find((q) => q.Id === 'failures')).toMatchObject({
+      MetricStat: { Metric: { Namespace: API_METRICS_NAMESPACE, MetricName: 'ConfigReconcileFailures', Dimensions: [{ Name: 'service', Value: 'config-api' }] }, Period: 60, Stat: 'Sum' },
+    });
+    expect(API_METRICS_NAMESPACE).toBe('MarketDataApi');
+  });
+
+  it('dashboard: API requests, 4XX / 5XX, latency p50 / p99, function errors, reconciliation', () => {
+    const body = JSON.stringify(Object.values(built.template.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody);
+    for (const title of ['API requests', 'API 4XX / 5XX', 'API latency (p50 / p99)', 'API function errors', 'Config reconciliation', 'API function duration']) {
+      expect(body).toContain(`\\"title\\":\\"${title}\\"`);
+    }
+    for (const fragment of ['\\"AWS/ApiGateway\\",\\"Count\\",\\"ApiName\\",\\"test-config\\",\\"Stage\\"', '\\"4XXError\\"', '\\"5XXError\\"', '\\"Latency\\"', '\\"stat\\":\\"p50\\"', '\\"ConfigReconcileFailures\\"', '\\"AWS/Events\\",\\"Invocations\\"']) {
+      expect(body).toContain(fragment);
+    }
+  });
+
+  it('passes the cdk-nag AwsSolutions checks for its own resources', () => {
+    expect(new AwsSolutionsChecks().validateScope(built.monitoring).violations).toEqual([]);
   });
 });

@@ -153,19 +153,21 @@ describe('security groups', () => {
       .map(([, r]) => r.Properties)
       .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(ref(groupId)));
 
-  test('Redis admits 6379 only from the collector', () => {
+  test('Redis admits 6379 only from the collector and the config API function', () => {
     const rules = ingressTo(logicalId(stack.redis.securityGroup));
     expect(rules.length).toBeGreaterThan(0);
+    const allowed = [stack.collector.securityGroup, stack.configApi.securityGroup].map((sg) => ref(logicalId(sg)));
     for (const rule of rules) {
       expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379 });
       expect(rule.CidrIp).toBeUndefined();
-      expect(rule.SourceSecurityGroupId).toEqual(ref(logicalId(stack.collector.securityGroup)));
+      expect(allowed).toContainEqual(rule.SourceSecurityGroupId);
     }
+    expect(rules.map((r) => r.SourceSecurityGroupId)).toEqual(expect.arrayContaining(allowed));
     const inline = resources[logicalId(stack.redis.securityGroup)]!.Properties.SecurityGroupIngress;
     expect(inline).toBeUndefined();
   });
 
-  test('PostgreSQL admits 5432 only from the proxy, the migrate function and the rotation function; the proxy only from ingest', () => {
+  test('PostgreSQL admits 5432 only from the proxy, the migrate function and the rotation function; the proxy only from ingest and the config API', () => {
     const dbRules = ingressTo(logicalId(stack.database.securityGroup));
     expect(dbRules.length).toBeGreaterThanOrEqual(3);
     const allowed = [ref(logicalId(stack.database.proxySecurityGroup)), ref(logicalId(stack.migrations.securityGroup))].map((r) => JSON.stringify(r));
@@ -180,7 +182,10 @@ describe('security groups', () => {
       expect(allowed.includes(source) || /RotationSingleUserSecurityGroup/.test(source)).toBe(true);
     }
     const proxyRules = ingressTo(logicalId(stack.database.proxySecurityGroup));
-    expect(proxyRules).toEqual([expect.objectContaining({ FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: ref(logicalId(stack.ingestSecurityGroup)) })]);
+    expect(proxyRules).toEqual(
+      expect.arrayContaining([stack.ingestSecurityGroup, stack.configApi.securityGroup].map((sg) => expect.objectContaining({ FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: ref(logicalId(sg)) }))),
+    );
+    expect(proxyRules).toHaveLength(2);
   });
 });
 

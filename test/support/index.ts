@@ -2,3 +2,5 @@ export { createTestDatabase, openTestRedis, queryOnce, sqsEndpoint, testRedisDb,
 export type { TestDatabase, TestRedis } from './services';
 export { describeWithSharedData, SHARED_DATA_DIR, sharedDataAvailable, sharedDataFile } from './shared-data';
 export { TcpProxy } from './tcp-proxy';
+export { ADMIN_ARN, apiEvent, LOCAL_ACCOUNT, READER_ARN } from './api-events';
+export type { ApiEventInput } from './api-events';

@@ -19,7 +19,7 @@ export class ConnectionError extends CollectorError {
   }
 }
 
-/** A connection, pool or pacer option is out of range; thrown at construction, never later. */
+/** A connection, pool or pacer option is out of range: at construction, or a run-time change (maxStreamsPerConnection) refused. */
 export class ConnectionOptionsError extends ConnectionError {
   constructor(message: string) {
     super('INVALID_OPTIONS', message);

@@ -70,7 +70,7 @@ export interface ConnectionPoolOptions {
   metrics?: CollectorMetrics;
   logger?: Logger;
   scheduler?: Scheduler;
-  /** Default 200 (MAX_STREAMS_PER_CONNECTION); never above the protocol's limit. */
+  /** Default 200 (MAX_STREAMS_PER_CONNECTION); never above the protocol's limit. Changed live with `setMaxStreamsPerConnection`. */
   maxStreamsPerConnection?: number;
   /** Connections above ceil(streams / max) tolerated before shards are merged. Default 1. */
   slackShards?: number;
@@ -89,12 +89,6 @@ interface Shard {
   generation: number;
 }
 
-interface Retiring {
-  connection: PoolConnection;
-  /** Shards that took over its streams; it closes once all of them are acknowledged. */
-  waitFor: Set<string>;
-}
-
 /**
  * The collector's exchange connections: the desired stream set sharded over
  * connections of at most `maxStreamsPerConnection` streams.
@@ -106,6 +100,17 @@ interface Retiring {
  *   connection closes only once the replacement is acknowledged. Both deliver the
  *   same trades for a moment; that is safe because trades are deduplicated
  *   downstream by trade id.
+ * - Streams that change connection move make-before-break too, by one rule: a
+ *   connection gives a stream up (UNSUBSCRIBE, or closing) only once the shard the
+ *   stream is planned on now has acknowledged it, whatever happened to the plan
+ *   meanwhile. That covers merging shards (the drained connection retires and
+ *   closes when all its streams are acknowledged elsewhere) and lowering the limit.
+ * - `setMaxStreamsPerConnection` re-plans live. Lowering moves the streams above
+ *   the new limit off each over-full connection (to other shards with room first,
+ *   then new ones); the over-full one keeps carrying them (a handoff) until their
+ *   new owners are acknowledged. Raising touches nothing by itself; shards are
+ *   merged only under the usual slack rule. Each connection accepts up to the
+ *   protocol's limit, the pool keeps them within its own.
  * - `ready` while every shard has an open connection (connected, and every stream it
  *   had when it connected acknowledged); `degraded` after that whenever one has not
  *   (reconnecting, resubscribing). Streams added at run time to an open connection
@@ -113,28 +118,28 @@ interface Retiring {
  *   change is not an outage.
  */
 export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
-  readonly maxStreamsPerConnection: number;
+  private maxStreams: number;
   private readonly options: ConnectionPoolOptions;
   private readonly scheduler: Scheduler;
   private readonly logger: Logger;
   private readonly attemptLimiter: ConnectionAttemptLimiter;
   private readonly shards = new Map<string, Shard>();
-  private readonly retiring = new Set<Retiring>();
+  /** Connections of shards that left the plan; each closes once its streams are acknowledged elsewhere. */
+  private readonly retiring = new Set<PoolConnection>();
+  /** Shard -> streams it no longer plans to carry but its connections still hold until their new owners are acknowledged. */
+  private readonly handoffs = new Map<string, Set<string>>();
   private readonly desired = new Set<string>();
   private stateValue: PoolState = 'idle';
   private running = false;
   private readonly generations = new Map<string, number>();
   private stopping: Promise<void> | undefined;
+  /** While a plan is half applied, connection events must not release anything; the plan's end does. */
+  private planning = false;
 
   constructor(options: ConnectionPoolOptions) {
     super();
     this.options = options;
-    const limit = options.protocol.maxStreamsPerConnection;
-    const max = options.maxStreamsPerConnection ?? Math.min(200, limit);
-    if (!Number.isInteger(max) || max < 1 || max > limit) {
-      throw new ConnectionOptionsError(`maxStreamsPerConnection must be an integer 1..${limit}, got ${options.maxStreamsPerConnection}`);
-    }
-    this.maxStreamsPerConnection = max;
+    this.maxStreams = validMaxStreams(options.maxStreamsPerConnection ?? Math.min(200, options.protocol.maxStreamsPerConnection), options.protocol);
     this.scheduler = options.scheduler ?? systemScheduler;
     this.logger = options.logger ?? createLogger({ serviceName: 'collector' });
     this.attemptLimiter =
@@ -150,6 +155,11 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
     return this.stateValue;
   }
 
+  /** The current limit of streams a connection is planned to carry. */
+  get maxStreamsPerConnection(): number {
+    return this.maxStreams;
+  }
+
   get ready(): boolean {
     return this.stateValue === 'ready';
   }
@@ -161,7 +171,7 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
       list.push(shard.active);
       if (shard.replacement) list.push(shard.replacement.connection);
     }
-    for (const retiring of this.retiring) list.push(retiring.connection);
+    for (const connection of this.retiring) list.push(connection);
     return list;
   }
 
@@ -183,7 +193,39 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
     if (this.stopping) return;
     this.desired.clear();
     for (const stream of streams) this.desired.add(stream);
-    const plan = planShards(this.assignment(), this.desired, { maxPerShard: this.maxStreamsPerConnection, slackShards: this.options.slackShards });
+    this.replan();
+  }
+
+  /**
+   * Changes the limit live (see the class comment). The moves go through the
+   * connections' paced requests and new connections through the shared attempt
+   * limiter, so even a large change stays within the exchange's limits.
+   * @throws ConnectionOptionsError unless `max` is an integer 1..the protocol's limit; nothing changes then.
+   */
+  setMaxStreamsPerConnection(max: number): void {
+    const next = validMaxStreams(max, this.options.protocol);
+    if (next === this.maxStreams) return;
+    const previous = this.maxStreams;
+    this.maxStreams = next;
+    this.logger.info('maxStreamsPerConnection changed', { previous, current: next, streams: this.desired.size, shards: this.shards.size });
+    if (this.stopping) return;
+    this.replan();
+  }
+
+  private replan(): void {
+    this.planning = true;
+    try {
+      this.applyPlan();
+    } finally {
+      this.planning = false;
+    }
+    this.checkHandoffs();
+    this.checkRetiring();
+    this.evaluate();
+  }
+
+  private applyPlan(): void {
+    const plan = planShards(this.assignment(), this.desired, { maxPerShard: this.maxStreams, slackShards: this.options.slackShards });
     for (const [id, removed] of plan.remove) {
       const shard = this.shards.get(id) as Shard;
       for (const stream of removed) shard.streams.delete(stream);
@@ -193,6 +235,20 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
       const shard = this.shards.get(id) as Shard;
       for (const stream of added) shard.streams.add(stream);
       this.onShard(shard, (c) => c.subscribe(added));
+    }
+    for (const [id, moved] of plan.move) {
+      const shard = this.shards.get(id) as Shard;
+      // Out of the plan now; the connections keep them until their new owners are acknowledged.
+      for (const stream of moved) shard.streams.delete(stream);
+      if (!this.running) {
+        // Nothing is subscribed yet: nothing to hand off.
+        this.onShard(shard, (c) => c.unsubscribe(moved));
+        continue;
+      }
+      const handoff = this.handoffs.get(id) ?? new Set<string>();
+      for (const stream of moved) handoff.add(stream);
+      this.handoffs.set(id, handoff);
+      this.logger.info('moving streams above the per-connection limit', { shard: id, streams: moved.length, limit: this.maxStreams });
     }
     for (const streamsOfShard of plan.create) this.createShard(streamsOfShard);
     for (const { from, to } of plan.drain) {
@@ -204,18 +260,14 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
       }
       this.shards.delete(from);
       this.logger.info('draining shard for rebalance', { shard: from, into: [...to.keys()] });
-      this.retire(source.active, new Set(to.keys()));
-      if (source.replacement) this.retire(source.replacement.connection, new Set(to.keys()));
+      this.retireShard(source);
     }
     for (const id of plan.close) {
       const shard = this.shards.get(id);
       if (!shard) continue;
       this.shards.delete(id);
-      this.closeConnection(shard.active);
-      if (shard.replacement) this.closeConnection(shard.replacement.connection);
+      this.retireShard(shard);
     }
-    this.checkRetiring();
-    this.evaluate();
   }
 
   status(): PoolStatus {
@@ -224,7 +276,7 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
       connections.push({ ...shard.active.status(), shard: shard.id, role: 'active' });
       if (shard.replacement) connections.push({ ...shard.replacement.connection.status(), shard: shard.id, role: 'replacement' });
     }
-    for (const retiring of this.retiring) connections.push({ ...retiring.connection.status(), shard: '', role: 'retiring' });
+    for (const connection of this.retiring) connections.push({ ...connection.status(), shard: '', role: 'retiring' });
     return { state: this.stateValue, streams: this.desired.size, shards: this.shards.size, connections };
   }
 
@@ -250,6 +302,7 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
     this.stopping = Promise.all(all.map((c) => c.close({ unsubscribe: true, timeoutMs }).catch(() => undefined))).then(() => {
       this.shards.clear();
       this.retiring.clear();
+      this.handoffs.clear();
       this.updateGauge();
       this.setState('stopped');
     });
@@ -284,14 +337,17 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
       metricsLabel: shard.id,
       protocol: o.protocol,
       baseWsUrl: o.baseWsUrl,
-      streams: shard.streams,
+      // A replacement also takes over the streams still being handed off, so they stay subscribed.
+      streams: this.carried(shard),
       onTrade: o.onTrade,
       clock: o.clock,
       metrics: o.metrics,
       logger: o.logger,
       scheduler: this.scheduler,
       attemptLimiter: this.attemptLimiter,
-      maxStreams: this.maxStreamsPerConnection,
+      // The exchange's hard limit: the pool's own limit changes live and is kept by the plan, and a
+      // connection may carry more than it for a moment while streams are handed off after it was lowered.
+      maxStreams: o.protocol.maxStreamsPerConnection,
     };
     const connection: PoolConnection = o.createConnection ? o.createConnection(connectionOptions) : new StreamConnection(connectionOptions);
     connection.on('state', (state, previous) => {
@@ -337,25 +393,88 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
       // The replacement carries every stream already: closing without UNSUBSCRIBE saves the old one's message budget.
       this.closeConnection(old);
     }
+    if (this.planning) return;
+    this.checkHandoffs();
     this.checkRetiring();
     this.evaluate();
   }
 
-  private retire(connection: PoolConnection, waitFor: Set<string>): void {
-    this.retiring.add({ connection, waitFor });
+  /** Streams a shard's connections hold: its planned ones and those still being handed off. */
+  private carried(shard: Shard): Set<string> {
+    const streams = new Set(shard.streams);
+    for (const stream of this.handoffs.get(shard.id) ?? []) streams.add(stream);
+    return streams;
   }
 
+  /** A shard left the plan: its connections (with whatever they still hand off) retire. */
+  private retireShard(shard: Shard): void {
+    this.handoffs.delete(shard.id);
+    this.retiring.add(shard.active);
+    if (shard.replacement) this.retiring.add(shard.replacement.connection);
+  }
+
+  private acknowledged(shard: Shard): boolean {
+    return shard.active.fullySubscribed || shard.replacement?.connection.fullySubscribed === true;
+  }
+
+  /**
+   * Whether a connection may give `stream` up: the stream is not wanted any more, or
+   * the shard it is planned on has acknowledged it (all of its streams, in fact:
+   * the connection interface reports acknowledgement per connection).
+   */
+  private releasable(owners: ReadonlyMap<string, Shard>): (stream: string) => boolean {
+    return (stream) => {
+      if (!this.desired.has(stream)) return true;
+      const owner = owners.get(stream);
+      return owner !== undefined && this.acknowledged(owner);
+    };
+  }
+
+  private owners(): Map<string, Shard> {
+    const owners = new Map<string, Shard>();
+    for (const shard of this.shards.values()) for (const stream of shard.streams) owners.set(stream, shard);
+    return owners;
+  }
+
+  /** Unsubscribes handed-off streams from their old connections as soon as their new owners are acknowledged. */
+  private checkHandoffs(): void {
+    if (this.handoffs.size === 0) return;
+    const releasable = this.releasable(this.owners());
+    for (const [id, streams] of [...this.handoffs]) {
+      const shard = this.shards.get(id);
+      if (!shard) {
+        this.handoffs.delete(id);
+        continue;
+      }
+      const release: string[] = [];
+      for (const stream of streams) {
+        // Planned back onto this very shard meanwhile: it simply stays.
+        if (shard.streams.has(stream)) streams.delete(stream);
+        else if (releasable(stream)) release.push(stream);
+      }
+      for (const stream of release) streams.delete(stream);
+      if (streams.size === 0) this.handoffs.delete(id);
+      if (release.length === 0) continue;
+      this.logger.info('moved streams acknowledged by their new connections, unsubscribing them here', { shard: id, streams: release.length, stillMoving: streams.size });
+      this.onShard(shard, (c) => c.unsubscribe(release));
+    }
+  }
+
+  /**
+   * Closes the retiring connections whose every stream is acknowledged elsewhere (or
+   * no longer wanted), and those without a socket (connecting, reconnecting): they
+   * serve nothing, and waiting would only spend a connection attempt.
+   */
   private checkRetiring(): void {
-    for (const entry of [...this.retiring]) {
-      // Closing emits state events that re-enter here; an entry handled meanwhile is gone.
-      if (!this.retiring.has(entry)) continue;
-      const done = [...entry.waitFor].every((id) => {
-        const shard = this.shards.get(id);
-        return !shard || shard.active.fullySubscribed || shard.replacement?.connection.fullySubscribed === true;
-      });
-      if (!done) continue;
-      this.retiring.delete(entry);
-      this.closeConnection(entry.connection);
+    if (this.retiring.size === 0) return;
+    const releasable = this.releasable(this.owners());
+    for (const connection of [...this.retiring]) {
+      // Closing emits state events that re-enter here; a connection handled meanwhile is gone.
+      if (!this.retiring.has(connection)) continue;
+      const serving = connection.state === 'open' || connection.state === 'subscribing';
+      if (serving && ![...connection.streams].every(releasable)) continue;
+      this.retiring.delete(connection);
+      this.closeConnection(connection);
     }
   }
 
@@ -398,4 +517,12 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
     this.logger.info('connection pool state', { state, previous });
     this.emit('state', state, previous);
   }
+}
+
+function validMaxStreams(max: number, protocol: ExchangeStreamProtocol): number {
+  const limit = protocol.maxStreamsPerConnection;
+  if (!Number.isInteger(max) || max < 1 || max > limit) {
+    throw new ConnectionOptionsError(`maxStreamsPerConnection must be an integer 1..${limit}, got ${max}`);
+  }
+  return max;
 }

@@ -16,6 +16,13 @@ export interface ShardPlan {
    * first; `from` is closed only once they are acknowledged (make-before-break).
    */
   drain: Array<{ from: string; to: Map<string, string[]> }>;
+  /**
+   * Existing shard -> streams it carries above `maxPerShard` (the limit was lowered).
+   * They leave the shard's plan now and appear in `add` / `create` / `drain` like new
+   * streams; the shard keeps carrying them until their new shards are acknowledged
+   * (make-before-break), then unsubscribes them.
+   */
+  move: Map<string, string[]>;
 }
 
 export interface PlanOptions {
@@ -38,19 +45,28 @@ function push(map: Map<string, string[]>, key: string, value: string): void {
  * Diff of `current` (shard id -> its streams) against the `desired` stream set.
  * Only shards that lose or gain a stream appear in the plan; new streams fill the
  * least-loaded shards with room before new shards are opened, and new shards share
- * the remainder evenly. No shard ever exceeds `maxPerShard`.
+ * the remainder evenly. No shard ever exceeds `maxPerShard`: a shard above it (the
+ * limit was lowered) keeps its first `maxPerShard` streams and the rest are `move`d,
+ * placed like new streams. A shard at or under the limit is never touched for a
+ * limit change alone, except by the merge rule below.
  */
 export function planShards(current: ReadonlyMap<string, ReadonlySet<string>>, desired: ReadonlySet<string>, options: PlanOptions): ShardPlan {
   const max = Math.max(1, Math.floor(options.maxPerShard));
-  const plan: ShardPlan = { remove: new Map(), add: new Map(), create: [], close: [], drain: [] };
+  const plan: ShardPlan = { remove: new Map(), add: new Map(), create: [], close: [], drain: [], move: new Map() };
   const load = new Map<string, number>();
   const placed = new Set<string>();
+  const moved: string[] = [];
   for (const [id, streams] of current) {
     let kept = 0;
     for (const stream of streams) {
       if (desired.has(stream) && !placed.has(stream)) {
-        kept += 1;
         placed.add(stream);
+        if (kept < max) {
+          kept += 1;
+        } else {
+          push(plan.move, id, stream);
+          moved.push(stream);
+        }
       } else {
         // Not wanted any more, or a duplicate of a stream another shard already carries.
         push(plan.remove, id, stream);
@@ -59,7 +75,8 @@ export function planShards(current: ReadonlyMap<string, ReadonlySet<string>>, de
     load.set(id, kept);
   }
 
-  const added = [...desired].filter((s) => !placed.has(s));
+  // Moved streams are placed like new ones; they are `placed` above only so no other shard keeps a duplicate.
+  const added = [...moved, ...[...desired].filter((s) => !placed.has(s))];
   let next = 0;
   const byLoad = [...load.keys()].sort((a, b) => (load.get(a) as number) - (load.get(b) as number));
   for (const id of byLoad) {
@@ -105,7 +122,7 @@ export function planShards(current: ReadonlyMap<string, ReadonlySet<string>>, de
     }
     const targets = live.filter((id) => !draining.includes(id)).sort((a, b) => (load.get(a) as number) - (load.get(b) as number));
     for (const from of draining) {
-      const removed = new Set(plan.remove.get(from) ?? []);
+      const removed = new Set([...(plan.remove.get(from) ?? []), ...(plan.move.get(from) ?? [])]);
       const streams = [...(current.get(from) ?? [])].filter((s) => desired.has(s) && !removed.has(s));
       streams.push(...(plan.add.get(from) ?? []));
       plan.add.delete(from);

@@ -67,3 +67,88 @@ describe('planShards', () => {
     expect(plan.close).toEqual(['b']);
   });
 });
+
+describe('planShards after a limit change', () => {
+  /** The assignment once the plan is applied (moved streams leave their shard, drained shards are gone). */
+  function apply(current: Map<string, Set<string>>, plan: ReturnType<typeof planShards>): Set<string>[] {
+    const after = new Map([...current].map(([id, s]) => [id, new Set(s)]));
+    for (const [id, streams] of [...plan.remove, ...plan.move]) for (const s of streams) after.get(id)?.delete(s);
+    for (const [id, streams] of plan.add) for (const s of streams) after.get(id)?.add(s);
+    for (const { from, to } of plan.drain) {
+      for (const [target, moved] of to) for (const s of moved) after.get(target)?.add(s);
+      after.delete(from);
+    }
+    for (const id of plan.close) after.delete(id);
+    return [...after.values(), ...plan.create.map((s) => new Set(s))];
+  }
+
+  it('lowering moves only the streams above the new limit and places every stream exactly once', () => {
+    // Prepare
+    const current = asMap({ a: streamsOf(200, 0), b: streamsOf(100, 200) });
+
+    // Act
+    const plan = planShards(current, new Set(streamsOf(300)), { maxPerShard: 50 });
+
+    // Assert: a keeps its first 50 and moves 150, b keeps 50 and moves 50; nothing is unsubscribed outright.
+    expect(plan.move.get('a')).toEqual(streamsOf(150, 50));
+    expect(plan.move.get('b')).toEqual(streamsOf(50, 250));
+    expect(plan.remove.size).toBe(0);
+    expect(plan.drain).toEqual([]);
+    expect(plan.create.map((s) => s.length)).toEqual([50, 50, 50, 50]);
+    const after = apply(current, plan);
+    expect(after.every((s) => s.size <= 50)).toBe(true);
+    const all = after.flatMap((s) => [...s]);
+    expect(all).toHaveLength(300);
+    expect(new Set(all)).toEqual(new Set(streamsOf(300)));
+  });
+
+  it('moved streams fill the room of other shards before new shards are opened', () => {
+    // Prepare
+    const current = asMap({ a: streamsOf(100, 0), b: streamsOf(20, 100) });
+
+    // Act
+    const plan = planShards(current, new Set(streamsOf(120)), { maxPerShard: 50 });
+
+    // Assert
+    expect(plan.move.get('a')).toHaveLength(50);
+    expect(plan.add.get('b')).toHaveLength(30);
+    expect(plan.create.map((s) => s.length)).toEqual([20]);
+    expect(apply(current, plan).map((s) => s.size)).toEqual([50, 50, 20]);
+  });
+
+  it('raising leaves shards within the slack alone and otherwise only merges, opening none', () => {
+    // Prepare: 300 streams on six shards of 50.
+    const current = asMap(Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`s${i + 1}`, streamsOf(50, i * 50)])));
+
+    // Act
+    const within = planShards(current, new Set(streamsOf(300)), { maxPerShard: 60 });
+    const merged = planShards(current, new Set(streamsOf(300)), { maxPerShard: 200 });
+
+    // Assert: 5 needed at 60, 6 within the slack; at 200, 2 needed and 3 kept.
+    expect(within).toEqual({ remove: new Map(), add: new Map(), create: [], close: [], drain: [], move: new Map() });
+    expect(merged.create).toEqual([]);
+    expect(merged.move.size).toBe(0);
+    expect(merged.drain).toHaveLength(3);
+    const after = apply(current, merged);
+    expect(after).toHaveLength(3);
+    expect(after.every((s) => s.size <= 200)).toBe(true);
+    expect(new Set(after.flatMap((s) => [...s])).size).toBe(300);
+  });
+
+  it('moves and a merge in the same plan place each stream once', () => {
+    // Prepare: at 40, b keeps 40 and moves 5 (into a's room); with no slack, c is drained as well.
+    const current = asMap({ a: streamsOf(10, 0), b: streamsOf(45, 10), c: streamsOf(10, 55) });
+
+    // Act
+    const plan = planShards(current, new Set(streamsOf(65)), { maxPerShard: 40, slackShards: 0 });
+
+    // Assert
+    expect(plan.move.get('b')).toHaveLength(5);
+    expect(plan.drain.map((d) => d.from)).toEqual(['c']);
+    const after = apply(current, plan);
+    expect(after.every((s) => s.size <= 40)).toBe(true);
+    const all = after.flatMap((s) => [...s]);
+    expect(all).toHaveLength(65);
+    expect(new Set(all)).toEqual(new Set(streamsOf(65)));
+  });
+});

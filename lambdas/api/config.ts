@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { ConfigError } from '../../services/shared/errors';
+
+const arnList = z
+  .string()
+  .transform((value) => value.split(',').map((arn) => arn.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/-]+$/, 'an IAM role, user or assumed-role ARN')));
+
+const envSchema = z.object({
+  API_READER_PRINCIPALS: arnList.default([]),
+  API_ADMIN_PRINCIPALS: arnList.default([]),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379/0'),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  /** Secrets Manager secret holding the Redis AUTH token (the Lambda cannot take ECS-style secrets). */
+  REDIS_AUTH_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  API_MAX_BODY_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
+  API_STAGE: z.string().default('local'),
+});
+
+export interface ApiConfig {
+  readerPrincipals: string[];
+  adminPrincipals: string[];
+  redisUrl: string;
+  redisPassword: string | undefined;
+  redisAuthSecretArn: string | undefined;
+  maxBodyBytes: number;
+  stage: string;
+}
+
+/** The API's environment, validated once at cold start; the error names the variable. */
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (e.API_READER_PRINCIPALS.length === 0 && e.API_ADMIN_PRINCIPALS.length === 0) {
+    throw new ConfigError('API_READER_PRINCIPALS and API_ADMIN_PRINCIPALS are both empty: nobody could call the API. Set them to the reader and admin role ARNs');
+  }
+  return {
+    readerPrincipals: e.API_READER_PRINCIPALS,
+    adminPrincipals: e.API_ADMIN_PRINCIPALS,
+    redisUrl: e.REDIS_URL,
+    redisPassword: e.REDIS_PASSWORD,
+    redisAuthSecretArn: e.REDIS_AUTH_SECRET_ARN,
+    maxBodyBytes: e.API_MAX_BODY_BYTES,
+    stage: e.API_STAGE,
+  };
+}

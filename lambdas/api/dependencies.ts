@@ -1,0 +1,62 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import { Pool } from 'pg';
+import { errorMessage } from '../../services/shared/errors';
+import type { Logger } from '../../services/shared/logger';
+import { RatesReader } from './cache/rates-reader';
+import { SnapshotPublisher } from './cache/snapshot-publisher';
+import { createOpenApiDocument } from './openapi';
+import type { ApiDependencies, ApiMetrics } from './operations';
+import { ConfigStore } from './store/config-store';
+import { HistoryStore } from './store/history-store';
+
+export interface ConnectOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  redisPassword?: string;
+  logger: Logger;
+  metrics: ApiMetrics;
+  /** Pool size; a Lambda container serves one request at a time. */
+  poolMax?: number;
+}
+
+/**
+ * Every wait is bounded well inside API Gateway's 29 s integration timeout:
+ * connecting, each statement, each Redis command. A backing service that hangs
+ * makes the request fail with 503 in seconds instead of timing out at the gateway.
+ */
+export function connectDependencies(options: ConnectOptions): ApiDependencies & { close(): Promise<void> } {
+  const pool = new Pool({
+    connectionString: options.databaseUrl,
+    max: options.poolMax ?? 2,
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 60_000,
+    statement_timeout: 10_000,
+    query_timeout: 12_000,
+    application_name: 'mdc-config-api',
+  });
+  pool.on('error', (error) => options.logger.warn('idle database connection failed', { error: errorMessage(error) }));
+  const redisOptions: RedisOptions = {
+    connectTimeout: 3_000,
+    commandTimeout: 5_000,
+    maxRetriesPerRequest: 1,
+    ...(options.redisPassword ? { password: options.redisPassword } : {}),
+  };
+  const redis = new Redis(options.redisUrl, redisOptions);
+  redis.on('error', (error) => options.logger.debug('redis connection error; ioredis reconnects', { error: errorMessage(error) }));
+  let document: Record<string, unknown> | undefined;
+  return {
+    pool,
+    redis,
+    configStore: new ConfigStore(pool),
+    historyStore: new HistoryStore(pool),
+    rates: new RatesReader(redis),
+    publisher: new SnapshotPublisher(redis),
+    logger: options.logger,
+    metrics: options.metrics,
+    openApiDocument: () => (document ??= createOpenApiDocument()),
+    close: async () => {
+      redis.disconnect();
+      await pool.end();
+    },
+  };
+}

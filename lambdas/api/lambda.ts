@@ -1,0 +1,66 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, ScheduledEvent } from 'aws-lambda';
+import { resolveDatabaseUrl } from '../../services/shared/db';
+import { ConfigError } from '../../services/shared/errors';
+import { createLogger } from '../../services/shared/logger';
+import { loadApiConfig, type ApiConfig } from './config';
+import { connectDependencies } from './dependencies';
+import { createApiHandler, createReconciler, isScheduledEvent, type ApiHandler } from './handler';
+import type { ApiDependencies, ApiMetrics } from './operations';
+import type { ReconcileResult } from './reconcile';
+
+async function fetchSecretString(secretArn: string): Promise<string> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+  if (!SecretString) throw new ConfigError(`Secret ${secretArn} (REDIS_AUTH_SECRET_ARN) has no SecretString; store the Redis AUTH token as text`);
+  return SecretString;
+}
+
+interface LambdaRuntime {
+  handler: ApiHandler;
+  reconcile: () => Promise<ReconcileResult>;
+  metrics: Metrics;
+}
+
+let runtime: LambdaRuntime | undefined;
+
+/** Built on the first invocation and kept for the container's life, with its connections. */
+function buildRuntime(): LambdaRuntime {
+  const config: ApiConfig = loadApiConfig();
+  const logger = createLogger({ serviceName: 'config-api', persistentKeys: { stage: config.stage } });
+  const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'MarketDataCollector', serviceName: 'config-api' });
+  const recorder: ApiMetrics = { addMetric: (name, unit, value) => metrics.addMetric(name, unit as (typeof MetricUnit)[keyof typeof MetricUnit], value) };
+  const dependencies = async (): Promise<ApiDependencies> => {
+    const [databaseUrl, redisPassword] = await Promise.all([
+      resolveDatabaseUrl(),
+      config.redisPassword ?? (config.redisAuthSecretArn ? fetchSecretString(config.redisAuthSecretArn) : Promise.resolve(undefined)),
+    ]);
+    return connectDependencies({ databaseUrl, redisUrl: config.redisUrl, redisPassword, logger, metrics: recorder });
+  };
+  // One connection set for both halves: requests and the scheduled reconciliation.
+  let shared: Promise<ApiDependencies> | undefined;
+  const getShared = (): Promise<ApiDependencies> => {
+    shared ??= dependencies();
+    shared.catch(() => (shared = undefined));
+    return shared;
+  };
+  return {
+    handler: createApiHandler({ dependencies: getShared, principals: { readers: config.readerPrincipals, admins: config.adminPrincipals }, maxBodyBytes: config.maxBodyBytes, logger }),
+    reconcile: createReconciler({ dependencies: getShared, logger }),
+    metrics,
+  };
+}
+
+/**
+ * The Lambda entry point: API Gateway proxy events, and the EventBridge
+ * schedule's events, which reconcile the Redis snapshot with PostgreSQL.
+ */
+export async function handler(event: APIGatewayProxyEvent | ScheduledEvent, context?: Context): Promise<APIGatewayProxyResult | ReconcileResult> {
+  runtime ??= buildRuntime();
+  try {
+    if (isScheduledEvent(event)) return await runtime.reconcile();
+    return await runtime.handler(event, context);
+  } finally {
+    runtime.metrics.publishStoredMetrics();
+  }
+}

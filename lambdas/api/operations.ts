@@ -1,0 +1,252 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import type Redis from 'ioredis';
+import type { Pool } from 'pg';
+import type { ConfigSnapshot } from '../../services/shared/config-snapshot';
+import { errorMessage } from '../../services/shared/errors';
+import type { Logger } from '../../services/shared/logger';
+import { readHeartbeats } from './cache/heartbeats';
+import type { RatesReader } from './cache/rates-reader';
+import type { SnapshotPublisher } from './cache/snapshot-publisher';
+import { notFound, validationError } from './errors';
+import { etagOf, jsonResponse, notModified, parseEntityTags } from './http';
+import type { OperationId } from './routes';
+import {
+  HISTORY_DEFAULT_LIMIT,
+  RATES_MAX_LIMIT,
+  type HistoryQuery,
+  type ListRatesQuery,
+  type ListSymbolsQuery,
+  type PatchSettingsBody,
+  type PutSymbolBody,
+  type StatusDto,
+} from './schemas';
+import type { ConfigStore, Preconditions, WriteResult } from './store/config-store';
+import type { HistoryStore } from './store/history-store';
+import { readConnectionStatus } from './store/status-store';
+
+/** What the handler records; Powertools' Metrics in the Lambda, a recorder in tests. */
+export interface ApiMetrics {
+  addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): unknown;
+}
+
+export interface ApiDependencies {
+  pool: Pool;
+  redis: Redis;
+  configStore: ConfigStore;
+  historyStore: HistoryStore;
+  rates: RatesReader;
+  publisher: SnapshotPublisher;
+  logger: Logger;
+  metrics: ApiMetrics;
+  openApiDocument: () => Record<string, unknown>;
+  now?: () => number;
+}
+
+export interface OperationRequest {
+  pathParams: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
+  headers: Map<string, string>;
+  caller: string;
+  requestId: string;
+}
+
+export type Operation = (request: OperationRequest, deps: ApiDependencies) => Promise<APIGatewayProxyResult>;
+
+/** A heartbeat older than this means the collector stopped (it refreshes every 5 s). */
+const HEARTBEAT_LIVE_MS = 20_000;
+/** Collectors report connection status every 15 s through the queue; twice that plus ingest delay. */
+const CONNECTION_STALE_MS = 60_000;
+/** Rows older than this are not status any more (tasks replaced by deployments). */
+const CONNECTION_HISTORY_MS = 3_600_000;
+const HISTORY_DEFAULT_SPAN_MS = 3_600_000;
+
+function preconditionsOf(headers: Map<string, string>): Preconditions {
+  const ifMatch = parseEntityTags(headers.get('if-match'), 'if-match');
+  const ifNoneMatch = parseEntityTags(headers.get('if-none-match'), 'if-none-match');
+  if (ifNoneMatch !== undefined && ifNoneMatch !== '*') {
+    throw validationError([{ field: 'header.if-none-match', reason: 'on a write only * (create only) is meaningful' }]);
+  }
+  return { ifMatch, ifNoneMatchAny: ifNoneMatch === '*' };
+}
+
+function ifNoneMatchHits(headers: Map<string, string>, version: number): boolean {
+  const tags = parseEntityTags(headers.get('if-none-match'), 'if-none-match');
+  return tags === '*' || (tags !== undefined && tags.includes(version));
+}
+
+/**
+ * After a committed write: publish the snapshot to Redis. A failure here does not
+ * undo or fail the write (it is committed); reconciliation publishes it later,
+ * and the response says so in X-Config-Published.
+ */
+async function publishAfterCommit(result: WriteResult<unknown>, deps: ApiDependencies, requestId: string): Promise<Record<string, string>> {
+  if (result.committedVersion === undefined || !result.snapshot) return {};
+  const headers: Record<string, string> = { 'X-Config-Version': String(result.committedVersion) };
+  try {
+    await deps.publisher.publish(result.snapshot as ConfigSnapshot);
+    deps.metrics.addMetric('ConfigPublished', 'Count', 1);
+    headers['X-Config-Published'] = 'true';
+  } catch (error) {
+    deps.metrics.addMetric('ConfigPublishFailures', 'Count', 1);
+    deps.logger.error('the config change is committed but publishing it to Redis failed; reconciliation will publish it', {
+      requestId,
+      version: result.committedVersion,
+      error: errorMessage(error),
+    });
+    headers['X-Config-Published'] = 'false';
+  }
+  deps.metrics.addMetric('ConfigWrites', 'Count', 1);
+  return headers;
+}
+
+const listSymbols: Operation = async (request, deps) => {
+  const query = request.query as ListSymbolsQuery;
+  const list = await deps.configStore.listSymbols({ exchange: query.exchange, enabled: query.enabled === undefined ? undefined : query.enabled === 'true' });
+  if (ifNoneMatchHits(request.headers, list.version)) return notModified(etagOf(list.version));
+  return jsonResponse(200, list, { ETag: etagOf(list.version) });
+};
+
+const getSymbol: Operation = async (request, deps) => {
+  const { exchange, symbol } = request.pathParams;
+  const found = await deps.configStore.getSymbol(exchange!, symbol!);
+  if (!found) throw notFound(`${exchange}:${symbol} in the collection config`);
+  if (ifNoneMatchHits(request.headers, found.version)) return notModified(etagOf(found.version));
+  return jsonResponse(200, found, { ETag: etagOf(found.version) });
+};
+
+const putSymbol: Operation = async (request, deps) => {
+  const { exchange, symbol } = request.pathParams;
+  const result = await deps.configStore.putSymbol(exchange!, symbol!, request.body as PutSymbolBody, request.caller, preconditionsOf(request.headers));
+  const published = await publishAfterCommit(result, deps, request.requestId);
+  deps.logger.info('symbol config written', { requestId: request.requestId, exchange, symbol, enabled: result.value.enabled, version: result.value.version, changed: result.committedVersion !== undefined, caller: request.caller });
+  return jsonResponse(result.created ? 201 : 200, result.value, { ETag: etagOf(result.value.version), ...published });
+};
+
+const deleteSymbol: Operation = async (request, deps) => {
+  const { exchange, symbol } = request.pathParams;
+  const result = await deps.configStore.deleteSymbol(exchange!, symbol!, request.caller, preconditionsOf(request.headers));
+  const published = await publishAfterCommit(result, deps, request.requestId);
+  deps.logger.info('symbol config deleted', { requestId: request.requestId, exchange, symbol, version: result.value.version, caller: request.caller });
+  return jsonResponse(200, { exchange: exchange!, symbol: symbol!, deleted: true, version: result.value.version }, { ETag: etagOf(result.value.version), ...published });
+};
+
+const getSettings: Operation = async (request, deps) => {
+  const settings = await deps.configStore.getSettings();
+  if (ifNoneMatchHits(request.headers, settings.version)) return notModified(etagOf(settings.version));
+  return jsonResponse(200, settings, { ETag: etagOf(settings.version) });
+};
+
+const patchSettings: Operation = async (request, deps) => {
+  const result = await deps.configStore.patchSettings(request.body as PatchSettingsBody, request.caller, preconditionsOf(request.headers));
+  const published = await publishAfterCommit(result, deps, request.requestId);
+  deps.logger.info('settings written', { requestId: request.requestId, changes: request.body, version: result.value.version, caller: request.caller });
+  return jsonResponse(200, result.value, { ETag: etagOf(result.value.version), ...published });
+};
+
+const toNumber = (text: string | undefined): number => (text === undefined || text === '' ? 0 : Number(text));
+
+const getStatus: Operation = async (_request, deps) => {
+  const now = deps.now?.() ?? Date.now();
+  const [connections, heartbeats, databaseVersion, publishedVersion] = await Promise.all([
+    readConnectionStatus(deps.pool, CONNECTION_HISTORY_MS),
+    readHeartbeats(deps.redis),
+    deps.configStore.currentVersion(),
+    deps.publisher.publishedVersion(),
+  ]);
+  const collectorIds = [...new Set([...heartbeats.keys(), ...connections.map((row) => row.collector_id)])].sort();
+  const collectors: StatusDto['collectors'] = collectorIds.map((collectorId) => {
+    const beat = heartbeats.get(collectorId);
+    const heartbeatAt = beat?.heartbeatAt ? Date.parse(beat.heartbeatAt) : Number.NaN;
+    const heartbeatAgeMs = Number.isFinite(heartbeatAt) ? Math.max(0, now - heartbeatAt) : Number.MAX_SAFE_INTEGER;
+    return {
+      collectorId,
+      live: beat !== undefined && heartbeatAgeMs <= HEARTBEAT_LIVE_MS,
+      heartbeat: beat
+        ? {
+            exchange: beat.exchange ?? '',
+            state: beat.state ?? 'unknown',
+            startedAt: beat.startedAt ?? '',
+            heartbeatAt: beat.heartbeatAt ?? '',
+            heartbeatAgeMs: Math.round(heartbeatAgeMs),
+            shard: beat.shard ?? '',
+            configVersion: beat.configVersion ? Number(beat.configVersion) : null,
+            symbols: toNumber(beat.symbols),
+            connections: toNumber(beat.connections),
+            connectionsOpen: toNumber(beat.connectionsOpen),
+            reconnects: toNumber(beat.reconnects),
+            tradesProcessed: toNumber(beat.tradesProcessed),
+          }
+        : null,
+      connections: connections
+        .filter((row) => row.collector_id === collectorId)
+        .map((row) => {
+          const ageMs = Math.max(0, Math.round(now - row.updated_at.getTime()));
+          return {
+            connectionId: row.connection_id,
+            exchange: row.exchange,
+            state: row.state,
+            streams: row.streams,
+            lastMessageAt: row.last_message_at?.toISOString() ?? null,
+            reconnects: row.reconnects,
+            errors: row.errors,
+            updatedAt: row.updated_at.toISOString(),
+            ageMs,
+            stale: ageMs > CONNECTION_STALE_MS,
+          };
+        }),
+    };
+  });
+  const body: StatusDto = {
+    generatedAt: new Date(now).toISOString(),
+    config: { version: databaseVersion, publishedVersion, inSync: databaseVersion === 0 || publishedVersion === databaseVersion },
+    collectors,
+  };
+  return jsonResponse(200, body);
+};
+
+const listRates: Operation = async (request, deps) => {
+  const query = request.query as ListRatesQuery;
+  if (query.order !== undefined && query.sort === undefined) throw validationError([{ field: 'query.order', reason: 'only meaningful with sort' }]);
+  const rates =
+    query.sort === undefined
+      ? await deps.rates.list({ exchange: query.exchange, limit: query.limit ?? RATES_MAX_LIMIT })
+      : await deps.rates.top({ exchange: query.exchange ?? 'binance', sort: query.sort, order: query.order ?? 'desc', limit: query.limit ?? 20 });
+  return jsonResponse(200, { count: rates.length, rates });
+};
+
+const getRate: Operation = async (request, deps) => {
+  const { exchange, symbol } = request.pathParams;
+  const rate = await deps.rates.get(exchange!, symbol!);
+  if (!rate) throw notFound(`A live rate for ${exchange}:${symbol} (not collected, or no trade for longer than the key's TTL)`);
+  return jsonResponse(200, rate);
+};
+
+const instant = (ms: number) => ({ iso: new Date(ms).toISOString(), epochMs: ms });
+
+const getHistory: Operation = async (request, deps) => {
+  const { exchange, symbol } = request.pathParams;
+  const query = request.query as HistoryQuery;
+  const toMs = query.to ?? deps.now?.() ?? Date.now();
+  const fromMs = query.from ?? toMs - HISTORY_DEFAULT_SPAN_MS;
+  if (!(fromMs < toMs)) throw validationError([{ field: 'query.from', reason: `must be before to (${new Date(toMs).toISOString()})` }]);
+  const page = await deps.historyStore.page({ exchange: exchange!, symbol: symbol!, fromMs, toMs, interval: query.interval, limit: query.limit ?? HISTORY_DEFAULT_LIMIT, cursor: query.cursor });
+  return jsonResponse(200, { exchange: exchange!, symbol: symbol!, interval: query.interval ?? null, from: instant(fromMs), to: instant(toMs), rows: page.rows, nextCursor: page.nextCursor });
+};
+
+const getOpenApi: Operation = async (_request, deps) => jsonResponse(200, deps.openApiDocument());
+
+export const OPERATIONS: Record<OperationId, Operation> = {
+  listSymbols,
+  getSymbol,
+  putSymbol,
+  deleteSymbol,
+  getSettings,
+  patchSettings,
+  getStatus,
+  listRates,
+  getRate,
+  getHistory,
+  getOpenApi,
+};
+

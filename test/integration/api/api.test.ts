@@ -1,0 +1,497 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import Redis from 'ioredis';
+import { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, configSnapshotSchema } from '../../../services/shared/config-snapshot';
+import { runMigrations } from '../../../services/shared/db';
+import { createLogger } from '../../../services/shared/logger';
+import { connectDependencies, createApiHandler, createReconciler, SnapshotPublisher, type ApiDependencies, type ApiHandler } from '../../../lambdas/api';
+import { ADMIN_ARN, apiEvent, createTestDatabase, openTestRedis, queryOnce, READER_ARN, type ApiEventInput, type TestDatabase, type TestRedis } from '../../support';
+
+const logger = createLogger({ serviceName: 'api-test', logLevel: process.env.LOG_LEVEL ?? 'SILENT' });
+
+class RecordingMetrics {
+  readonly counts: Record<string, number> = {};
+  addMetric(name: string, _unit: string, value: number): void {
+    this.counts[name] = (this.counts[name] ?? 0) + value;
+  }
+}
+
+let database: TestDatabase;
+let redis: TestRedis;
+let deps: ApiDependencies & { close(): Promise<void> };
+let metrics: RecordingMetrics;
+let handle: ApiHandler;
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+async function call(input: ApiEventInput): Promise<Reply> {
+  const result: APIGatewayProxyResult = await handle(apiEvent(input));
+  return { status: result.statusCode, headers: (result.headers ?? {}) as Record<string, string>, body: result.body ? JSON.parse(result.body) : undefined };
+}
+
+async function publishedSnapshot() {
+  const raw = await redis.client.get(CONFIG_SNAPSHOT_KEY);
+  return raw === null ? null : configSnapshotSchema.parse(JSON.parse(raw));
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('mdc_api');
+  await runMigrations({ databaseUrl: database.url, logger });
+  redis = await openTestRedis();
+});
+
+afterAll(async () => {
+  await redis.cleanup();
+  await database.drop();
+});
+
+beforeEach(async () => {
+  metrics = new RecordingMetrics();
+  deps = connectDependencies({ databaseUrl: database.url, redisUrl: redis.url, logger, metrics });
+  handle = createApiHandler({ dependencies: async () => deps, principals: { readers: [READER_ARN], admins: [ADMIN_ARN] }, maxBodyBytes: 16_384, logger });
+});
+
+afterEach(async () => {
+  await deps.close();
+  await queryOnce(database.url, 'TRUNCATE collection_config, collection_status, price_change_rates, trading_pairs');
+  await queryOnce(database.url, 'UPDATE config_state SET version = 0');
+  await queryOnce(database.url, `UPDATE collection_settings SET persist_interval_ms = NULL, anomaly_threshold_pct = NULL, stale_after_ms = NULL, max_streams_per_connection = NULL`);
+  await redis.client.flushdb();
+});
+
+describe('symbols', () => {
+  it('creates a symbol, publishes the snapshot with its version and announces it', async () => {
+    // Prepare
+    const subscriber = new Redis(redis.url);
+    const announced: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => announced.push(message));
+    await subscriber.subscribe(CONFIG_UPDATES_CHANNEL);
+
+    // Act
+    const reply = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
+
+    // Assert
+    expect(reply.status).toBe(201);
+    expect(reply.body).toMatchObject({ exchange: 'binance', symbol: 'BTCUSDT', enabled: true, streams: ['aggTrade'], updatedBy: ADMIN_ARN });
+    expect(reply.headers.ETag).toBe(`"${reply.body.version}"`);
+    expect(reply.headers['X-Config-Published']).toBe('true');
+    const snapshot = await publishedSnapshot();
+    expect(snapshot).toMatchObject({ version: reply.body.version, symbols: [{ exchange: 'binance', symbol: 'BTCUSDT', enabled: true }] });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(announced).toEqual([String(reply.body.version)]);
+    subscriber.disconnect();
+  });
+
+  it('lists symbols with the config version as ETag and answers 304 to a current If-None-Match', async () => {
+    // Prepare
+    await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
+    const last = await call({ method: 'PUT', path: '/v1/symbols/binance/ETHUSDT', body: { enabled: false } });
+
+    // Act
+    const all = await call({ method: 'GET', path: '/v1/symbols', caller: READER_ARN });
+    const enabled = await call({ method: 'GET', path: '/v1/symbols?enabled=true', caller: READER_ARN });
+    const unchanged = await call({ method: 'GET', path: '/v1/symbols', caller: READER_ARN, headers: { 'If-None-Match': all.headers.ETag! } });
+
+    // Assert
+    expect(all.status).toBe(200);
+    expect(all.body.version).toBe(last.body.version);
+    expect(all.body.symbols.map((s: { symbol: string }) => s.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(enabled.body.symbols.map((s: { symbol: string }) => s.symbol)).toEqual(['BTCUSDT']);
+    expect(unchanged.status).toBe(304);
+  });
+
+  it('does not draw a new version for a PUT that changes nothing', async () => {
+    // Prepare
+    const first = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
+
+    // Act
+    const again = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true, streams: ['aggTrade'] } });
+
+    // Assert
+    expect(again.status).toBe(200);
+    expect(again.body.version).toBe(first.body.version);
+    expect(again.headers['X-Config-Version']).toBeUndefined();
+  });
+
+  it('refuses a write based on a stale ETag with 412, and If-None-Match: * on an existing symbol', async () => {
+    // Prepare
+    const created = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
+    await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', headers: { 'If-Match': created.headers.ETag! }, body: { enabled: false } });
+
+    // Act
+    const stale = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', headers: { 'If-Match': created.headers.ETag! }, body: { enabled: true } });
+    const createOnly = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', headers: { 'If-None-Match': '*' }, body: { enabled: true } });
+    const staleDelete = await call({ method: 'DELETE', path: '/v1/symbols/binance/BTCUSDT', headers: { 'If-Match': created.headers.ETag! } });
+
+    // Assert
+    expect([stale.status, createOnly.status, staleDelete.status]).toEqual([412, 412, 412]);
+    expect(stale.body.error.code).toBe('PRECONDITION_FAILED');
+    expect((await call({ method: 'GET', path: '/v1/symbols/binance/BTCUSDT' })).body.enabled).toBe(false);
+  });
+
+  it('lets exactly one of two concurrent writes based on the same ETag win', async () => {
+    // Prepare
+    const created = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
+    const etag = created.headers.ETag!;
+
+    // Act
+    const replies = await Promise.all([
+      call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', headers: { 'If-Match': etag }, body: { enabled: false } }),
+      call({ method: 'DELETE', path: '/v1/symbols/binance/BTCUSDT', headers: { 'If-Match': etag } }),
+    ]);
+
+    // Assert
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 412]);
+  });
+
+  it('deletes a symbol: gone from the table and from the next snapshot; a second delete is 404', async () => {
+    // Prepare
+    await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
+    await call({ method: 'PUT', path: '/v1/symbols/binance/ETHUSDT', body: { enabled: true } });
+
+    // Act
+    const deleted = await call({ method: 'DELETE', path: '/v1/symbols/binance/BTCUSDT' });
+    const again = await call({ method: 'DELETE', path: '/v1/symbols/binance/BTCUSDT' });
+
+    // Assert
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toMatchObject({ exchange: 'binance', symbol: 'BTCUSDT', deleted: true });
+    expect(again.status).toBe(404);
+    const snapshot = await publishedSnapshot();
+    expect(snapshot!.version).toBe(deleted.body.version);
+    expect(snapshot!.symbols.map((s) => s.symbol)).toEqual(['ETHUSDT']);
+  });
+
+  it('checks pairs against trading_pairs where it lists the exchange, and keeps its collect flag in step', async () => {
+    // Prepare
+    await queryOnce(database.url, `INSERT INTO trading_pairs (exchange, symbol, base_asset, quote_asset) VALUES ('binance', 'BTCUSDT', 'BTC', 'USDT')`);
+
+    // Act
+    const unknown = await call({ method: 'PUT', path: '/v1/symbols/binance/NOPEUSDT', body: { enabled: true } });
+    const listed = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
+    const otherExchange = await call({ method: 'PUT', path: '/v1/symbols/kraken/XBTUSD', body: { enabled: true } });
+
+    // Assert
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error.code).toBe('UNKNOWN_PAIR');
+    expect(listed.status).toBe(201);
+    expect(otherExchange.status).toBe(201);
+    const [pair] = await queryOnce<{ collect: boolean; first_collected_at: Date | null }>(database.url, `SELECT collect, first_collected_at FROM trading_pairs WHERE symbol = 'BTCUSDT'`);
+    expect(pair).toMatchObject({ collect: true });
+    expect(pair!.first_collected_at).not.toBeNull();
+  });
+});
+
+describe('settings', () => {
+  it('changes only the given settings, resets with null, and publishes them in the snapshot', async () => {
+    // Prepare
+    const before = await call({ method: 'GET', path: '/v1/settings', caller: READER_ARN });
+
+    // Act
+    const changed = await call({ method: 'PATCH', path: '/v1/settings', headers: { 'If-Match': before.headers.ETag! }, body: { persistIntervalMs: 5000, staleAfterMs: 120_000 } });
+    const reset = await call({ method: 'PATCH', path: '/v1/settings', body: { staleAfterMs: null } });
+
+    // Assert
+    expect(before.body).toMatchObject({ persistIntervalMs: null, staleAfterMs: null });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ persistIntervalMs: 5000, staleAfterMs: 120_000, anomalyThresholdPct: null, updatedBy: ADMIN_ARN });
+    expect(reset.body).toMatchObject({ persistIntervalMs: 5000, staleAfterMs: null });
+    expect((await publishedSnapshot())!.settings).toEqual({ persistIntervalMs: 5000 });
+  });
+
+  it('refuses values outside their ranges, naming the field', async () => {
+    // Act
+    const reply = await call({ method: 'PATCH', path: '/v1/settings', body: { persistIntervalMs: 50, maxStreamsPerConnection: 2000 } });
+
+    // Assert
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['body.maxStreamsPerConnection', 'body.persistIntervalMs']);
+  });
+});
+
+describe('authorization and input', () => {
+  it('refuses a reader\'s write and an unknown principal, before touching the database', async () => {
+    // Act
+    const readerWrite = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', caller: READER_ARN, body: { enabled: true } });
+    const stranger = await call({ method: 'GET', path: '/v1/symbols', caller: 'arn:aws:iam::123456789012:user/someone' });
+    const anonymous = await call({ method: 'GET', path: '/v1/symbols', caller: null });
+
+    // Assert
+    expect([readerWrite.status, stranger.status, anonymous.status]).toEqual([403, 403, 403]);
+    expect(readerWrite.body.error.code).toBe('ACCESS_DENIED');
+    expect(await queryOnce(database.url, 'SELECT 1 FROM collection_config')).toHaveLength(0);
+  });
+
+  it.each([
+    ['an SQL injection in the symbol', { method: 'PUT', path: `/v1/symbols/binance/${encodeURIComponent("BTC'; DROP TABLE collection_config; --")}`, body: { enabled: true } }, 'path.symbol'],
+    ['a lower-case symbol', { method: 'GET', path: '/v1/rates/binance/btcusdt' }, 'path.symbol'],
+    ['a path trick in the exchange', { method: 'GET', path: `/v1/history/${encodeURIComponent('../etc')}/BTCUSDT` }, 'path.exchange'],
+    ['a wrong type', { method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: 'yes' } }, 'body.enabled'],
+    ['an unknown field', { method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true, enable: true } }, 'body.enable'],
+    ['an unknown query parameter', { method: 'GET', path: '/v1/rates?sortt=change_1m' }, 'query.sortt'],
+    ['a repeated query parameter', { method: 'GET', path: '/v1/rates?limit=1&limit=2' }, 'query.limit'],
+    ['an injection in a query value', { method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${encodeURIComponent("1' OR '1'='1")}` }, 'query.from'],
+  ] as Array<[string, ApiEventInput, string]>)('answers 400 naming the field for %s', async (_name, input, field) => {
+    // Act
+    const reply = await call(input);
+
+    // Assert
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.code).toBe('VALIDATION_FAILED');
+    expect(reply.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
+    expect(await queryOnce(database.url, `SELECT to_regclass('collection_config') IS NOT NULL AS present`)).toEqual([{ present: true }]);
+  });
+
+  it('answers 413 to an oversized body and 415 to a body that is not JSON', async () => {
+    // Act
+    const oversized = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true, padding: 'x'.repeat(20_000) } });
+    const notJson = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', headers: { 'Content-Type': 'text/plain' }, body: 'enabled=true' });
+
+    // Assert
+    expect(oversized.status).toBe(413);
+    expect(notJson.status).toBe(415);
+  });
+});
+
+describe('rates', () => {
+  beforeEach(async () => {
+    const rows: Array<[string, string, string, string]> = [
+      ['BTCUSDT', '97000.10', '1.5', '-0.25'],
+      ['ETHUSDT', '3500.00', '-2.0', '0.75'],
+      ['SOLUSDT', '150.5', '0.1', '3.5'],
+    ];
+    for (const [symbol, price, change1m, change5m] of rows) {
+      await redis.client.hset(`rates:binance:${symbol}`, { price, ts: '1764064800000', tradeTs: '1764064799990', change_1m: change1m, change_5m: change5m, flags: symbol === 'SOLUSDT' ? 'backfilled,gap' : '' });
+      await redis.client.zadd('rates:binance:rank:1m', Number(change1m), symbol);
+      await redis.client.zadd('rates:binance:rank:5m', Number(change5m), symbol);
+    }
+    // A ranked symbol whose hash expired must not appear.
+    await redis.client.zadd('rates:binance:rank:5m', 99, 'GONEUSDT');
+  });
+
+  it('lists every live value with typed numbers and flags', async () => {
+    // Act
+    const reply = await call({ method: 'GET', path: '/v1/rates', caller: READER_ARN });
+
+    // Assert
+    expect(reply.status).toBe(200);
+    expect(reply.body.count).toBe(3);
+    expect(reply.body.rates[0]).toEqual({
+      exchange: 'binance',
+      symbol: 'BTCUSDT',
+      price: '97000.10',
+      ts: 1764064800000,
+      time: '2025-11-25T10:00:00.000Z',
+      tradeTs: 1764064799990,
+      change_1m: 1.5,
+      change_5m: -0.25,
+      change_15m: null,
+      flags: [],
+    });
+    expect(reply.body.rates[2].flags).toEqual(['backfilled', 'gap']);
+  });
+
+  it('serves top movers from the rank sets, skipping expired members', async () => {
+    // Act
+    const top = await call({ method: 'GET', path: '/v1/rates?sort=change_5m&order=desc&limit=2', caller: READER_ARN });
+    const bottom = await call({ method: 'GET', path: '/v1/rates?sort=change_1m&order=asc&limit=1', caller: READER_ARN });
+
+    // Assert
+    expect(top.body.rates.map((r: { symbol: string }) => r.symbol)).toEqual(['SOLUSDT', 'ETHUSDT']);
+    expect(bottom.body.rates.map((r: { symbol: string }) => r.symbol)).toEqual(['ETHUSDT']);
+  });
+
+  it('serves one symbol, and 404 for one without a live value', async () => {
+    // Act
+    const one = await call({ method: 'GET', path: '/v1/rates/binance/ETHUSDT', caller: READER_ARN });
+    const missing = await call({ method: 'GET', path: '/v1/rates/binance/GONEUSDT', caller: READER_ARN });
+
+    // Assert
+    expect(one.body).toMatchObject({ symbol: 'ETHUSDT', change_1m: -2, change_5m: 0.75 });
+    expect(missing.status).toBe(404);
+  });
+});
+
+describe('history', () => {
+  const base = Date.UTC(2026, 10, 25, 10, 0, 0);
+
+  beforeEach(async () => {
+    // 180 rows, one a second, over three minutes: prices 100, 101, ... with a gap flag at 90 s.
+    const values: string[] = [];
+    for (let i = 0; i < 180; i += 1) {
+      const time = new Date(base + i * 1000).toISOString();
+      values.push(`('${time}', 'binance', 'BTCUSDT', ${100 + i}.5, ${i / 10}, NULL, NULL, '${i === 90 ? '{gap}' : '{}'}', '${time}')`);
+    }
+    await queryOnce(database.url, `INSERT INTO price_change_rates (time, exchange, symbol, price, change_1m, change_5m, change_15m, flags, evaluated_at) VALUES ${values.join(',')}`);
+  });
+
+  it('pages raw rows by keyset without losing or repeating one', async () => {
+    // Act
+    const times: number[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = `from=${base}&to=${base + 180_000}&limit=50${cursor ? `&cursor=${cursor}` : ''}`;
+      const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?${query}`, caller: READER_ARN });
+      expect(reply.status).toBe(200);
+      times.push(...reply.body.rows.map((r: { timeMs: number }) => r.timeMs));
+      cursor = reply.body.nextCursor;
+      pages += 1;
+    } while (cursor !== null);
+
+    // Assert
+    expect(pages).toBe(4);
+    expect(times).toEqual(Array.from({ length: 180 }, (_, i) => base + i * 1000));
+  });
+
+  it('accepts ISO-8601 with any offset and epoch ms, and answers with both', async () => {
+    // Act
+    const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${encodeURIComponent('2026-11-25T11:00:10+01:00')}&to=${base + 12_000}`, caller: READER_ARN });
+
+    // Assert
+    expect(reply.body.from).toEqual({ iso: '2026-11-25T10:00:10.000Z', epochMs: base + 10_000 });
+    expect(reply.body.to).toEqual({ iso: '2026-11-25T10:00:12.000Z', epochMs: base + 12_000 });
+    expect(reply.body.rows).toEqual([
+      { time: '2026-11-25T10:00:10.000Z', timeMs: base + 10_000, price: '110.5', change_1m: 1, change_5m: null, change_15m: null, flags: [] },
+      { time: '2026-11-25T10:00:11.000Z', timeMs: base + 11_000, price: '111.5', change_1m: 1.1, change_5m: null, change_15m: null, flags: [] },
+    ]);
+  });
+
+  it('aggregates into 1m buckets in SQL: last price and changes, open / high / low, row count, flags of the bucket', async () => {
+    // Act
+    const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base}&to=${base + 180_000}&interval=1m`, caller: READER_ARN });
+
+    // Assert
+    expect(reply.body.interval).toBe('1m');
+    expect(reply.body.rows).toHaveLength(3);
+    expect(reply.body.rows[1]).toEqual({ time: '2026-11-25T10:01:00.000Z', timeMs: base + 60_000, price: '219.5', open: '160.5', high: '219.5', low: '160.5', rows: 60, change_1m: 11.9, change_5m: null, change_15m: null, flags: ['gap'] });
+    expect(reply.body.rows[0].flags).toEqual([]);
+    expect(reply.body.nextCursor).toBeNull();
+  });
+
+  it('pages buckets by time window, so each page reads a bounded range', async () => {
+    // Act
+    const first = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base}&to=${base + 180_000}&interval=1m&limit=2`, caller: READER_ARN });
+    const second = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base}&to=${base + 180_000}&interval=1m&limit=2&cursor=${first.body.nextCursor}`, caller: READER_ARN });
+
+    // Assert
+    expect(first.body.rows.map((r: { timeMs: number }) => r.timeMs)).toEqual([base, base + 60_000]);
+    expect(second.body.rows.map((r: { timeMs: number }) => r.timeMs)).toEqual([base + 120_000]);
+    expect(second.body.nextCursor).toBeNull();
+  });
+
+  it('skips a window without rows to the next stored row instead of answering empty pages', async () => {
+    // Act: one 1m bucket per page, starting two hours before the data.
+    const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base - 7_200_000}&to=${base + 180_000}&interval=1m&limit=1`, caller: READER_ARN });
+
+    // Assert
+    expect(reply.body.rows.map((r: { timeMs: number }) => r.timeMs)).toEqual([base]);
+    expect(reply.body.nextCursor).not.toBeNull();
+  });
+
+  it('refuses from after to, and a cursor of another interval', async () => {
+    // Prepare
+    const raw = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base}&to=${base + 180_000}&limit=1`, caller: READER_ARN });
+
+    // Act
+    const reversed = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base + 1000}&to=${base}`, caller: READER_ARN });
+    const mixed = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base}&to=${base + 180_000}&interval=1m&cursor=${raw.body.nextCursor}`, caller: READER_ARN });
+
+    // Assert
+    expect(reversed.status).toBe(400);
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.details[0].field).toBe('query.cursor');
+  });
+});
+
+describe('status', () => {
+  it('joins Redis heartbeats and collection_status rows, with their ages', async () => {
+    // Prepare
+    const now = new Date();
+    await redis.client.hset('status:collector:c-1', { collectorId: 'c-1', exchange: 'binance', state: 'running', startedAt: now.toISOString(), heartbeatAt: now.toISOString(), shard: '0/1', configVersion: '7', symbols: '200', connections: '1', connectionsOpen: '1', reconnects: '0', tradesProcessed: '1000' });
+    await queryOnce(
+      database.url,
+      `INSERT INTO collection_status (collector_id, connection_id, exchange, state, streams, last_message_at, reconnects, errors, updated_at)
+       VALUES ('c-1', 'c-1/0', 'binance', 'open', 200, now(), 0, 0, now()),
+              ('c-2', 'c-2/0', 'binance', 'open', 10, now() - interval '5 minutes', 1, 0, now() - interval '5 minutes'),
+              ('c-old', 'c-old/0', 'binance', 'open', 10, NULL, 0, 0, now() - interval '2 hours')`,
+    );
+
+    // Act
+    const reply = await call({ method: 'GET', path: '/v1/status', caller: READER_ARN });
+
+    // Assert
+    expect(reply.status).toBe(200);
+    expect(reply.body.collectors.map((c: { collectorId: string }) => c.collectorId)).toEqual(['c-1', 'c-2']);
+    const [live, silent] = reply.body.collectors;
+    expect(live).toMatchObject({ live: true, heartbeat: { state: 'running', configVersion: 7, symbols: 200 }, connections: [{ connectionId: 'c-1/0', stale: false }] });
+    expect(silent).toMatchObject({ live: false, heartbeat: null, connections: [{ connectionId: 'c-2/0', stale: true }] });
+    expect(silent.connections[0].ageMs).toBeGreaterThanOrEqual(299_000);
+    expect(reply.body.config).toEqual({ version: 0, publishedVersion: null, inSync: true });
+  });
+});
+
+describe('publishing and reconciliation', () => {
+  it('commits a write when Redis is down, says so, and reconciliation publishes it later', async () => {
+    // Prepare: a publisher on a Redis that refuses connections.
+    const deadRedis = new Redis('redis://127.0.0.1:1/0', { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    deadRedis.on('error', () => undefined);
+    const failing = createApiHandler({
+      dependencies: async () => ({ ...deps, publisher: new SnapshotPublisher(deadRedis) }),
+      principals: { readers: [], admins: [ADMIN_ARN] },
+      maxBodyBytes: 16_384,
+      logger,
+    });
+
+    // Act
+    const result = await failing(apiEvent({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } }));
+    const beforeReconcile = await publishedSnapshot();
+    const reconciled = await createReconciler({ dependencies: async () => deps, logger })();
+
+    // Assert
+    expect(result.statusCode).toBe(201);
+    expect(result.headers?.['X-Config-Published']).toBe('false');
+    expect(metrics.counts.ConfigPublishFailures).toBe(1);
+    expect(beforeReconcile).toBeNull();
+    expect(reconciled.republished).toBe(true);
+    expect((await publishedSnapshot())!.symbols.map((s) => s.symbol)).toEqual(['BTCUSDT']);
+    deadRedis.disconnect();
+  });
+
+  it('publishes nothing while the config was never written (collectors keep their SYMBOLS)', async () => {
+    // Act
+    const result = await createReconciler({ dependencies: async () => deps, logger })();
+
+    // Assert
+    expect(result).toEqual({ databaseVersion: 0, publishedVersion: null, republished: false });
+    expect(await publishedSnapshot()).toBeNull();
+  });
+
+  it('never replaces a newer snapshot with an older one', async () => {
+    // Prepare
+    const publisher = new SnapshotPublisher(redis.client);
+    await publisher.publish({ version: 9, symbols: [], settings: {} });
+
+    // Act
+    const older = await publisher.publish({ version: 8, symbols: [{ exchange: 'binance', symbol: 'BTCUSDT', enabled: true }], settings: {} });
+
+    // Assert
+    expect(older).toBe(false);
+    expect((await publishedSnapshot())!.version).toBe(9);
+  });
+});
+
+describe('openapi', () => {
+  it('serves the generated document to readers', async () => {
+    // Act
+    const reply = await call({ method: 'GET', path: '/v1/openapi.json', caller: READER_ARN });
+
+    // Assert
+    expect(reply.status).toBe(200);
+    expect(reply.body.openapi).toBe('3.1.0');
+    expect(Object.keys(reply.body.paths)).toContain('/v1/history/{exchange}/{symbol}');
+  });
+});
