@@ -1,15 +1,8 @@
 import { z } from 'zod';
+import { urlVariable as url } from '../../services/shared/env-schema';
 import { ConfigError } from '../../services/shared/errors';
 import { keyPairProblems, localKeysFrom, localKeyVariablesSchema, type LocalKeys } from './keys';
 
-const url = (protocols: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
 /**
  * Every variable `npm run api` reads. The endpoint defaults are those of

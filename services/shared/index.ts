@@ -6,3 +6,4 @@ export type { ConfigSnapshot, RuntimeSettings, SymbolConfig } from './config-sna
 export { LogThrottle } from './log-throttle';
 export { exitGracefullyOnSignals, runMain } from './process';
 export type { GracefulStopOptions } from './process';
+export { urlVariable } from './env-schema';

@@ -1,17 +1,13 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { SnapshotPublisher } from '../../lambdas/api';
 import { ConfigStore } from '../../lambdas/api/store';
-import { createIngestHandler, createIngestPool, createSqsClient, ensureQueues, SqsEventSourceRunner } from '../../lambdas/ingest';
 import { resolveLocalKeys, signedFetch, startLocalApi, type RunningLocalApi } from '../../localstack/api';
 import { Collector, loadCollectorConfig } from '../../services/collector';
 import { runMigrations } from '../../services/shared/db';
 import { createLogger } from '../../services/shared/logger';
 import { startSimulator, type SimulatorHandle } from '../../services/simulator';
-import { createTestDatabase, openTestRedis, queryOnce, sqsEndpoint, type TestDatabase, type TestRedis } from '../support';
+import { createTestDatabase, openTestRedis, queryOnce, sqsEndpoint, startTestIngest, type TestDatabase, type TestIngest, type TestRedis } from '../support';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const region = 'us-east-1';
@@ -38,9 +34,7 @@ describe('config API end to end', () => {
   let sim: SimulatorHandle;
   let collector: Collector;
   let api: RunningLocalApi;
-  let runner: SqsEventSourceRunner;
-  let ingestPool: ReturnType<typeof createIngestPool>;
-  let queueUrls: string[] = [];
+  let ingest: TestIngest;
   let symbols: string[];
 
   const reader = () => ({ credentials: { accessKeyId: api.keys.reader.accessKeyId, secretAccessKey: api.keys.reader.secretAccessKey }, region });
@@ -63,20 +57,7 @@ describe('config API end to end', () => {
     publisher.disconnect();
     await pool.end();
 
-    const name = `api-e2e-${Date.now()}`;
-    const queues = await ensureQueues({ endpoint, region, queueName: name, dlqName: `${name}-dlq`, maxReceiveCount: 5, visibilityTimeoutSeconds: 5 });
-    queueUrls = [queues.queueUrl, queues.dlqUrl];
-    ingestPool = createIngestPool({ connectionString: db.url });
-    const logger = new Logger({ serviceName: 'ingest-e2e', logLevel: 'ERROR' });
-    runner = new SqsEventSourceRunner({
-      client: createSqsClient({ endpoint, region }),
-      queueUrl: queues.queueUrl,
-      handler: createIngestHandler({ pool: ingestPool, logger, metrics: new Metrics({ namespace: 'e2e', serviceName: 'ingest' }) }),
-      logger,
-      batchSize: 10,
-      waitTimeSeconds: 1,
-    });
-    await runner.start();
+    ingest = await startTestIngest({ endpoint, region, databaseUrl: db.url, name: `api-e2e-${Date.now()}` });
     collector = new Collector({
       config: loadCollectorConfig({
         BINANCE_WS_URL: sim.wsUrl,
@@ -86,7 +67,7 @@ describe('config API end to end', () => {
         SYMBOLS: 'ALL',
         LOG_LEVEL: 'ERROR',
         COLLECTOR_ID: 'api-e2e',
-        SQS_QUEUE_URL: queues.queueUrl,
+        SQS_QUEUE_URL: ingest.queueUrl,
         AWS_ENDPOINT_URL: endpoint,
         AWS_REGION: region,
         SPILL_DIR: `${process.env.TMPDIR ?? '/tmp'}/mdc-api-e2e-spill-${Date.now()}`,
@@ -107,11 +88,7 @@ describe('config API end to end', () => {
   afterAll(async () => {
     await api?.close();
     await collector?.stop();
-    await runner?.stop();
-    await ingestPool?.end();
-    const client = createSqsClient({ endpoint, region });
-    for (const url of queueUrls) await client.send(new DeleteQueueCommand({ QueueUrl: url }));
-    client.destroy();
+    await ingest?.stop();
     await sim?.stop();
     await redis?.cleanup();
     await db?.drop();

@@ -1,12 +1,8 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
-import { createIngestHandler, createIngestPool, createSqsClient, ensureQueues, SqsEventSourceRunner } from '../../lambdas/ingest';
 import { Collector, loadCollectorConfig } from '../../services/collector';
 import { runMigrations } from '../../services/shared/db';
 import { startSimulator, type SimulatorHandle } from '../../services/simulator';
-import { createTestDatabase, openTestRedis, sqsEndpoint, TcpProxy, type TestDatabase, type TestRedis } from '../support';
+import { createTestDatabase, openTestRedis, sqsEndpoint, startTestIngest, TcpProxy, type TestDatabase, type TestIngest, type TestRedis } from '../support';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -21,18 +17,12 @@ describe('history pipeline end to end', () => {
   let sim: SimulatorHandle;
   let redis: TestRedis;
   let db: TestDatabase;
-  let runner: SqsEventSourceRunner;
-  let pool: ReturnType<typeof createIngestPool>;
-  let queueUrls: string[] = [];
+  let ingest: TestIngest;
   const collectors: Collector[] = [];
 
   afterAll(async () => {
     for (const collector of collectors) await collector.stop();
-    await runner?.stop();
-    await pool?.end();
-    const client = createSqsClient({ endpoint, region });
-    for (const url of queueUrls) await client.send(new DeleteQueueCommand({ QueueUrl: url }));
-    client.destroy();
+    await ingest?.stop();
     await sim?.stop();
     await redis?.cleanup();
     await db?.drop();
@@ -43,20 +33,7 @@ describe('history pipeline end to end', () => {
     db = await createTestDatabase('mdc_e2e');
     await runMigrations({ databaseUrl: db.url });
     redis = await openTestRedis();
-    const name = `e2e-${Date.now()}`;
-    const queues = await ensureQueues({ endpoint, region, queueName: name, dlqName: `${name}-dlq`, maxReceiveCount: 5, visibilityTimeoutSeconds: 5 });
-    queueUrls = [queues.queueUrl, queues.dlqUrl];
-    pool = createIngestPool({ connectionString: db.url });
-    const logger = new Logger({ serviceName: 'ingest-e2e', logLevel: 'ERROR' });
-    runner = new SqsEventSourceRunner({
-      client: createSqsClient({ endpoint, region }),
-      queueUrl: queues.queueUrl,
-      handler: createIngestHandler({ pool, logger, metrics: new Metrics({ namespace: 'e2e', serviceName: 'ingest' }) }),
-      logger,
-      batchSize: 10,
-      waitTimeSeconds: 1,
-    });
-    await runner.start();
+    ingest = await startTestIngest({ endpoint, region, databaseUrl: db.url, name: `e2e-${Date.now()}` });
     sim = await startSimulator({ port: 0, symbols: 100, rate: 1000, seed: 77, logLevel: 'ERROR' });
     const target = new URL(endpoint);
     const sqsProxy = new TcpProxy(target.hostname, Number(target.port || 4566));
@@ -71,7 +48,7 @@ describe('history pipeline end to end', () => {
           SYMBOLS: 'ALL',
           LOG_LEVEL: 'ERROR',
           COLLECTOR_ID: id,
-          SQS_QUEUE_URL: queues.queueUrl,
+          SQS_QUEUE_URL: ingest.queueUrl,
           AWS_ENDPOINT_URL: sqsUrl,
           AWS_REGION: region,
           SPILL_DIR: `${process.env.TMPDIR ?? '/tmp'}/mdc-e2e-spill-${id}-${Date.now()}`,

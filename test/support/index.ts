@@ -4,3 +4,5 @@ export { describeWithSharedData, SHARED_DATA_DIR, sharedDataAvailable, sharedDat
 export { TcpProxy } from './tcp-proxy';
 export { ADMIN_ARN, apiEvent, LOCAL_ACCOUNT, READER_ARN } from './api-events';
 export type { ApiEventInput } from './api-events';
+export { startTestIngest } from './ingest-runner';
+export type { TestIngest } from './ingest-runner';

@@ -19,6 +19,15 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('PUBLISH', KEYS[2], ARGV[1])
 return 1`;
 
+/**
+ * `version` first, always: collectors poll the key's first 64 bytes to learn
+ * whether anything changed before reading the whole snapshot.
+ */
+export function serializeSnapshot(snapshot: ConfigSnapshot): string {
+  const { version, ...rest } = snapshot;
+  return JSON.stringify({ version, ...rest });
+}
+
 type RedisWithPublish = Redis & { publishConfigSnapshot(key: string, channel: string, version: string, json: string): Promise<number> };
 
 export class SnapshotPublisher {
@@ -33,7 +42,7 @@ export class SnapshotPublisher {
 
   /** True when Redis took it; false when it already held this version or a newer one. */
   async publish(snapshot: ConfigSnapshot): Promise<boolean> {
-    const applied = await this.redis.publishConfigSnapshot(CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, String(snapshot.version), JSON.stringify(snapshot));
+    const applied = await this.redis.publishConfigSnapshot(CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, String(snapshot.version), serializeSnapshot(snapshot));
     return applied === 1;
   }
 

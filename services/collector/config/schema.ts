@@ -1,17 +1,10 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { urlVariable as url } from '../../shared/env-schema';
 import { ConfigError } from '../../shared';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const url = (protocols: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
 const symbolList = z
   .string()
@@ -49,7 +42,7 @@ const environmentSchema = z
     SHARD_COUNT: integer(1, 1024).default(1),
     SHARD_INDEX: integer(0, 1023).default(0),
     MAX_CLOCK_DISTANCE_MS: integer(1000, 86_400_000).default(10 * 60_000),
-    CONFIG_POLL_INTERVAL_MS: integer(500, 600_000).default(5000),
+    CONFIG_POLL_INTERVAL_MS: integer(500, 600_000).default(1000),
     REST_WEIGHT_LIMIT: integer(10, 1_000_000).default(6000),
     ANOMALY_THRESHOLD_PCT: z.coerce.number().positive().max(1000).default(10),
     STALE_AFTER_MS: integer(1000, 86_400_000).default(60_000),

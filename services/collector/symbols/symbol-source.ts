@@ -102,7 +102,15 @@ export class SymbolSource {
     if (this.stopped) return;
     let raw: string | null;
     try {
-      raw = await this.options.redis.get(CONFIG_SNAPSHOT_KEY);
+      // Most polls find nothing new: the snapshot's first bytes carry its version
+      // (the API writes it first), so a 64-byte GETRANGE decides whether the whole
+      // snapshot (hundreds of KiB for thousands of symbols) needs reading. That
+      // keeps a 1 s poll cheap, so a lost notification delays a change by a
+      // second, not by minutes.
+      const head = await this.options.redis.getrange(CONFIG_SNAPSHOT_KEY, 0, 63);
+      const headVersion = /^\{"version":([0-9]{1,15})[,}]/.exec(head);
+      if (headVersion && this.appliedVersion !== undefined && Number(headVersion[1]) <= this.appliedVersion) return;
+      raw = head === '' ? null : await this.options.redis.get(CONFIG_SNAPSHOT_KEY);
     } catch (error) {
       this.options.metrics?.errors.inc({ component: 'config', code: 'REDIS_READ' });
       const admitted = this.throttle.admit('read');
