@@ -27,9 +27,16 @@ export interface ApiHandlerOptions {
 function isDependencyFailure(error: unknown): boolean {
   if (error instanceof DependencyError) return true;
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|EPIPE|57P01|57P03|53300|08000|08001|08003|08006)$/.test(code)) return true;
+  // 57014 statement timeout, 55P03 lock timeout, 28P01/28000 refused credentials (a rotated secret).
+  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|EPIPE|57P01|57P03|57014|55P03|53300|08000|08001|08003|08006|28P01|28000)$/.test(code)) return true;
   const message = errorMessage(error);
-  return /Connection is closed|connect ETIMEDOUT|Command timed out|Stream isn't writeable|timeout exceeded when trying to connect|Connection terminated|MaxRetriesPerRequestError/i.test(message);
+  return /Connection is closed|connect ETIMEDOUT|Command timed out|Stream isn't writeable|timeout exceeded when trying to connect|Connection terminated|Query read timeout|MaxRetriesPerRequestError/i.test(message);
+}
+
+/** The database refused the credentials: after a secret rotation the container must read the secret again. */
+function isCredentialFailure(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return code === '28P01' || code === '28000';
 }
 
 /**
@@ -76,6 +83,12 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
         response = errorResponse(error);
       } else if (isDependencyFailure(error)) {
         logger.error('a dependency failed', { requestId, error: errorMessage(error) });
+        if (isCredentialFailure(error)) {
+          // Rebuilt, with the secret read again, by the next request.
+          const stale = dependencies;
+          dependencies = undefined;
+          void stale?.then((d) => d.close?.()).catch((closeError: unknown) => logger.warn('closing the stale connections failed', { error: errorMessage(closeError) }));
+        }
         deps?.metrics.addMetric('DependencyFailures', 'Count', 1);
         response = errorResponse(new ApiError(503, 'SERVICE_UNAVAILABLE', `A backing service is unavailable; retry shortly (request ${requestId})`, { cause: error }), { 'Retry-After': '1' });
       } else {
@@ -111,7 +124,8 @@ export function createReconciler(options: ReconcilerOptions): () => Promise<Reco
   return async () => {
     const deps = await options.dependencies();
     try {
-      const result = await reconcileSnapshot(deps.configStore, deps.publisher);
+      const result = await reconcileSnapshot(deps.configStore, deps.publisher, options.logger);
+      if (result.diverged) deps.metrics.addMetric('ConfigVersionDivergence', 'Count', 1);
       if (result.republished) {
         deps.metrics.addMetric('ConfigRepublished', 'Count', 1);
         options.logger.warn('Redis lacked the committed config; published it', { ...result });

@@ -8,6 +8,7 @@ import { readHeartbeats } from './cache/heartbeats';
 import type { RatesReader } from './cache/rates-reader';
 import type { SnapshotPublisher } from './cache/snapshot-publisher';
 import { notFound, validationError } from './errors';
+import { reconcileSnapshot } from './reconcile';
 import { etagOf, jsonResponse, notModified, parseEntityTags } from './http';
 import type { OperationId } from './routes';
 import {
@@ -40,6 +41,8 @@ export interface ApiDependencies {
   metrics: ApiMetrics;
   openApiDocument: () => Record<string, unknown>;
   now?: () => number;
+  /** Ends the connections (the handler drops them after the database refused its credentials). */
+  close?: () => Promise<void>;
 }
 
 export interface OperationRequest {
@@ -84,9 +87,20 @@ async function publishAfterCommit(result: WriteResult<unknown>, deps: ApiDepende
   if (result.committedVersion === undefined || !result.snapshot) return {};
   const headers: Record<string, string> = { 'X-Config-Version': String(result.committedVersion) };
   try {
-    await deps.publisher.publish(result.snapshot as ConfigSnapshot);
-    deps.metrics.addMetric('ConfigPublished', 'Count', 1);
-    headers['X-Config-Published'] = 'true';
+    let published = await deps.publisher.publish(result.snapshot as ConfigSnapshot);
+    if (!published) {
+      // Redis already holds this version or a later one: normal when a concurrent
+      // write or reconciliation got there first, divergence when Redis is ahead of
+      // the database (restored database, reused Redis). Reconciliation settles both.
+      const reconciled = await reconcileSnapshot(deps.configStore, deps.publisher, deps.logger);
+      published = reconciled.publishedVersion !== null && reconciled.publishedVersion >= result.committedVersion && !reconciled.diverged;
+      if (reconciled.diverged) {
+        deps.metrics.addMetric('ConfigVersionDivergence', 'Count', 1);
+        published = reconciled.republished;
+      }
+    }
+    deps.metrics.addMetric(published ? 'ConfigPublished' : 'ConfigPublishFailures', 'Count', 1);
+    headers['X-Config-Published'] = String(published);
   } catch (error) {
     deps.metrics.addMetric('ConfigPublishFailures', 'Count', 1);
     deps.logger.error('the config change is committed but publishing it to Redis failed; reconciliation will publish it', {

@@ -52,7 +52,8 @@ export class RatesReader {
       }
     }
     pairs.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
-    const rates = await this.fetch(pairs);
+    // Keys can expire between SCAN and HGETALL: read a little beyond the limit, then cut.
+    const rates = await this.fetch(pairs.slice(0, options.limit + 100));
     return rates.slice(0, options.limit);
   }
 

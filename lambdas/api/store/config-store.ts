@@ -117,6 +117,7 @@ export class ConfigStore {
   async listSymbols(filter: { exchange?: string; enabled?: boolean }): Promise<{ version: number; symbols: SymbolConfigDto[] }> {
     // One snapshot for the list and its version, so the ETag describes exactly this list.
     const client = await this.pool.connect();
+    let failure: unknown;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const version = await this.currentVersion(client);
@@ -129,10 +130,11 @@ export class ConfigStore {
       await client.query('COMMIT');
       return { version, symbols: rows.map(toSymbolDto) };
     } catch (error) {
+      failure = error;
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      releaseClient(client, failure);
     }
   }
 
@@ -181,6 +183,8 @@ export class ConfigStore {
     return this.write(caller, async (client, nextVersion) => {
       const { rows: existingRows } = await client.query<SymbolRow>(`SELECT ${SYMBOL_COLUMNS} FROM collection_config WHERE exchange = $1 AND symbol = $2 FOR UPDATE`, [exchange, symbol]);
       const existing = existingRows[0];
+      // A conditional DELETE that lost to another DELETE is a failed precondition, not a missing resource.
+      if (!existing && preconditions.ifMatch !== undefined) checkPreconditions(undefined, preconditions, `${exchange}:${symbol}`);
       if (!existing) throw notFound(`${exchange}:${symbol} in the collection config`);
       checkPreconditions(Number(existing.version), preconditions, `${exchange}:${symbol}`);
       const version = await nextVersion();
@@ -233,19 +237,31 @@ export class ConfigStore {
     return result.snapshot;
   }
 
+  /** Draws a version above `version` for the unchanged configuration (reconciliation after Redis got ahead). */
+  async advancePast(version: number, caller: string): Promise<ConfigSnapshot> {
+    const result = await this.write(caller, async (client, nextVersion) => {
+      await client.query(`SELECT setval('config_version_seq', greatest($1::bigint, (SELECT last_value FROM config_version_seq)))`, [version]);
+      await nextVersion();
+      return { value: undefined, changed: true };
+    });
+    return result.snapshot!;
+  }
+
   /** The configuration at the current version, read in one consistent snapshot. */
   async readSnapshot(): Promise<ConfigSnapshot> {
     const client = await this.pool.connect();
+    let failure: unknown;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const snapshot = await this.buildSnapshot(client);
       await client.query('COMMIT');
       return snapshot;
     } catch (error) {
+      failure = error;
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      releaseClient(client, failure);
     }
   }
 
@@ -286,6 +302,7 @@ export class ConfigStore {
     work: (client: PoolClient, nextVersion: () => Promise<number>) => Promise<{ value: T; changed: boolean; created?: boolean }>,
   ): Promise<WriteResult<T>> {
     const client = await this.pool.connect();
+    let failure: unknown;
     try {
       await client.query('BEGIN');
       // The row lock serializes config writes (see the class comment).
@@ -305,12 +322,22 @@ export class ConfigStore {
       await client.query('COMMIT');
       return { value: outcome.value, committedVersion: outcome.changed ? drawn : undefined, snapshot, created: outcome.created };
     } catch (error) {
+      failure = error;
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      releaseClient(client, failure);
     }
   }
+}
+
+/**
+ * A connection that failed (timeout, reset) may still be busy or dead: destroy it
+ * rather than hand it to the next request. A refusal of ours (ApiError) leaves it
+ * healthy, the transaction rolled back.
+ */
+function releaseClient(client: PoolClient, failure: unknown): void {
+  client.release(failure !== undefined && !(failure instanceof ApiError) ? (failure instanceof Error ? failure : new Error(String(failure))) : undefined);
 }
 
 function sameStreams(a: readonly string[], b: readonly string[]): boolean {

@@ -6,6 +6,14 @@ export type HistoryInterval = '1s' | '1m' | '5m' | '1h';
 
 export const INTERVAL_MS: Record<HistoryInterval, number> = { '1s': 1000, '1m': 60_000, '5m': 300_000, '1h': 3_600_000 };
 
+/**
+ * The most time one bucket page aggregates, whatever `limit` says: a day of rows
+ * (86,400 at the default 1 s persistence), so one request's work is bounded
+ * (about 0.15 s on a small instance) and a reader cannot tie up the database
+ * with `interval=1h&limit=5000` (208 days of rows).
+ */
+export const MAX_BUCKET_WINDOW_MS = 86_400_000;
+
 export interface HistoryPageRequest {
   exchange: string;
   symbol: string;
@@ -42,7 +50,8 @@ export function encodeCursor(cursor: Cursor): string {
 
 export function decodeCursor(text: string, expectedKind: Cursor['kind']): Cursor {
   const decoded = Buffer.from(text, 'base64url').toString('utf8');
-  const match = /^(raw|1s|1m|5m|1h):(-?[0-9]{1,20})$/.exec(decoded);
+  // 16 digits: microseconds to the year 2286, inside what bigint and interval hold.
+  const match = /^(raw|1s|1m|5m|1h):([0-9]{1,16})$/.exec(decoded);
   if (!match || match[1] !== expectedKind) {
     throw new ApiError(400, 'VALIDATION_FAILED', 'cursor: not a nextCursor of this query (same interval); start again without cursor', {
       details: [{ field: 'query.cursor', reason: 'not a nextCursor of a query with this interval' }],
@@ -155,7 +164,8 @@ export class HistoryStore {
     }
     const sql = bucketSql(await this.bucketExpressionFor());
     let windowStart = start;
-    let windowEnd = Math.min(request.toMs, windowStart + request.limit * width);
+    const windowSpan = Math.max(width, Math.min(request.limit * width, MAX_BUCKET_WINDOW_MS));
+    let windowEnd = Math.min(request.toMs, windowStart + windowSpan);
     let rows = await this.bucketRows(sql, request, windowStart, windowEnd, width);
     if (rows.length === 0 && windowEnd < request.toMs) {
       // Nothing stored in this window: jump to the window of the next stored row
@@ -165,7 +175,7 @@ export class HistoryStore {
         windowEnd = request.toMs;
       } else {
         windowStart = Math.floor(next / width) * width;
-        windowEnd = Math.min(request.toMs, windowStart + request.limit * width);
+        windowEnd = Math.min(request.toMs, windowStart + windowSpan);
         rows = await this.bucketRows(sql, request, windowStart, windowEnd, width);
       }
     }

@@ -47,6 +47,8 @@ export class SymbolSource {
   /** A notification arrived during a load: load once more, it may carry a newer version. */
   private refreshAgain = false;
   private lastRaw: string | undefined;
+  /** Version of the last snapshot that failed validation; NaN when none. */
+  private rejectedVersion = Number.NaN;
   private readonly throttle = new LogThrottle();
   private stopped = false;
 
@@ -110,6 +112,8 @@ export class SymbolSource {
       const head = await this.options.redis.getrange(CONFIG_SNAPSHOT_KEY, 0, 63);
       const headVersion = /^\{"version":([0-9]{1,15})[,}]/.exec(head);
       if (headVersion && this.appliedVersion !== undefined && Number(headVersion[1]) <= this.appliedVersion) return;
+      // A snapshot already refused is not fetched and parsed again every poll; a rewrite through the API has a new version.
+      if (headVersion && Number(headVersion[1]) === this.rejectedVersion) return;
       raw = head === '' ? null : await this.options.redis.get(CONFIG_SNAPSHOT_KEY);
     } catch (error) {
       this.options.metrics?.errors.inc({ component: 'config', code: 'REDIS_READ' });
@@ -128,6 +132,7 @@ export class SymbolSource {
     try {
       snapshot = configSnapshotSchema.parse(JSON.parse(raw));
     } catch (error) {
+      this.rejectedVersion = Number(/^\{"version":([0-9]{1,15})[,}]/.exec(raw)?.[1] ?? Number.NaN);
       this.options.metrics?.errors.inc({ component: 'config', code: 'SNAPSHOT_INVALID' });
       this.options.logger?.error(`${CONFIG_SNAPSHOT_KEY} holds an invalid snapshot; keeping the current configuration. Rewrite it through the config API`, { error: errorMessage(error) });
       if (this.appliedSource === undefined) await this.applyFallback();

@@ -147,6 +147,18 @@ describe('symbols', () => {
     expect(replies.map((r) => r.status).sort()).toEqual([200, 412]);
   });
 
+  it('answers 412 to a conditional DELETE that lost to another DELETE', async () => {
+    // Prepare
+    const created = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
+    await call({ method: 'DELETE', path: '/v1/symbols/binance/BTCUSDT', headers: { 'If-Match': created.headers.ETag! } });
+
+    // Act
+    const late = await call({ method: 'DELETE', path: '/v1/symbols/binance/BTCUSDT', headers: { 'If-Match': created.headers.ETag! } });
+
+    // Assert
+    expect(late.status).toBe(412);
+  });
+
   it('deletes a symbol: gone from the table and from the next snapshot; a second delete is 404', async () => {
     // Prepare
     await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
@@ -392,6 +404,24 @@ describe('history', () => {
     expect(reply.body.nextCursor).not.toBeNull();
   });
 
+  it('aggregates at most a day of rows per page, whatever the limit', async () => {
+    // Act: 1h buckets with limit 5000 would otherwise read 208 days of rows in one request.
+    const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base - 5 * 86_400_000}&to=${base + 3 * 86_400_000}&interval=1h&limit=5000`, caller: READER_ARN });
+
+    // Assert: the page holding the data ends a day after it starts, and the next page starts there.
+    expect(reply.body.rows.map((r: { timeMs: number }) => r.timeMs)).toEqual([base]);
+    expect(Buffer.from(reply.body.nextCursor, 'base64url').toString('utf8')).toBe(`1h:${base + 86_400_000}`);
+  });
+
+  it('answers 400 to a cursor beyond any stored time', async () => {
+    // Act
+    const cursor = Buffer.from('raw:99999999999999999999', 'utf8').toString('base64url');
+    const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?cursor=${cursor}`, caller: READER_ARN });
+
+    // Assert
+    expect(reply.status).toBe(400);
+  });
+
   it('refuses from after to, and a cursor of another interval', async () => {
     // Prepare
     const raw = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base}&to=${base + 180_000}&limit=1`, caller: READER_ARN });
@@ -461,12 +491,28 @@ describe('publishing and reconciliation', () => {
     deadRedis.disconnect();
   });
 
+  it('moves the database version past a snapshot in Redis that is ahead of it, and publishes the change', async () => {
+    // Prepare: Redis kept a snapshot from before the database was restored.
+    await new SnapshotPublisher(redis.client).publish({ version: 1000, symbols: [{ exchange: 'binance', symbol: 'OLDUSDT', enabled: true }], settings: {} });
+
+    // Act
+    const reply = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
+
+    // Assert
+    expect(reply.headers['X-Config-Published']).toBe('true');
+    const snapshot = await publishedSnapshot();
+    expect(snapshot!.version).toBeGreaterThan(1000);
+    expect(snapshot!.symbols.map((s) => s.symbol)).toEqual(['BTCUSDT']);
+    expect(metrics.counts.ConfigVersionDivergence).toBe(1);
+    expect((await call({ method: 'GET', path: '/v1/status', caller: READER_ARN })).body.config).toEqual({ version: snapshot!.version, publishedVersion: snapshot!.version, inSync: true });
+  });
+
   it('publishes nothing while the config was never written (collectors keep their SYMBOLS)', async () => {
     // Act
     const result = await createReconciler({ dependencies: async () => deps, logger })();
 
     // Assert
-    expect(result).toEqual({ databaseVersion: 0, publishedVersion: null, republished: false });
+    expect(result).toEqual({ databaseVersion: 0, publishedVersion: null, republished: false, diverged: false });
     expect(await publishedSnapshot()).toBeNull();
   });
 

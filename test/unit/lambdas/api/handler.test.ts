@@ -733,6 +733,9 @@ describe('createApiHandler', () => {
       ['a DependencyError', new DependencyError('redis', 'redis is down')],
       ['an ioredis closed connection', new Error('Connection is closed.')],
       ['a pool connect timeout', new Error('timeout exceeded when trying to connect')],
+      ['a PostgreSQL statement timeout', Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })],
+      ['a node-postgres query read timeout', new Error('Query read timeout')],
+      ['refused credentials (a rotated secret)', Object.assign(new Error('password authentication failed for user "mdc"'), { code: '28P01' })],
     ])('answers %s with 503 SERVICE_UNAVAILABLE and Retry-After', async (_label, failure) => {
       // Prepare
       const f = fakes();
@@ -924,7 +927,7 @@ describe('createReconciler', () => {
     const result = await reconcile();
 
     // Assert
-    expect(result).toEqual({ databaseVersion: 3, publishedVersion: null, republished: true });
+    expect(result).toEqual({ databaseVersion: 3, publishedVersion: null, republished: true, diverged: false });
     expect(f.publisher.publish).toHaveBeenCalledWith(snapshot(3));
     expect(f.metrics).toContainEqual(['ConfigRepublished', 'Count', 1]);
     expect(f.log.warn).toHaveBeenCalled();
@@ -932,7 +935,6 @@ describe('createReconciler', () => {
 
   it.each([
     ['Redis holds the committed version', 3, 3],
-    ['Redis holds a newer version', 3, 4],
     ['nothing was ever configured', 0, null],
   ])('does nothing when %s', async (_label, databaseVersion, publishedVersion) => {
     // Prepare
@@ -945,10 +947,29 @@ describe('createReconciler', () => {
     const result = await reconcile();
 
     // Assert
-    expect(result).toEqual({ databaseVersion, publishedVersion, republished: false });
+    expect(result).toEqual({ databaseVersion, publishedVersion, republished: false, diverged: false });
     expect(f.configStore.readSnapshot).not.toHaveBeenCalled();
     expect(f.publisher.publish).not.toHaveBeenCalled();
     expect(f.metrics).toEqual([]);
+  });
+
+  it('moves the database version past a newer snapshot in Redis and republishes', async () => {
+    // Prepare
+    const f = fakes();
+    f.configStore.currentVersion.mockResolvedValue(3);
+    f.publisher.publishedVersion.mockResolvedValue(40);
+    (f.configStore as unknown as { advancePast: jest.Mock }).advancePast = jest.fn().mockResolvedValue(snapshot(41));
+    f.publisher.publish.mockResolvedValue(true);
+    const reconcile = createReconciler({ dependencies: async () => f.deps, logger: f.log.logger });
+
+    // Act
+    const result = await reconcile();
+
+    // Assert
+    expect(result).toEqual({ databaseVersion: 41, publishedVersion: 40, republished: true, diverged: true });
+    expect(f.publisher.publish).toHaveBeenCalledWith(snapshot(41));
+    expect(f.metrics).toContainEqual(['ConfigVersionDivergence', 'Count', 1]);
+    expect(f.log.error).toHaveBeenCalled();
   });
 
   it('records ConfigReconcileFailures and rethrows when reconciling fails', async () => {
