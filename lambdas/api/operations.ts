@@ -93,11 +93,8 @@ async function publishAfterCommit(result: WriteResult<unknown>, deps: ApiDepende
       // write or reconciliation got there first, divergence when Redis is ahead of
       // the database (restored database, reused Redis). Reconciliation settles both.
       const reconciled = await reconcileSnapshot(deps.configStore, deps.publisher, deps.logger);
-      published = reconciled.publishedVersion !== null && reconciled.publishedVersion >= result.committedVersion && !reconciled.diverged;
-      if (reconciled.diverged) {
-        deps.metrics.addMetric('ConfigVersionDivergence', 'Count', 1);
-        published = reconciled.republished;
-      }
+      if (reconciled.diverged) deps.metrics.addMetric('ConfigVersionDivergence', 'Count', 1);
+      published = reconciled.republished || (!reconciled.diverged && reconciled.publishedVersion !== null && reconciled.publishedVersion >= result.committedVersion);
     }
     deps.metrics.addMetric(published ? 'ConfigPublished' : 'ConfigPublishFailures', 'Count', 1);
     headers['X-Config-Published'] = String(published);

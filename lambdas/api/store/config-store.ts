@@ -103,6 +103,9 @@ function checkPreconditions(current: number | undefined, preconditions: Precondi
   }
 }
 
+/** Reads that must see one consistent state (a list and its version, a snapshot). */
+const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
 const SYMBOL_COLUMNS = 'exchange, symbol, enabled, streams, version, updated_at, updated_by';
 const SETTINGS_COLUMNS = 'persist_interval_ms, anomaly_threshold_pct, stale_after_ms, max_streams_per_connection, version, updated_at, updated_by';
 
@@ -116,10 +119,7 @@ export class ConfigStore {
 
   async listSymbols(filter: { exchange?: string; enabled?: boolean }): Promise<{ version: number; symbols: SymbolConfigDto[] }> {
     // One snapshot for the list and its version, so the ETag describes exactly this list.
-    const client = await this.pool.connect();
-    let failure: unknown;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return this.transaction(READ_SNAPSHOT, async (client) => {
       const version = await this.currentVersion(client);
       const { rows } = await client.query<SymbolRow>(
         `SELECT ${SYMBOL_COLUMNS} FROM collection_config
@@ -127,15 +127,8 @@ export class ConfigStore {
           ORDER BY exchange, symbol`,
         [filter.exchange ?? null, filter.enabled ?? null],
       );
-      await client.query('COMMIT');
       return { version, symbols: rows.map(toSymbolDto) };
-    } catch (error) {
-      failure = error;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      releaseClient(client, failure);
-    }
+    });
   }
 
   async getSymbol(exchange: string, symbol: string): Promise<SymbolConfigDto | undefined> {
@@ -249,20 +242,7 @@ export class ConfigStore {
 
   /** The configuration at the current version, read in one consistent snapshot. */
   async readSnapshot(): Promise<ConfigSnapshot> {
-    const client = await this.pool.connect();
-    let failure: unknown;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const snapshot = await this.buildSnapshot(client);
-      await client.query('COMMIT');
-      return snapshot;
-    } catch (error) {
-      failure = error;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      releaseClient(client, failure);
-    }
+    return this.transaction(READ_SNAPSHOT, (client) => this.buildSnapshot(client));
   }
 
   private async buildSnapshot(client: PoolClient): Promise<ConfigSnapshot> {
@@ -301,10 +281,7 @@ export class ConfigStore {
     caller: string,
     work: (client: PoolClient, nextVersion: () => Promise<number>) => Promise<{ value: T; changed: boolean; created?: boolean }>,
   ): Promise<WriteResult<T>> {
-    const client = await this.pool.connect();
-    let failure: unknown;
-    try {
-      await client.query('BEGIN');
+    return this.transaction('BEGIN', async (client) => {
       // The row lock serializes config writes (see the class comment).
       await client.query('SELECT version FROM config_state FOR UPDATE');
       let drawn: number | undefined;
@@ -319,8 +296,19 @@ export class ConfigStore {
       };
       const outcome = await work(client, nextVersion);
       const snapshot = outcome.changed ? await this.buildSnapshot(client) : undefined;
-      await client.query('COMMIT');
       return { value: outcome.value, committedVersion: outcome.changed ? drawn : undefined, snapshot, created: outcome.created };
+    });
+  }
+
+  /** `work` between `begin` and COMMIT on one client; rolled back on any error. */
+  private async transaction<T>(begin: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let failure: unknown;
+    try {
+      await client.query(begin);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
     } catch (error) {
       failure = error;
       await client.query('ROLLBACK').catch(() => undefined);
