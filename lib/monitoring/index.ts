@@ -220,17 +220,7 @@ export class Monitoring extends Construct {
         'The ingest function failed invocations or SQS records in at least 3 of the last 5 minutes: batches are being retried and may end in the DLQ.',
         'Read the ingest function logs (`batch partly failed`, errors), check RDS / RDS Proxy and the database secret.',
       ),
-      metric: new cloudwatch.MathExpression({
-        expression: 'FILL(errors, 0) + FILL(failed, 0)',
-        usingMetrics: { errors: lambdaErrors, failed: recordsFailed },
-        period: ONE_MINUTE,
-        label: 'Ingest errors + failed records',
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...failuresIn3Of5('Ingest errors + failed records', { errors: lambdaErrors, failed: recordsFailed }),
     });
 
     addAlarm('databaseFreeStorageLow', 'DatabaseFreeStorageLowAlarm', {
@@ -427,17 +417,7 @@ export class Monitoring extends Construct {
         'The config API function failed or was throttled in at least 3 of the last 5 minutes: API requests get 5XX and the minute reconciliation may not run.',
         'Read the config API function logs (init errors, timeouts, unhandled errors); for throttles check the account\'s Lambda concurrency; check RDS Proxy, Redis and the secrets.',
       ),
-      metric: new cloudwatch.MathExpression({
-        expression: 'FILL(errors, 0) + FILL(throttles, 0)',
-        usingMetrics: { errors: fnErrors, throttles: fnThrottles },
-        period: ONE_MINUTE,
-        label: 'API function errors + throttles',
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...failuresIn3Of5('API function errors + throttles', { errors: fnErrors, throttles: fnThrottles }),
     });
 
     addAlarm('configReconcileFailing', 'ConfigReconcileFailingAlarm', {
@@ -487,6 +467,26 @@ export class Monitoring extends Construct {
 }
 
 /** Alarm description: meaning, action, pointer to the runbook (CloudWatch allows 1024 characters). */
+/** Failure counts summed (missing data is none), breaching in 3 of the last 5 minutes. */
+function failuresIn3Of5(
+  label: string,
+  metrics: Record<string, cloudwatch.IMetric>,
+): Pick<cloudwatch.AlarmProps, 'metric' | 'threshold' | 'comparisonOperator' | 'evaluationPeriods' | 'datapointsToAlarm' | 'treatMissingData'> {
+  return {
+    metric: new cloudwatch.MathExpression({
+      expression: Object.keys(metrics).map((name) => `FILL(${name}, 0)`).join(' + '),
+      usingMetrics: metrics,
+      period: ONE_MINUTE,
+      label,
+    }),
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 5,
+    datapointsToAlarm: 3,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  };
+}
+
 function describe(meaning: string, todo: string): string {
   return `${meaning} What to do: ${todo} Runbook: ${OPERATIONS_DOC}.`;
 }

@@ -7,7 +7,7 @@ import { Collector, loadCollectorConfig } from '../../services/collector';
 import { runMigrations } from '../../services/shared/db';
 import { createLogger } from '../../services/shared/logger';
 import { startSimulator, type SimulatorHandle } from '../../services/simulator';
-import { createTestDatabase, openTestRedis, queryOnce, sqsEndpoint, startTestIngest, type TestDatabase, type TestIngest, type TestRedis } from '../support';
+import { createTestDatabase, openTestRedis, queryOnce, e2eCollectorEnv, sqsEndpoint, startTestIngest, type TestDatabase, type TestIngest, type TestRedis } from '../support';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const region = 'us-east-1';
@@ -59,19 +59,7 @@ describe('config API end to end', () => {
 
     ingest = await startTestIngest({ endpoint, region, databaseUrl: db.url, name: `api-e2e-${Date.now()}` });
     collector = new Collector({
-      config: loadCollectorConfig({
-        BINANCE_WS_URL: sim.wsUrl,
-        BINANCE_REST_URL: sim.restUrl,
-        REDIS_URL: redis.url,
-        HTTP_PORT: '0',
-        SYMBOLS: 'ALL',
-        LOG_LEVEL: 'ERROR',
-        COLLECTOR_ID: 'api-e2e',
-        SQS_QUEUE_URL: ingest.queueUrl,
-        AWS_ENDPOINT_URL: endpoint,
-        AWS_REGION: region,
-        SPILL_DIR: `${process.env.TMPDIR ?? '/tmp'}/mdc-api-e2e-spill-${Date.now()}`,
-      }),
+      config: loadCollectorConfig(e2eCollectorEnv({ sim, redisUrl: redis.url, collectorId: 'api-e2e', queueUrl: ingest.queueUrl, sqsEndpoint: endpoint, region })),
     });
     await collector.start();
     api = await startLocalApi({

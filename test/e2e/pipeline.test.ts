@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { Collector, loadCollectorConfig } from '../../services/collector';
 import { runMigrations } from '../../services/shared/db';
 import { startSimulator, type SimulatorHandle } from '../../services/simulator';
-import { createTestDatabase, openTestRedis, sqsEndpoint, startTestIngest, TcpProxy, type TestDatabase, type TestIngest, type TestRedis } from '../support';
+import { createTestDatabase, e2eCollectorEnv, openTestRedis, sqsEndpoint, startTestIngest, TcpProxy, type TestDatabase, type TestIngest, type TestRedis } from '../support';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,19 +40,7 @@ describe('history pipeline end to end', () => {
     const proxyPort = await sqsProxy.start();
     const startCollector = async (id: string, sqsUrl: string) => {
       const collector = new Collector({
-        config: loadCollectorConfig({
-          BINANCE_WS_URL: sim.wsUrl,
-          BINANCE_REST_URL: sim.restUrl,
-          REDIS_URL: redis.url,
-          HTTP_PORT: '0',
-          SYMBOLS: 'ALL',
-          LOG_LEVEL: 'ERROR',
-          COLLECTOR_ID: id,
-          SQS_QUEUE_URL: ingest.queueUrl,
-          AWS_ENDPOINT_URL: sqsUrl,
-          AWS_REGION: region,
-          SPILL_DIR: `${process.env.TMPDIR ?? '/tmp'}/mdc-e2e-spill-${id}-${Date.now()}`,
-        }),
+        config: loadCollectorConfig(e2eCollectorEnv({ sim, redisUrl: redis.url, collectorId: id, queueUrl: ingest.queueUrl, sqsEndpoint: sqsUrl, region })),
       });
       collectors.push(collector);
       await collector.start();

@@ -6,3 +6,4 @@ export { ADMIN_ARN, apiEvent, LOCAL_ACCOUNT, READER_ARN } from './api-events';
 export type { ApiEventInput } from './api-events';
 export { startTestIngest } from './ingest-runner';
 export type { TestIngest } from './ingest-runner';
+export { e2eCollectorEnv } from './e2e-collector';
