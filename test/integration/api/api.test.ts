@@ -296,7 +296,7 @@ describe('rates', () => {
       symbol: 'BTCUSDT',
       price: '97000.10',
       ts: 1764064800000,
-      time: '2025-11-25T10:00:00.000Z',
+      time: new Date(1764064800000).toISOString(),
       tradeTs: 1764064799990,
       change_1m: 1.5,
       change_5m: -0.25,
@@ -328,7 +328,12 @@ describe('rates', () => {
 });
 
 describe('history', () => {
-  const base = Date.UTC(2026, 10, 25, 10, 0, 0);
+  // An hour boundary an hour ago: inside every partitioning strategy's window on any
+  // date, and aligned so 1m and 1h buckets start exactly at the first row.
+  const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  /** The same instant written with a +01:00 offset, as a client in CET would send it. */
+  const isoPlusOneHour = (ms: number) => new Date(ms + 3_600_000).toISOString().replace(/\.\d{3}Z$/, '+01:00');
 
   beforeEach(async () => {
     // 180 rows, one a second, over three minutes: prices 100, 101, ... with a gap flag at 90 s.
@@ -361,14 +366,14 @@ describe('history', () => {
 
   it('accepts ISO-8601 with any offset and epoch ms, and answers with both', async () => {
     // Act
-    const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${encodeURIComponent('2026-11-25T11:00:10+01:00')}&to=${base + 12_000}`, caller: READER_ARN });
+    const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${encodeURIComponent(isoPlusOneHour(base + 10_000))}&to=${base + 12_000}`, caller: READER_ARN });
 
     // Assert
-    expect(reply.body.from).toEqual({ iso: '2026-11-25T10:00:10.000Z', epochMs: base + 10_000 });
-    expect(reply.body.to).toEqual({ iso: '2026-11-25T10:00:12.000Z', epochMs: base + 12_000 });
+    expect(reply.body.from).toEqual({ iso: iso(base + 10_000), epochMs: base + 10_000 });
+    expect(reply.body.to).toEqual({ iso: iso(base + 12_000), epochMs: base + 12_000 });
     expect(reply.body.rows).toEqual([
-      { time: '2026-11-25T10:00:10.000Z', timeMs: base + 10_000, price: '110.5', change_1m: 1, change_5m: null, change_15m: null, flags: [] },
-      { time: '2026-11-25T10:00:11.000Z', timeMs: base + 11_000, price: '111.5', change_1m: 1.1, change_5m: null, change_15m: null, flags: [] },
+      { time: iso(base + 10_000), timeMs: base + 10_000, price: '110.5', change_1m: 1, change_5m: null, change_15m: null, flags: [] },
+      { time: iso(base + 11_000), timeMs: base + 11_000, price: '111.5', change_1m: 1.1, change_5m: null, change_15m: null, flags: [] },
     ]);
   });
 
@@ -379,7 +384,7 @@ describe('history', () => {
     // Assert
     expect(reply.body.interval).toBe('1m');
     expect(reply.body.rows).toHaveLength(3);
-    expect(reply.body.rows[1]).toEqual({ time: '2026-11-25T10:01:00.000Z', timeMs: base + 60_000, price: '219.5', open: '160.5', high: '219.5', low: '160.5', rows: 60, change_1m: 11.9, change_5m: null, change_15m: null, flags: ['gap'] });
+    expect(reply.body.rows[1]).toEqual({ time: iso(base + 60_000), timeMs: base + 60_000, price: '219.5', open: '160.5', high: '219.5', low: '160.5', rows: 60, change_1m: 11.9, change_5m: null, change_15m: null, flags: ['gap'] });
     expect(reply.body.rows[0].flags).toEqual([]);
     expect(reply.body.nextCursor).toBeNull();
   });
