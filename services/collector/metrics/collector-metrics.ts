@@ -24,6 +24,9 @@ export class CollectorMetrics {
   readonly sqsBatches: Counter<'result'>;
   readonly spillBytes: Gauge;
   readonly spillOldestAge: Gauge;
+  readonly spillTornLines: Counter;
+  readonly sqsSenderState: Gauge<'state'>;
+  readonly sqsRefused: Counter<'code'>;
   readonly restRequests: Counter<'endpoint' | 'status'>;
   readonly restWeightUsed: Gauge;
   readonly redisErrors: Counter<'operation'>;
@@ -52,6 +55,9 @@ export class CollectorMetrics {
     this.sqsBatches = new Counter({ name: 'collector_sqs_batches_total', help: 'History batches sent to SQS, by result', labelNames: ['result'], registers });
     this.spillBytes = new Gauge({ name: 'collector_sqs_spill_bytes', help: 'History batches waiting on local disk while SQS is unreachable', registers });
     this.spillOldestAge = new Gauge({ name: 'collector_sqs_spill_oldest_age_seconds', help: 'Age of the oldest spilled history batch (0 when none)', registers });
+    this.spillTornLines = new Counter({ name: 'collector_sqs_spill_torn_lines_total', help: 'Spill lines skipped on replay because a crash or a full disk cut them short', registers });
+    this.sqsSenderState = new Gauge({ name: 'collector_sqs_sender_state', help: 'State of the SQS history sender (1 for the current state): sending, retrying, refused, closed', labelNames: ['state'], registers });
+    this.sqsRefused = new Counter({ name: 'collector_sqs_refused_total', help: 'SendMessageBatch calls SQS refused for this collector (IAM, queue, KMS), by error code: an operator must act', labelNames: ['code'], registers });
     this.restRequests = new Counter({ name: 'collector_rest_requests_total', help: 'Exchange REST requests, by endpoint and HTTP status', labelNames: ['endpoint', 'status'], registers });
     this.restWeightUsed = new Gauge({ name: 'collector_rest_weight_used', help: 'Request weight used in the current minute, as reported by the exchange', registers });
     this.redisErrors = new Counter({ name: 'collector_redis_errors_total', help: 'Failed Redis operations, by operation', labelNames: ['operation'], registers });

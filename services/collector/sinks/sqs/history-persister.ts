@@ -79,7 +79,7 @@ export class HistoryPersister {
     const oldest = this.spill.oldestAt();
     this.options.metrics?.spillBytes.set(sender.spillBytes);
     this.options.metrics?.spillOldestAge.set(oldest === undefined ? 0 : (Date.now() - oldest) / 1000);
-    return { state: sender.reachable ? 'sending' : 'spilling', ...sender, rowsSent: this.rowsSent, intervalMs: this.batcher.interval };
+    return { ...sender, rowsSent: this.rowsSent, intervalMs: this.batcher.interval };
   }
 
   /**
