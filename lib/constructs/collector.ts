@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, aws_aps as aps, aws_ec2 as ec2, aws_ecr_assets as ecrAssets, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_secretsmanager as secretsmanager, aws_sqs as sqs, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, aws_aps as aps, aws_ec2 as ec2, aws_efs as efs, aws_ecr_assets as ecrAssets, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_secretsmanager as secretsmanager, aws_sqs as sqs, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { COLLECTOR_DIMENSIONS, COLLECTOR_EMF_METRIC_DECLARATIONS, COLLECTOR_METRICS } from '../monitoring/metrics';
 import { adotConfig } from './adot-config';
@@ -25,8 +25,14 @@ export interface CollectorProps {
 
 /** Collector HTTP port: /health, /ready, /status, /metrics. */
 export const COLLECTOR_HTTP_PORT = 8080;
-/** Where the collector spills unsent SQS batches: the container's writable layer, on the task's ephemeral storage. */
+/**
+ * Where the collector spills unsent SQS batches: an EFS access point per
+ * service, so a spill outlives the task that wrote it (deploy, scale-in, OOM,
+ * crash during an SQS outage) and the service's next task adopts and drains it.
+ */
 export const SPILL_DIR = '/app/spill';
+/** The `node` user of the node:22-slim image the collector runs as. */
+const CONTAINER_UID = '1000';
 
 /**
  * The collector on ECS Fargate (ARM64): one service per shard, each running
@@ -44,6 +50,8 @@ export class Collector extends Construct {
   readonly taskRole: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly metricsLogGroup: logs.LogGroup;
+  readonly spillFileSystem: efs.FileSystem;
+  readonly spillAccessPoints: efs.AccessPoint[] = [];
 
   constructor(scope: Construct, id: string, props: CollectorProps) {
     super(scope, id);
@@ -73,6 +81,29 @@ export class Collector extends Construct {
       }),
     );
 
+    // Spill storage: encrypted at rest and in transit, mounted only through the
+    // services' access points with IAM authorization. Its content is transient
+    // (batches waiting for SQS), so it is neither backed up nor retained.
+    this.spillFileSystem = new efs.FileSystem(this, 'Spill', {
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      encrypted: true,
+      throughputMode: efs.ThroughputMode.ELASTIC,
+      performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
+      enableAutomaticBackups: false,
+      allowAnonymousAccess: false,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.spillFileSystem.addToResourcePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['*'],
+        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    this.spillFileSystem.connections.allowDefaultPortFrom(this.securityGroup, 'collector tasks mount their spill access point');
+
     const image = new ecrAssets.DockerImageAsset(this, 'Image', {
       directory: REPO_ROOT,
       file: 'services/collector/Dockerfile',
@@ -89,7 +120,22 @@ export class Collector extends Construct {
         runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
         taskRole: this.taskRole,
       });
-      taskDefinition.addContainer('collector', {
+      // One directory per service: its tasks adopt each other's orphaned spills, never another shard's.
+      const accessPoint = this.spillFileSystem.addAccessPoint(`Shard${shard}Spill`, {
+        path: `/${serviceName}`,
+        createAcl: { ownerUid: CONTAINER_UID, ownerGid: CONTAINER_UID, permissions: '750' },
+        posixUser: { uid: CONTAINER_UID, gid: CONTAINER_UID },
+      });
+      this.spillAccessPoints.push(accessPoint);
+      taskDefinition.addVolume({
+        name: 'spill',
+        efsVolumeConfiguration: {
+          fileSystemId: this.spillFileSystem.fileSystemId,
+          transitEncryption: 'ENABLED',
+          authorizationConfig: { accessPointId: accessPoint.accessPointId, iam: 'ENABLED' },
+        },
+      });
+      const collectorContainer = taskDefinition.addContainer('collector', {
         image: ecs.ContainerImage.fromDockerImageAsset(image),
         essential: true,
         environment: {
@@ -120,6 +166,7 @@ export class Collector extends Construct {
         stopTimeout: Duration.seconds(30),
         logging: ecs.LogDrivers.awsLogs({ streamPrefix: `collector-${shard}`, logGroup: this.logGroup }),
       });
+      collectorContainer.addMountPoints({ containerPath: SPILL_DIR, sourceVolume: 'spill', readOnly: false });
       taskDefinition.addContainer('adot', {
         image: ecs.ContainerImage.fromRegistry(props.adotImage),
         // Losing metrics export must not stop the collector.
@@ -163,6 +210,15 @@ export class Collector extends Construct {
       });
       this.services.push(service);
     }
+
+    // Mount and write, no root access, and only through this stack's collector access points.
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        resources: [this.spillFileSystem.fileSystemArn],
+        conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': this.spillAccessPoints.map((ap) => ap.accessPointArn) } },
+      }),
+    );
 
     // The execution role pulls the image and reads the AUTH token for the container.
     for (const service of this.services) {

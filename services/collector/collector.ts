@@ -147,6 +147,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
           maxMessageBytes: config.sqs.maxMessageBytes,
           spillDirectory: config.sqs.spillDirectory,
           spillMaxBytes: config.sqs.spillMaxBytes,
+          spillOrphanAfterMs: config.sqs.spillOrphanAfterMs,
           now: () => this.clock.now(),
           connections: () =>
             this.pool.status().connections.map((c) => ({ connectionId: c.id, state: c.state, streams: c.streams, lastMessageAt: c.lastMessageAt ?? null, reconnects: c.reconnects, errors: c.rejected })),

@@ -19,6 +19,7 @@ const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Actio
 const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
 const logicalId = (construct: IConstruct) => stack.getLogicalId((CfnElement.isCfnElement(construct) ? construct : construct.node.defaultChild) as CfnElement);
 const ref = (id: string) => ({ 'Fn::GetAtt': [id, 'GroupId'] });
+const taskDefinitions = () => ofType('AWS::ECS::TaskDefinition').map(([, r]) => r.Properties);
 
 beforeAll(() => {
   app = new App({ context: { stageName: 'test', shardCount: 2, alarmEmail: 'ops@example.com' } });
@@ -190,7 +191,6 @@ describe('security groups', () => {
 });
 
 describe('collector', () => {
-  const taskDefinitions = () => ofType('AWS::ECS::TaskDefinition').map(([, r]) => r.Properties);
 
   test('one ARM64 service per shard with circuit breaker rollback and 100/200 deployment', () => {
     const services = ofType('AWS::ECS::Service');
@@ -232,6 +232,53 @@ describe('collector', () => {
       expect(text).toContain('namespace: \\"MarketDataCollector\\"');
       expect(text).toContain('scrape_interval: \\"15s\\"');
     }
+  });
+});
+
+describe('spill on EFS', () => {
+  test('an encrypted file system, without backups, that refuses connections without TLS', () => {
+    const [[, fileSystem]] = ofType('AWS::EFS::FileSystem') as [[string, Resource]];
+    expect(fileSystem.Properties).toMatchObject({ Encrypted: true, ThroughputMode: 'elastic' });
+    expect(fileSystem.Properties.BackupPolicy).toBeUndefined();
+    expect(JSON.stringify(fileSystem.Properties.FileSystemPolicy)).toContain('"aws:SecureTransport":"false"');
+  });
+
+  test('one access point per collector service, owned by the container user, under the service name', () => {
+    const accessPoints = ofType('AWS::EFS::AccessPoint').map(([, r]) => r.Properties);
+    expect(accessPoints.map((ap) => (ap.RootDirectory as { Path: string }).Path).sort()).toEqual(['/collector-shard-0', '/collector-shard-1']);
+    for (const ap of accessPoints) {
+      expect(ap).toMatchObject({ PosixUser: { Uid: '1000', Gid: '1000' }, RootDirectory: { CreationInfo: { OwnerUid: '1000', OwnerGid: '1000', Permissions: '750' } } });
+    }
+  });
+
+  test('each task mounts its service\'s access point at SPILL_DIR with TLS and IAM authorization', () => {
+    const accessPointIds = stack.collector.spillAccessPoints.map((ap) => logicalId(ap));
+    const mounted = taskDefinitions().map((td) => {
+      const [volume] = td.Volumes as Array<{ Name: string; EFSVolumeConfiguration: { TransitEncryption: string; AuthorizationConfig: { IAM: string; AccessPointId: { Ref: string } } } }>;
+      expect(volume!.EFSVolumeConfiguration).toMatchObject({ TransitEncryption: 'ENABLED', AuthorizationConfig: { IAM: 'ENABLED' } });
+      const container = (td.ContainerDefinitions as Array<Record<string, unknown>>).find((c) => c.Name === 'collector')!;
+      const spillDir = (container.Environment as Array<{ Name: string; Value: unknown }>).find((e) => e.Name === 'SPILL_DIR')!.Value;
+      expect(container.MountPoints).toEqual([{ ContainerPath: spillDir, SourceVolume: volume!.Name, ReadOnly: false }]);
+      return volume!.EFSVolumeConfiguration.AuthorizationConfig.AccessPointId.Ref;
+    });
+    expect(mounted.sort()).toEqual([...accessPointIds].sort());
+  });
+
+  test('the task role may mount and write through those access points only, never as root', () => {
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(logicalId(stack.collector.taskRole)))
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Array<Statement & { Condition?: unknown }> }).Statement)
+      .filter((st) => actions(st).some((a) => a.startsWith('elasticfilesystem:')));
+    expect(statements).toHaveLength(1);
+    expect(actions(statements[0]!).sort()).toEqual(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']);
+    expect(JSON.stringify(statements[0]!.Condition)).toContain('elasticfilesystem:AccessPointArn');
+    for (const id of stack.collector.spillAccessPoints.map((ap) => logicalId(ap))) expect(JSON.stringify(statements[0]!.Condition)).toContain(id);
+  });
+
+  test('only the collector tasks reach the file system, on NFS', () => {
+    const ingress = ofType('AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties).filter((p) => p.FromPort === 2049);
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0]).toMatchObject({ IpProtocol: 'tcp', ToPort: 2049, SourceSecurityGroupId: ref(logicalId(stack.collector.securityGroup)) });
   });
 });
 

@@ -30,6 +30,7 @@ const environmentSchema = z
     SQS_MAX_MESSAGE_BYTES: integer(16_384, 1_048_576).default(262_144),
     SPILL_DIR: z.string().min(1).optional(),
     SPILL_MAX_BYTES: integer(1_048_576, 1_099_511_627_776).default(1_073_741_824),
+    SPILL_ORPHAN_AFTER_MS: integer(30_000, 86_400_000).default(120_000),
     AWS_REGION: z.string().min(1).default('us-east-1'),
     AWS_ENDPOINT_URL: url(['http:', 'https:']).optional(),
     MAX_STREAMS_PER_CONNECTION: integer(1, 1024).default(200),
@@ -64,7 +65,7 @@ export interface CollectorConfig {
   redisPassword?: string;
   /** TLS on (rediss:// or REDIS_TLS=true) or off; ElastiCache in-transit encryption needs it on. */
   redisTls: boolean;
-  sqs?: { queueUrl: string; region: string; endpoint?: string; maxMessageBytes: number; spillDirectory: string; spillMaxBytes: number };
+  sqs?: { queueUrl: string; region: string; endpoint?: string; maxMessageBytes: number; spillDirectory: string; spillMaxBytes: number; spillOrphanAfterMs: number };
   awsRegion: string;
   awsEndpoint?: string;
   maxStreamsPerConnection: number;
@@ -111,8 +112,10 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
           region: e.AWS_REGION,
           endpoint: e.AWS_ENDPOINT_URL,
           maxMessageBytes: e.SQS_MAX_MESSAGE_BYTES,
-          spillDirectory: e.SPILL_DIR ?? join(tmpdir(), `mdc-spill-${e.COLLECTOR_ID ?? 'collector'}`),
+          // The root shared by the collectors of this machine; each spills into a directory of its own below it.
+          spillDirectory: e.SPILL_DIR ?? join(tmpdir(), 'mdc-spill'),
           spillMaxBytes: e.SPILL_MAX_BYTES,
+          spillOrphanAfterMs: e.SPILL_ORPHAN_AFTER_MS,
         }
       : undefined,
     awsRegion: e.AWS_REGION,

@@ -25,6 +25,7 @@ export class CollectorMetrics {
   readonly spillBytes: Gauge;
   readonly spillOldestAge: Gauge;
   readonly spillTornLines: Counter;
+  readonly spillAdoptedSegments: Counter;
   readonly sqsSenderState: Gauge<'state'>;
   readonly sqsRefused: Counter<'code'>;
   readonly restRequests: Counter<'endpoint' | 'status'>;
@@ -56,6 +57,7 @@ export class CollectorMetrics {
     this.spillBytes = new Gauge({ name: 'collector_sqs_spill_bytes', help: 'History batches waiting on local disk while SQS is unreachable', registers });
     this.spillOldestAge = new Gauge({ name: 'collector_sqs_spill_oldest_age_seconds', help: 'Age of the oldest spilled history batch (0 when none)', registers });
     this.spillTornLines = new Counter({ name: 'collector_sqs_spill_torn_lines_total', help: 'Spill lines skipped on replay because a crash or a full disk cut them short', registers });
+    this.spillAdoptedSegments = new Counter({ name: 'collector_sqs_spill_adopted_segments_total', help: 'Spill segments taken over from tasks that stopped (deploy, scale-in, crash) and replayed here', registers });
     this.sqsSenderState = new Gauge({ name: 'collector_sqs_sender_state', help: 'State of the SQS history sender (1 for the current state): sending, retrying, refused, closed', labelNames: ['state'], registers });
     this.sqsRefused = new Counter({ name: 'collector_sqs_refused_total', help: 'SendMessageBatch calls SQS refused for this collector (IAM, queue, KMS), by error code: an operator must act', labelNames: ['code'], registers });
     this.restRequests = new Counter({ name: 'collector_rest_requests_total', help: 'Exchange REST requests, by endpoint and HTTP status', labelNames: ['endpoint', 'status'], registers });

@@ -5,6 +5,8 @@ import type { CollectorMetrics } from '../../metrics';
 import type { RateState } from '../redis';
 import { packRateRows } from './encode';
 import { HistoryBatcher } from './history-batcher';
+import { join } from 'node:path';
+import { SpillAdoption, spillDirectoryName } from './spill-adoption';
 import { SpillStore } from './spill-store';
 import { SqsHistorySender } from './sqs-sender';
 
@@ -18,8 +20,11 @@ export interface HistoryPersisterOptions {
   /** Intervals close this long after they end, so late states of them are in. */
   settleMs: number;
   maxMessageBytes: number;
+  /** SPILL_DIR: the root shared by the tasks of one service; this collector spills into `<root>/<collectorId>`. */
   spillDirectory: string;
   spillMaxBytes: number;
+  /** A sibling directory whose owner has not beaten for this long is adopted and drained (see SpillAdoption). */
+  spillOrphanAfterMs?: number;
   /** The exchange clock. */
   now: () => number;
   /** Connection states for the status snapshots sent every `statusIntervalMs`. */
@@ -40,18 +45,22 @@ export class HistoryPersister {
   private readonly batcher: HistoryBatcher;
   private readonly sender: SqsHistorySender;
   private readonly spill: SpillStore;
+  private readonly adoption: SpillAdoption;
   private intervalTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private rowsSent = 0;
 
   constructor(private readonly options: HistoryPersisterOptions) {
     this.batcher = new HistoryBatcher(options.intervalMs);
-    this.spill = new SpillStore(options.spillDirectory, options.spillMaxBytes);
+    const ownerName = spillDirectoryName(options.collectorId);
+    this.spill = new SpillStore(join(options.spillDirectory, ownerName), options.spillMaxBytes);
+    this.adoption = new SpillAdoption({ root: options.spillDirectory, ownerName, store: this.spill, orphanAfterMs: options.spillOrphanAfterMs, logger: options.logger, metrics: options.metrics });
     const client = options.client ?? new SQSClient({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
     this.sender = new SqsHistorySender({ client, queueUrl: options.queueUrl, spill: this.spill, maxBatchBytes: options.maxMessageBytes, metrics: options.metrics, logger: options.logger });
   }
 
   start(): void {
+    this.adoption.start();
     this.sender.start();
     this.scheduleInterval();
     this.statusTimer = setInterval(() => this.sendStatus(), this.options.statusIntervalMs ?? 15_000);
@@ -93,6 +102,7 @@ export class HistoryPersister {
     this.flushRows(this.options.now() + this.batcher.interval);
     this.sendStatus();
     await this.sender.close(deadlineMs);
+    this.adoption.stop();
   }
 
   private scheduleInterval(): void {

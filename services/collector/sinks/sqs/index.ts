@@ -5,6 +5,8 @@ export { HistoryPersister } from './history-persister';
 export type { HistoryPersisterOptions } from './history-persister';
 export { classifySendError } from './send-errors';
 export type { SendFailure, SendFailureClass } from './send-errors';
+export { SpillAdoption, spillDirectoryName } from './spill-adoption';
+export type { SpillAdoptionOptions } from './spill-adoption';
 export { decodeSpillLine, encodeSpillLine, SpillStore } from './spill-store';
 export type { SpillSegment } from './spill-store';
 export { SENDER_STATES, SqsHistorySender } from './sqs-sender';

@@ -12,7 +12,7 @@ export interface SpillSegment {
 
 /** `<16 hex of the body's SHA-256> <body>`: a line cut short by a crash or a full disk fails the check. */
 const CHECK_LENGTH = 16;
-const SEGMENT_NAME = /^spill-\d{12}\.jsonl$/;
+export const SEGMENT_NAME = /^spill-\d{12}\.jsonl$/;
 
 function checksum(body: string): string {
   return createHash('sha256').update(body).digest('hex').slice(0, CHECK_LENGTH);
