@@ -2,11 +2,15 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import Redis from 'ioredis';
 import { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, configSnapshotSchema } from '../../../services/shared/config-snapshot';
 import { runMigrations } from '../../../services/shared/db';
+import { DependencyCache } from '../../../services/shared/lifecycle';
 import { createLogger } from '../../../services/shared/logger';
 import { connectDependencies, createApiHandler, createReconciler, SnapshotPublisher, type ApiDependencies, type ApiHandler } from '../../../lambdas/api';
 import { ADMIN_ARN, apiEvent, createTestDatabase, openTestRedis, queryOnce, READER_ARN, type ApiEventInput, type TestDatabase, type TestRedis } from '../../support';
 
 const logger = createLogger({ serviceName: 'api-test', logLevel: process.env.LOG_LEVEL ?? 'SILENT' });
+
+/** Connections this file owns and closes itself, behind the owner interface the handler takes. */
+const fixed = (value: ApiDependencies): DependencyCache<ApiDependencies> => new DependencyCache({ create: async () => value, close: async () => undefined });
 
 class RecordingMetrics {
   readonly counts: Record<string, number> = {};
@@ -51,7 +55,7 @@ afterAll(async () => {
 beforeEach(async () => {
   metrics = new RecordingMetrics();
   deps = connectDependencies({ databaseUrl: database.url, redisUrl: redis.url, logger, metrics });
-  handle = createApiHandler({ dependencies: async () => deps, principals: { readers: [READER_ARN], admins: [ADMIN_ARN] }, maxBodyBytes: 16_384, logger });
+  handle = createApiHandler({ dependencies: fixed(deps), principals: { readers: [READER_ARN], admins: [ADMIN_ARN] }, maxBodyBytes: 16_384, logger });
 });
 
 afterEach(async () => {
@@ -331,6 +335,12 @@ describe('history', () => {
   const base = Date.UTC(2026, 10, 25, 10, 0, 0);
 
   beforeEach(async () => {
+    // The fixed day is outside the partitions maintenance keeps around today, so the test creates its own.
+    await queryOnce(
+      database.url,
+      "SELECT mdc_ensure_day_partition($1::date) FROM schema_partitioning WHERE table_name = 'price_change_rates' AND strategy <> 'timescaledb'",
+      [new Date(base).toISOString().slice(0, 10)],
+    );
     // 180 rows, one a second, over three minutes: prices 100, 101, ... with a gap flag at 90 s.
     const values: string[] = [];
     for (let i = 0; i < 180; i += 1) {
@@ -470,7 +480,7 @@ describe('publishing and reconciliation', () => {
     const deadRedis = new Redis('redis://127.0.0.1:1/0', { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
     deadRedis.on('error', () => undefined);
     const failing = createApiHandler({
-      dependencies: async () => ({ ...deps, publisher: new SnapshotPublisher(deadRedis) }),
+      dependencies: fixed({ ...deps, publisher: new SnapshotPublisher(deadRedis) }),
       principals: { readers: [], admins: [ADMIN_ARN] },
       maxBodyBytes: 16_384,
       logger,
@@ -479,7 +489,7 @@ describe('publishing and reconciliation', () => {
     // Act
     const result = await failing(apiEvent({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } }));
     const beforeReconcile = await publishedSnapshot();
-    const reconciled = await createReconciler({ dependencies: async () => deps, logger })();
+    const reconciled = await createReconciler({ dependencies: fixed(deps), logger })();
 
     // Assert
     expect(result.statusCode).toBe(201);
@@ -509,7 +519,7 @@ describe('publishing and reconciliation', () => {
 
   it('publishes nothing while the config was never written (collectors keep their SYMBOLS)', async () => {
     // Act
-    const result = await createReconciler({ dependencies: async () => deps, logger })();
+    const result = await createReconciler({ dependencies: fixed(deps), logger })();
 
     // Assert
     expect(result).toEqual({ databaseVersion: 0, publishedVersion: null, republished: false, diverged: false });
