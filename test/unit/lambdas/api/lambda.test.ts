@@ -1,8 +1,10 @@
 import type { APIGatewayProxyResult, ScheduledEvent } from 'aws-lambda';
 import type { connectDependencies as ConnectDependencies } from '../../../../lambdas/api/dependencies';
 import type { handler as LambdaHandler } from '../../../../lambdas/api/lambda';
+import { createLocalApi } from '../../../../lambdas/api/local';
 import type { ApiDependencies } from '../../../../lambdas/api/operations';
 import type { ReconcileResult } from '../../../../lambdas/api/reconcile';
+import type { Logger } from '../../../../services/shared/logger';
 import { ADMIN_ARN, apiEvent } from '../../../support/api-events';
 
 // The real connections are replaced by fakes that behave like a pool after a
@@ -98,5 +100,26 @@ describe('the config API Lambda entry point', () => {
     expect(request.statusCode).toBe(200);
     expect(connect).toHaveBeenCalledTimes(2);
     expect(stale.closed()).toBe(1);
+  });
+});
+
+describe('createLocalApi', () => {
+  it('rebuilds its connections after a refused password, like the Lambda', async () => {
+    // Prepare
+    const stale = generation(true);
+    const fresh = generation(false);
+    const connect = jest.fn().mockReturnValueOnce(stale.deps).mockReturnValueOnce(fresh.deps);
+    const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn(), debug: jest.fn() } as unknown as Logger;
+    const api = await createLocalApi({ databaseUrl: 'postgres://mdc:rotated@127.0.0.1:1/mdc', redisUrl: 'redis://127.0.0.1:1/0', readerArns: [], adminArns: [ADMIN_ARN], logger, connect });
+
+    // Act
+    const first = await api.handler(apiEvent({ method: 'GET', path: '/v1/settings' }));
+    const second = await api.handler(apiEvent({ method: 'GET', path: '/v1/settings' }));
+    await api.close();
+
+    // Assert
+    expect([first.statusCode, second.statusCode]).toEqual([503, 200]);
+    expect(connect).toHaveBeenCalledTimes(2);
+    expect([stale.closed(), fresh.closed()]).toEqual([1, 1]);
   });
 });
