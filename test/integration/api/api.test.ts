@@ -199,6 +199,37 @@ describe('symbols', () => {
     expect(pair).toMatchObject({ collect: true });
     expect(pair!.first_collected_at).not.toBeNull();
   });
+
+  it('refuses to enable a pair trading_pairs lists as not TRADING with 409, and lets it be disabled', async () => {
+    // Prepare: ETHUSDT was collected before the exchange halted it.
+    await queryOnce(
+      database.url,
+      `INSERT INTO trading_pairs (exchange, symbol, base_asset, quote_asset, status) VALUES ('binance', 'BTCUSDT', 'BTC', 'USDT', 'TRADING'), ('binance', 'ETHUSDT', 'ETH', 'USDT', 'TRADING'), ('binance', 'LUNAUSDT', 'LUNA', 'USDT', 'BREAK')`,
+    );
+    const collected = await call({ method: 'PUT', path: '/v1/symbols/binance/ETHUSDT', body: { enabled: true } });
+    await queryOnce(database.url, `UPDATE trading_pairs SET status = 'HALT' WHERE symbol = 'ETHUSDT'`);
+
+    // Act
+    const enableBreak = await call({ method: 'PUT', path: '/v1/symbols/binance/LUNAUSDT', body: { enabled: true } });
+    const disableBreak = await call({ method: 'PUT', path: '/v1/symbols/binance/LUNAUSDT', body: { enabled: false } });
+    const disableHalted = await call({ method: 'PUT', path: '/v1/symbols/binance/ETHUSDT', body: { enabled: false } });
+    const reenableHalted = await call({ method: 'PUT', path: '/v1/symbols/binance/ETHUSDT', body: { enabled: true } });
+
+    // Assert
+    expect(collected.status).toBe(201);
+    expect(enableBreak.status).toBe(409);
+    expect(enableBreak.body.error).toMatchObject({ code: 'PAIR_NOT_TRADING', message: expect.stringContaining('status BREAK') });
+    expect(disableBreak.status).toBe(201);
+    expect(disableHalted.status).toBe(200);
+    expect(reenableHalted.status).toBe(409);
+    expect(reenableHalted.body.error.message).toContain('status HALT');
+    const rows = await queryOnce<{ symbol: string; enabled: boolean }>(database.url, `SELECT symbol, enabled FROM collection_config ORDER BY symbol`);
+    expect(rows).toEqual([
+      { symbol: 'ETHUSDT', enabled: false },
+      { symbol: 'LUNAUSDT', enabled: false },
+    ]);
+    expect((await publishedSnapshot())!.symbols.filter((s) => s.enabled)).toEqual([]);
+  });
 });
 
 describe('settings', () => {

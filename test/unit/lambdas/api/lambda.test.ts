@@ -66,7 +66,9 @@ describe('the config API Lambda entry point', () => {
       handler = (jest.requireActual('../../../../lambdas/api/lambda') as { handler: typeof LambdaHandler }).handler;
     });
     connect.mockReset();
-    connect.mockReturnValueOnce(stale.deps as ReturnType<typeof ConnectDependencies>).mockReturnValueOnce(fresh.deps as ReturnType<typeof ConnectDependencies>);
+    // The fakes record into the Lambda's own metrics, as the real connections do.
+    const built = (g: Generation) => (options: Parameters<typeof ConnectDependencies>[0]) => ({ ...g.deps, metrics: options.metrics }) as ReturnType<typeof ConnectDependencies>;
+    connect.mockImplementationOnce(built(stale)).mockImplementationOnce(built(fresh));
   });
 
   afterEach(() => {
