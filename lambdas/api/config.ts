@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../../services/shared/errors';
+import { databaseVariables } from '../../services/shared/db/env';
+import { loadEnv } from '../../services/shared/load-env';
 
 const arnList = z
   .string()
@@ -7,6 +9,7 @@ const arnList = z
   .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/-]+$/, 'an IAM role, user or assumed-role ARN')));
 
 const envSchema = z.object({
+  ...databaseVariables,
   API_READER_PRINCIPALS: arnList.default([]),
   API_ADMIN_PRINCIPALS: arnList.default([]),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379/0'),
@@ -27,14 +30,9 @@ export interface ApiConfig {
   stage: string;
 }
 
-/** The API's environment, validated once at cold start; the error names the variable. */
+/** The API's environment, validated once at cold start; the error names every bad variable. */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
-  }
-  const e = parsed.data;
+  const e = loadEnv(envSchema, env, { component: 'config API' });
   if (e.API_READER_PRINCIPALS.length === 0 && e.API_ADMIN_PRINCIPALS.length === 0) {
     throw new ConfigError('API_READER_PRINCIPALS and API_ADMIN_PRINCIPALS are both empty: nobody could call the API. Set them to the reader and admin role ARNs');
   }

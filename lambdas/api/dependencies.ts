@@ -1,5 +1,5 @@
 import Redis, { type RedisOptions } from 'ioredis';
-import { Pool } from 'pg';
+import { createPool } from '../../services/shared/db';
 import { errorMessage } from '../../services/shared/errors';
 import type { Logger } from '../../services/shared/logger';
 import { RatesReader } from './cache/rates-reader';
@@ -25,16 +25,15 @@ export interface ConnectOptions {
  * makes the request fail with 503 in seconds instead of timing out at the gateway.
  */
 export function connectDependencies(options: ConnectOptions): ApiDependencies & { close(): Promise<void> } {
-  const pool = new Pool({
+  const pool = createPool({
     connectionString: options.databaseUrl,
+    applicationName: 'mdc-config-api',
     max: options.poolMax ?? 2,
     connectionTimeoutMillis: 3_000,
-    idleTimeoutMillis: 60_000,
-    statement_timeout: 10_000,
-    query_timeout: 12_000,
-    application_name: 'mdc-config-api',
+    statementTimeoutMillis: 10_000,
+    queryTimeoutMillis: 12_000,
+    logger: options.logger,
   });
-  pool.on('error', (error) => options.logger.warn('idle database connection failed', { error: errorMessage(error) }));
   const redisOptions: RedisOptions = {
     connectTimeout: 3_000,
     commandTimeout: 5_000,

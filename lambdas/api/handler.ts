@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, ScheduledEvent } from 'aws-lambda';
+import { classifyPgError } from '../../services/shared/db';
 import { errorMessage } from '../../services/shared/errors';
+import type { DependencySource, Lease } from '../../services/shared/lifecycle';
 import type { Logger } from '../../services/shared/logger';
 import { z } from 'zod';
 import { roleOf, type Principals } from './auth';
@@ -16,27 +18,27 @@ const NO_QUERY = z.strictObject({});
 export type ApiHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
 
 export interface ApiHandlerOptions {
-  /** Built on first use (the Lambda resolves secrets then); a rejected promise is retried by the next request. */
-  dependencies: () => Promise<ApiDependencies>;
+  /**
+   * The owner of the connections, shared with the reconciler: built on first use
+   * (the Lambda resolves secrets then), and invalidated here when the database
+   * refuses the credentials, so the next request reads the secret again.
+   */
+  dependencies: DependencySource<ApiDependencies>;
   principals: Principals;
   maxBodyBytes: number;
   logger: Logger;
 }
 
-/** Lambda / node-postgres / ioredis errors that mean "a dependency is unavailable", answered 503 so clients retry. */
+/** ioredis reports a lost or overloaded connection by message and class name only. */
+const REDIS_UNAVAILABLE = /Connection is closed|Command timed out|Stream isn't writeable|max retries per request/i;
+
+/** A dependency is unavailable (down, timed out, refusing our credentials): answered 503 so clients retry. */
 function isDependencyFailure(error: unknown): boolean {
   if (error instanceof DependencyError) return true;
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  // 57014 statement timeout, 55P03 lock timeout, 28P01/28000 refused credentials (a rotated secret).
-  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|EPIPE|57P01|57P03|57014|55P03|53300|08000|08001|08003|08006|28P01|28000)$/.test(code)) return true;
-  const message = errorMessage(error);
-  return /Connection is closed|connect ETIMEDOUT|Command timed out|Stream isn't writeable|timeout exceeded when trying to connect|Connection terminated|Query read timeout|MaxRetriesPerRequestError/i.test(message);
-}
-
-/** The database refused the credentials: after a secret rotation the container must read the secret again. */
-function isCredentialFailure(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return code === '28P01' || code === '28000';
+  const kind = classifyPgError(error);
+  if (kind === 'credentials' || kind === 'timeout' || kind === 'retryable') return true;
+  if (error instanceof Error) return error.name === 'MaxRetriesPerRequestError' || REDIS_UNAVAILABLE.test(error.message);
+  return false;
 }
 
 /**
@@ -48,12 +50,6 @@ function isCredentialFailure(error: unknown): boolean {
  */
 export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
   const { logger } = options;
-  let dependencies: Promise<ApiDependencies> | undefined;
-  const getDependencies = (): Promise<ApiDependencies> => {
-    dependencies ??= options.dependencies();
-    dependencies.catch(() => (dependencies = undefined));
-    return dependencies;
-  };
 
   return async (event) => {
     const started = performance.now();
@@ -62,6 +58,7 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
     const route = findRoute(event.httpMethod, event.resource);
     let response: APIGatewayProxyResult;
     let deps: ApiDependencies | undefined;
+    let lease: Lease<ApiDependencies> | undefined;
     try {
       if (!route) throw new ApiError(404, 'ROUTE_NOT_FOUND', `No route ${event.httpMethod} ${event.resource}; see GET /v1/openapi.json`);
       const role = roleOf(caller, options.principals);
@@ -76,19 +73,16 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
       const rawQuery = singleValueQuery(event);
       const query = parseWith(route.query ?? NO_QUERY, 'query', rawQuery);
       const body = route.body ? parseWith(route.body, 'body', readJsonBody(event, headers, options.maxBodyBytes)) : undefined;
-      deps = await getDependencies();
+      lease = await options.dependencies.acquire();
+      deps = lease.value;
       response = await OPERATIONS[route.operationId]({ pathParams: pathParams as Record<string, string>, query: query as Record<string, unknown>, body, headers, caller: caller!, requestId }, deps);
     } catch (error) {
       if (error instanceof ApiError) {
         response = errorResponse(error);
       } else if (isDependencyFailure(error)) {
         logger.error('a dependency failed', { requestId, error: errorMessage(error) });
-        if (isCredentialFailure(error)) {
-          // Rebuilt, with the secret read again, by the next request.
-          const stale = dependencies;
-          dependencies = undefined;
-          void stale?.then((d) => d.close?.()).catch((closeError: unknown) => logger.warn('closing the stale connections failed', { error: errorMessage(closeError) }));
-        }
+        // Rebuilt, with the secret read again, by the next request; a generation another request already replaced stays replaced.
+        if (lease && classifyPgError(error) === 'credentials') await options.dependencies.invalidate(lease.generation);
         deps?.metrics.addMetric('DependencyFailures', 'Count', 1);
         response = errorResponse(new ApiError(503, 'SERVICE_UNAVAILABLE', `A backing service is unavailable; retry shortly (request ${requestId})`, { cause: error }), { 'Retry-After': '1' });
       } else {
@@ -115,14 +109,16 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
 }
 
 export interface ReconcilerOptions {
-  dependencies: () => Promise<ApiDependencies>;
+  /** The same owner the handler uses: one connection set per container. */
+  dependencies: DependencySource<ApiDependencies>;
   logger: Logger;
 }
 
 /** The scheduled half of the Lambda (and a timer in the local gateway): publish the committed config when Redis lacks it. */
 export function createReconciler(options: ReconcilerOptions): () => Promise<ReconcileResult> {
   return async () => {
-    const deps = await options.dependencies();
+    const lease = await options.dependencies.acquire();
+    const deps = lease.value;
     try {
       const result = await reconcileSnapshot(deps.configStore, deps.publisher, options.logger);
       if (result.diverged) deps.metrics.addMetric('ConfigVersionDivergence', 'Count', 1);
@@ -134,6 +130,8 @@ export function createReconciler(options: ReconcilerOptions): () => Promise<Reco
     } catch (error) {
       deps.metrics.addMetric('ConfigReconcileFailures', 'Count', 1);
       options.logger.error('reconciling the config snapshot failed; the next run retries', { error: errorMessage(error) });
+      // A rotated secret: the next run (or request) connects with the secret read again.
+      if (classifyPgError(error) === 'credentials') await options.dependencies.invalidate(lease.generation);
       throw error;
     }
   };

@@ -2,6 +2,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, ScheduledEvent } from 'aws-lambda';
 import { resolveDatabaseUrl } from '../../services/shared/db';
 import { ConfigError } from '../../services/shared/errors';
+import { DependencyCache } from '../../services/shared/lifecycle';
 import { createLogger } from '../../services/shared/logger';
 import { loadApiConfig, type ApiConfig } from './config';
 import { connectDependencies } from './dependencies';
@@ -30,23 +31,23 @@ function buildRuntime(): LambdaRuntime {
   const logger = createLogger({ serviceName: 'config-api', persistentKeys: { stage: config.stage } });
   const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'MarketDataCollector', serviceName: 'config-api' });
   const recorder: ApiMetrics = { addMetric: (name, unit, value) => metrics.addMetric(name, unit as (typeof MetricUnit)[keyof typeof MetricUnit], value) };
-  const dependencies = async (): Promise<ApiDependencies> => {
-    const [databaseUrl, redisPassword] = await Promise.all([
-      resolveDatabaseUrl(),
-      config.redisPassword ?? (config.redisAuthSecretArn ? fetchSecretString(config.redisAuthSecretArn) : Promise.resolve(undefined)),
-    ]);
-    return connectDependencies({ databaseUrl, redisUrl: config.redisUrl, redisPassword, logger, metrics: recorder });
-  };
-  // One connection set for both halves: requests and the scheduled reconciliation.
-  let shared: Promise<ApiDependencies> | undefined;
-  const getShared = (): Promise<ApiDependencies> => {
-    shared ??= dependencies();
-    shared.catch(() => (shared = undefined));
-    return shared;
-  };
+  // One owner of one connection set for both halves, requests and the scheduled
+  // reconciliation: whichever of them sees the credentials refused drops it for both.
+  const dependencies = new DependencyCache<ApiDependencies>({
+    name: 'config API connections',
+    logger,
+    create: async () => {
+      const [databaseUrl, redisPassword] = await Promise.all([
+        resolveDatabaseUrl(),
+        config.redisPassword ?? (config.redisAuthSecretArn ? fetchSecretString(config.redisAuthSecretArn) : Promise.resolve(undefined)),
+      ]);
+      return connectDependencies({ databaseUrl, redisUrl: config.redisUrl, redisPassword, logger, metrics: recorder });
+    },
+    close: async (deps) => deps.close?.(),
+  });
   return {
-    handler: createApiHandler({ dependencies: getShared, principals: { readers: config.readerPrincipals, admins: config.adminPrincipals }, maxBodyBytes: config.maxBodyBytes, logger }),
-    reconcile: createReconciler({ dependencies: getShared, logger }),
+    handler: createApiHandler({ dependencies, principals: { readers: config.readerPrincipals, admins: config.adminPrincipals }, maxBodyBytes: config.maxBodyBytes, logger }),
+    reconcile: createReconciler({ dependencies, logger }),
     metrics,
   };
 }

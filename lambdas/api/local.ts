@@ -1,7 +1,8 @@
+import { DependencyCache } from '../../services/shared/lifecycle';
 import { createLogger, type Logger } from '../../services/shared/logger';
 import { connectDependencies } from './dependencies';
 import { createApiHandler, createReconciler, type ApiHandler } from './handler';
-import type { ApiMetrics } from './operations';
+import type { ApiDependencies, ApiMetrics } from './operations';
 import type { ReconcileResult } from './reconcile';
 
 export interface LocalApiOptions {
@@ -11,6 +12,8 @@ export interface LocalApiOptions {
   adminArns: string[];
   logger?: Logger;
   metrics?: ApiMetrics;
+  /** Default connectDependencies; tests pass a seam to watch connections being replaced. */
+  connect?: typeof connectDependencies;
 }
 
 export interface LocalApi {
@@ -24,11 +27,17 @@ export interface LocalApi {
 export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const logger = options.logger ?? createLogger({ serviceName: 'config-api' });
   const metrics: ApiMetrics = options.metrics ?? { addMetric: () => undefined };
-  const deps = connectDependencies({ databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, logger, metrics });
-  const dependencies = async () => deps;
+  const connect = options.connect ?? connectDependencies;
+  // The same single owner as the Lambda's, so refused credentials rebuild the connections here too.
+  const dependencies = new DependencyCache<ApiDependencies>({
+    name: 'config API connections',
+    logger,
+    create: async () => connect({ databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, logger, metrics }),
+    close: async (deps) => deps.close?.(),
+  });
   return {
     handler: createApiHandler({ dependencies, principals: { readers: options.readerArns, admins: options.adminArns }, maxBodyBytes: 16_384, logger }),
     reconcile: createReconciler({ dependencies, logger }),
-    close: () => deps.close(),
+    close: () => dependencies.close(),
   };
 }

@@ -11,6 +11,7 @@ const STATUS_TEXT: Record<number, string> = {
   400: 'Invalid input: `details` names each field and the reason',
   403: 'Unsigned, wrongly signed or expired request, or the caller may not use this route',
   404: 'Not found',
+  409: 'Conflict with the pair\'s state: enabling a pair trading_pairs lists as not TRADING',
   412: 'Precondition failed: the resource changed since the ETag sent in If-Match (or exists, with If-None-Match: *)',
   413: 'Body too large',
   415: 'Body is not application/json',

@@ -98,12 +98,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     description:
       'Creates or replaces the symbol\'s row. The running collectors subscribe or unsubscribe it within seconds. ' +
       'If-Match: the symbol\'s ETag (412 when it changed since); If-None-Match: * creates only (412 when it exists). ' +
-      'Where trading_pairs lists the exchange\'s pairs, the symbol must be one of them (422 otherwise).',
+      'Where trading_pairs lists the exchange\'s pairs, the symbol must be one of them (422 otherwise); ' +
+      'a pair listed with a status other than TRADING cannot be enabled (409 PAIR_NOT_TRADING), only disabled.',
     pathParams: pairPathSchema,
     body: putSymbolBodySchema,
     response: symbolConfigSchema,
     etag: true,
-    extraStatuses: [201, 412, 413, 415, 422],
+    extraStatuses: [201, 409, 412, 413, 415, 422],
   },
   {
     operationId: 'deleteSymbol',

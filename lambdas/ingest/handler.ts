@@ -1,13 +1,16 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Pool } from 'pg';
+import { classifyPgError } from '../../services/shared/db';
 import { errorMessage } from '../../services/shared/errors';
+import { DependencyCache, type DependencySource, type Lease } from '../../services/shared/lifecycle';
 import type { HistoryMessage } from '../../services/shared/history';
 import { createLogger, type Logger } from '../../services/shared/logger';
 import { IngestDatabaseError, InvalidMessageError } from './errors';
 import { mergeMessages } from './merge';
+import { loadIngestConfig } from './config';
 import { createIngestPool, resolveDatabaseUrl } from './pool';
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
-import { isCredentialError, writeMerged, type WriteResult } from './store';
+import { writeMerged, type WriteResult } from './store';
 import { parseHistoryMessage } from './validate';
 
 /** The part of Powertools' Metrics the handler uses, so tests and benchmarks can pass a recorder. */
@@ -17,12 +20,26 @@ export interface IngestMetrics {
 }
 
 export interface IngestHandlerOptions {
-  /** A pool, or a function giving one: the Lambda resolves its URL (maybe from Secrets Manager) on first use. */
-  pool: Pool | (() => Promise<Pool>);
+  /**
+   * A pool the caller owns, or the owner of one (the Lambda resolves its URL,
+   * maybe from Secrets Manager, on first use): after the database refused the
+   * credentials (a rotated secret) the handler invalidates it, so the next batch
+   * reads the secret again.
+   */
+  pool: Pool | DependencySource<Pool>;
   logger: Logger;
   metrics: IngestMetrics;
-  /** Called when the database refused the credentials (rotated secret): the caller rebuilds its pool. */
+  /** Called when the database refused the credentials of a pool the caller owns. */
   onCredentialError?: () => void;
+}
+
+function isDependencySource(pool: Pool | DependencySource<Pool>): pool is DependencySource<Pool> {
+  return typeof (pool as Partial<DependencySource<Pool>>).acquire === 'function' && typeof (pool as Partial<DependencySource<Pool>>).invalidate === 'function';
+}
+
+/** A pool the caller owns is never replaced here; the caller hears of refused credentials through onCredentialError. */
+function fixedPool(pool: Pool): DependencySource<Pool> {
+  return { acquire: async () => ({ value: pool, generation: 0 }), invalidate: async () => undefined };
 }
 
 export type IngestHandler = (event: SqsEvent, context?: unknown) => Promise<SqsBatchResponse>;
@@ -53,7 +70,7 @@ interface BatchOutcome {
  */
 export function createIngestHandler(options: IngestHandlerOptions): IngestHandler {
   const { logger, metrics } = options;
-  const getPool = typeof options.pool === 'function' ? options.pool : ((pool: Pool) => async () => pool)(options.pool);
+  const source: DependencySource<Pool> = isDependencySource(options.pool) ? options.pool : fixedPool(options.pool);
 
   return async (event) => {
     const started = performance.now();
@@ -103,18 +120,23 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     outcome.rowsIn = merged.rateRowsIn;
     outcome.duplicates = merged.rateDuplicates;
     outcome.statusSnapshots = merged.statusSnapshots;
+    let lease: Lease<Pool> | undefined;
     try {
-      outcome.write = await writeMerged(await getPool(), merged);
+      lease = await source.acquire();
+      outcome.write = await writeMerged(lease.value, merged);
       return;
     } catch (error) {
-      if (error instanceof IngestDatabaseError && !error.transient && valid.length > 1) {
+      if (lease && error instanceof IngestDatabaseError && !error.transient && valid.length > 1) {
         logger.warn('the database refused the batch; writing its records one by one to find the refused ones', { error: errorMessage(error) });
-        await storeOneByOne(valid, outcome);
+        await storeOneByOne(lease.value, valid, outcome);
         return;
       }
       for (const v of valid) outcome.failed.add(v.record.messageId);
       logger.error('storing the batch failed; every record is left for redelivery', { records: valid.length, error: errorMessage(error) });
-      if (isCredentialError((error as { cause?: unknown }).cause ?? error)) options.onCredentialError?.();
+      if (classifyPgError(error) === 'credentials') {
+        options.onCredentialError?.();
+        if (lease) await source.invalidate(lease.generation);
+      }
     }
   }
 
@@ -124,8 +146,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
    * delivery and drag its batch-mates into the DLQ. Written alone, each record
    * stands on its own; the upsert rule makes the order irrelevant.
    */
-  async function storeOneByOne(valid: ValidRecord[], outcome: BatchOutcome): Promise<void> {
-    const pool = await getPool();
+  async function storeOneByOne(pool: Pool, valid: ValidRecord[], outcome: BatchOutcome): Promise<void> {
     for (let i = 0; i < valid.length; i += 1) {
       const { record, message } = valid[i]!;
       try {
@@ -151,35 +172,27 @@ let lambdaHandler: IngestHandler | undefined;
 
 /** Lazily built on the first invocation and kept for the container's life, with its pool. */
 function defaultHandler(): IngestHandler {
+  const config = loadIngestConfig();
   const logger = createLogger({ serviceName: 'ingest' });
-  const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'MarketDataCollector', serviceName: 'ingest' });
-  let pool: Promise<Pool> | undefined;
-  const getPool = (): Promise<Pool> => {
-    pool ??= resolveDatabaseUrl().then((connectionString) =>
+  const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: 'ingest' });
+  const pools = new DependencyCache<Pool>({
+    name: 'ingest pool',
+    logger,
+    create: async () =>
       createIngestPool({
-        connectionString,
+        connectionString: await resolveDatabaseUrl(),
         logger,
-        max: Number(process.env.DB_POOL_MAX ?? 2),
-        connectionTimeoutMillis: Number(process.env.DB_CONNECT_TIMEOUT_MS ?? 5_000),
-        statementTimeoutMillis: Number(process.env.DB_STATEMENT_TIMEOUT_MS ?? 15_000),
+        max: config.poolMax,
+        connectionTimeoutMillis: config.connectTimeoutMs,
+        statementTimeoutMillis: config.statementTimeoutMs,
       }),
-    );
-    // A failed secret lookup is retried by the next invocation instead of being cached.
-    pool.catch(() => (pool = undefined));
-    return pool;
-  };
-  // After a rotation the pool's URL holds the old password: drop it, so the next
-  // invocation reads the secret again.
-  const onCredentialError = () => {
-    const stale = pool;
-    pool = undefined;
-    void stale?.then((p) => p.end()).catch((error: unknown) => logger.warn('closing the stale pool failed', { error: errorMessage(error) }));
-  };
-  return createIngestHandler({ pool: getPool, logger, metrics, onCredentialError });
+    close: (pool) => pool.end(),
+  });
+  return createIngestHandler({ pool: pools, logger, metrics });
 }
 
 /** The Lambda entry point (SQS event source mapping with ReportBatchItemFailures). */
-export const handler: IngestHandler = (event, context) => {
+export const handler: IngestHandler = async (event, context) => {
   lambdaHandler ??= defaultHandler();
   return lambdaHandler(event, context);
 };

@@ -1,3 +1,5 @@
+export { loadIngestConfig } from './config';
+export type { IngestConfig } from './config';
 export { createIngestHandler, handler } from './handler';
 export type { IngestHandler, IngestHandlerOptions, IngestMetrics } from './handler';
 export { IngestDatabaseError, IngestRunnerError, InvalidMessageError } from './errors';

@@ -7,10 +7,13 @@
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { parseArgs } from 'node:util';
+import type { Pool } from 'pg';
 import { errorMessage } from '../../services/shared/errors';
+import { DependencyCache } from '../../services/shared/lifecycle';
 import { createLogger } from '../../services/shared/logger';
 import { exitGracefullyOnSignals, runMain } from '../../services/shared/process';
 import { IngestRunnerError } from './errors';
+import { loadIngestConfig } from './config';
 import { createIngestHandler } from './handler';
 import { createIngestPool, resolveDatabaseUrl } from './pool';
 import { createSqsClient } from './queues';
@@ -71,13 +74,29 @@ async function main(): Promise<void> {
   // EMF lines only mean something to CloudWatch; locally they are noise unless asked for.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const logger = createLogger({ serviceName: 'ingest-runner' });
-  const pool = createIngestPool({ connectionString: await resolveDatabaseUrl(), logger, max: args.concurrency + 1 });
+  const config = loadIngestConfig();
+  // The Lambda's pool owner, so a password changed under a running runner is picked up like after a rotation.
+  const pools = new DependencyCache<Pool>({
+    name: 'ingest pool',
+    logger,
+    create: async () =>
+      createIngestPool({
+        connectionString: await resolveDatabaseUrl(),
+        logger,
+        max: args.concurrency + 1,
+        connectionTimeoutMillis: config.connectTimeoutMs,
+        statementTimeoutMillis: config.statementTimeoutMs,
+      }),
+    close: (pool) => pool.end(),
+  });
+  // Fail at start, not on the first batch, when the database URL cannot be resolved.
+  await pools.get();
   const metrics = new Metrics({ namespace: 'MarketDataCollector', serviceName: 'ingest' });
   const client = createSqsClient();
   const runner = new SqsEventSourceRunner({
     client,
     queueUrl: args.queueUrl,
-    handler: createIngestHandler({ pool, logger, metrics }),
+    handler: createIngestHandler({ pool: pools, logger, metrics }),
     logger,
     batchSize: args.batchSize,
     batchingWindowMs: args.batchingWindowMs,
@@ -90,7 +109,7 @@ async function main(): Promise<void> {
     message: 'stopping ingest runner after the batches in flight',
     stop: async () => {
       await runner.stop();
-      await pool.end();
+      await pools.close();
       client.destroy();
       logger.info('ingest runner stopped', { ...runner.stats });
     },

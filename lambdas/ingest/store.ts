@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { classifyPgError } from '../../services/shared/db';
 import { errorMessage } from '../../services/shared/errors';
 import { IngestDatabaseError } from './errors';
 import type { MergedBatch } from './merge';
@@ -12,21 +13,13 @@ export interface WriteResult {
 }
 
 /**
- * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation):
- * the database refuses these rows, and would refuse them again. Everything else
- * (no SQLSTATE at all: refused, reset, timed out; 08 connection; 57 canceled by
- * statement_timeout or shutdown; 53 resources; 40 deadlock; 42P01 schema not
- * migrated yet; 28 credentials) may pass on a later delivery, so it is transient.
+ * Only refused data (SQLSTATE classes 22 and 23) would be refused again.
+ * Everything else (refused, reset, timed out; shutdown; resources; deadlock;
+ * 42P01 schema not migrated yet; rotated credentials) may pass on a later
+ * delivery, so it is transient.
  */
 export function isTransientDatabaseError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return !(typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code));
-}
-
-/** The role's password no longer works: the secret was rotated under a long-lived pool. */
-export function isCredentialError(error: unknown): boolean {
-  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return code === '28P01' || code === '28000';
+  return classifyPgError(error) !== 'constraint';
 }
 
 /** A row for a day whose partition does not exist yet (maintenance fell behind). */

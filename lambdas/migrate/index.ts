@@ -1,6 +1,6 @@
 import { resolveDatabaseUrl, runMigrations } from '../../services/shared/db';
 import { createLogger } from '../../services/shared/logger';
-import { MIGRATIONS_DIR } from './paths';
+import { loadMigrateConfig } from './config';
 
 /**
  * The subset of a CloudFormation custom resource event this handler reads; the
@@ -33,8 +33,9 @@ const logger = createLogger({ serviceName: 'migrate' });
 export async function handler(event: CustomResourceEvent): Promise<CustomResourceResponse> {
   logger.info('custom resource event', { requestType: event.RequestType });
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID };
+  const config = loadMigrateConfig();
   const databaseUrl = await resolveDatabaseUrl();
-  const result = await runMigrations({ databaseUrl, logger, migrationsDir: process.env.MIGRATIONS_DIR ?? MIGRATIONS_DIR });
+  const result = await runMigrations({ databaseUrl, logger, migrationsDir: config.migrationsDir });
   return {
     PhysicalResourceId: PHYSICAL_RESOURCE_ID,
     Data: { Applied: result.applied.join(','), AppliedCount: result.applied.length, Skipped: result.skipped, Partitioning: result.partitions?.strategy ?? 'none' },

@@ -9,3 +9,6 @@ export const urlVariable = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+/** An integer variable given as text, within bounds; `abc` is refused, not read as NaN. */
+export const integerVariable = (min: number, max: number) => z.coerce.number().int().min(min).max(max);

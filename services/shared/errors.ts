@@ -20,6 +20,22 @@ export class ConfigError extends CollectorError {
   }
 }
 
+/** One environment variable and what is wrong with it. */
+export interface EnvironmentProblem {
+  variable: string;
+  problem: string;
+}
+
+/** Environment variables failed validation; `problems` lists every one, the message names each. */
+export class EnvironmentError extends ConfigError {
+  readonly problems: EnvironmentProblem[];
+
+  constructor(message: string, problems: EnvironmentProblem[], options?: { cause?: unknown }) {
+    super(message, options);
+    this.problems = problems;
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,5 @@
-export { CollectorError, ConfigError, errorMessage } from './errors';
+export { CollectorError, ConfigError, EnvironmentError, errorMessage } from './errors';
+export type { EnvironmentProblem } from './errors';
 export { createLogger } from './logger';
 export type { Logger, LoggerOptions } from './logger';
 export { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, configSnapshotSchema, runtimeSettingsSchema, symbolConfigSchema } from './config-snapshot';
@@ -6,4 +7,8 @@ export type { ConfigSnapshot, RuntimeSettings, SymbolConfig } from './config-sna
 export { LogThrottle } from './log-throttle';
 export { exitGracefullyOnSignals, runMain } from './process';
 export type { GracefulStopOptions } from './process';
-export { urlVariable } from './env-schema';
+export { integerVariable, urlVariable } from './env-schema';
+export { loadEnv } from './load-env';
+export type { LoadEnvOptions } from './load-env';
+export { DependencyCache } from './lifecycle';
+export type { DependencyCacheOptions, DependencySource, Lease } from './lifecycle';

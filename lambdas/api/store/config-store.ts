@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ConfigSnapshot, RuntimeSettings } from '../../../services/shared/config-snapshot';
 import { ApiError, notFound, preconditionFailed } from '../errors';
+import { checkPairAdmission } from './pair-admission';
 import type { PatchSettingsBody, PutSymbolBody, SettingsDto, SymbolConfigDto } from '../schemas';
 
 /**
@@ -150,7 +151,7 @@ export class ConfigStore {
       if (existing && existing.enabled === body.enabled && sameStreams(existing.streams.length > 0 ? existing.streams : DEFAULT_STREAMS, streams)) {
         return { value: toSymbolDto(existing), changed: false, created: false };
       }
-      await this.checkListedPair(client, exchange, symbol);
+      await this.checkListedPair(client, exchange, symbol, body.enabled);
       const version = await nextVersion();
       const { rows } = await client.query<SymbolRow>(
         `INSERT INTO collection_config (exchange, symbol, enabled, streams, version, updated_at, updated_by)
@@ -257,12 +258,8 @@ export class ConfigStore {
     };
   }
 
-  /**
-   * Where the platform's trading_pairs lists an exchange's pairs, only those may
-   * be configured; an exchange it does not list at all is not checked (the table
-   * may be filled by another service, later or never).
-   */
-  private async checkListedPair(client: PoolClient, exchange: string, symbol: string): Promise<void> {
+  /** Refuses a pair trading_pairs does not list, or enabling one it lists as not trading (pair-admission.ts). */
+  private async checkListedPair(client: PoolClient, exchange: string, symbol: string, enabled: boolean): Promise<void> {
     const { rows } = await client.query<{ listed: boolean; known_exchange: boolean; status: string | null }>(
       `SELECT EXISTS (SELECT 1 FROM trading_pairs WHERE exchange = $1 AND symbol = $2) AS listed,
               EXISTS (SELECT 1 FROM trading_pairs WHERE exchange = $1) AS known_exchange,
@@ -270,11 +267,7 @@ export class ConfigStore {
       [exchange, symbol],
     );
     const row = rows[0]!;
-    if (row.known_exchange && !row.listed) {
-      throw new ApiError(422, 'UNKNOWN_PAIR', `${symbol} is not among the ${exchange} pairs in trading_pairs; check the symbol, or add the pair to trading_pairs first`, {
-        details: [{ field: 'path.symbol', reason: 'not listed in trading_pairs' }],
-      });
-    }
+    checkPairAdmission({ listed: row.listed, knownExchange: row.known_exchange, status: row.status }, exchange, symbol, enabled);
   }
 
   private async write<T>(

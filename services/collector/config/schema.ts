@@ -2,7 +2,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { urlVariable as url } from '../../shared/env-schema';
-import { ConfigError } from '../../shared';
+import { loadEnv } from '../../shared/load-env';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -88,16 +88,7 @@ export interface CollectorConfig {
 /** Parses the environment; throws ConfigError naming every bad variable and why. */
 export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
   // Empty strings come from templates and compose files; treat them as unset.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = environmentSchema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const variable = String(issue.path[0] ?? 'environment');
-      return `${variable}=${JSON.stringify(present[variable] ?? '')}: ${issue.message}`;
-    });
-    throw new ConfigError(`Invalid collector configuration; fix these environment variables: ${problems.join('; ')}`);
-  }
-  const e = parsed.data;
+  const e = loadEnv(environmentSchema, env, { component: 'collector', emptyAsUnset: true });
   return {
     exchange: e.EXCHANGE,
     wsUrl: e.BINANCE_WS_URL.replace(/\/+$/, ''),

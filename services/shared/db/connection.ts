@@ -1,5 +1,6 @@
-import { Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { createLogger, type Logger } from '../logger';
+import { createPool } from './pool';
 
 /** Either a URL (we open and close a small pool) or a pool the caller owns. */
 export interface DatabaseTarget {
@@ -22,11 +23,9 @@ export function openDatabase(target: DatabaseTarget, serviceName: string): Opene
   if (!databaseUrl) throw new TypeError('Pass databaseUrl or pool (or set DATABASE_URL)');
   // Two connections: the migration runner holds one for its session-level lock
   // and a caller's maintenance may need another; more would only waste slots on
-  // RDS Proxy or a small instance.
-  const pool = new Pool({ connectionString: databaseUrl, max: 2, application_name: serviceName });
-  // An idle client that loses its connection emits 'error' on the pool; without a
-  // listener that would crash the process instead of failing the next query.
-  pool.on('error', (error) => logger.warn('idle PostgreSQL connection failed', { error }));
+  // RDS Proxy or a small instance. A migration may rewrite a large table, so a
+  // statement may run for minutes, but never past the migrate Lambda's 14 minutes.
+  const pool = createPool({ connectionString: databaseUrl, applicationName: serviceName, max: 2, statementTimeoutMillis: 13 * 60_000, logger });
   return { pool, logger, close: () => pool.end() };
 }
 

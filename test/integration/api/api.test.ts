@@ -2,11 +2,15 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import Redis from 'ioredis';
 import { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, configSnapshotSchema } from '../../../services/shared/config-snapshot';
 import { runMigrations } from '../../../services/shared/db';
+import { DependencyCache } from '../../../services/shared/lifecycle';
 import { createLogger } from '../../../services/shared/logger';
 import { connectDependencies, createApiHandler, createReconciler, SnapshotPublisher, type ApiDependencies, type ApiHandler } from '../../../lambdas/api';
 import { ADMIN_ARN, apiEvent, createTestDatabase, openTestRedis, queryOnce, READER_ARN, type ApiEventInput, type TestDatabase, type TestRedis } from '../../support';
 
 const logger = createLogger({ serviceName: 'api-test', logLevel: process.env.LOG_LEVEL ?? 'SILENT' });
+
+/** Connections this file owns and closes itself, behind the owner interface the handler takes. */
+const fixed = (value: ApiDependencies): DependencyCache<ApiDependencies> => new DependencyCache({ create: async () => value, close: async () => undefined });
 
 class RecordingMetrics {
   readonly counts: Record<string, number> = {};
@@ -51,7 +55,7 @@ afterAll(async () => {
 beforeEach(async () => {
   metrics = new RecordingMetrics();
   deps = connectDependencies({ databaseUrl: database.url, redisUrl: redis.url, logger, metrics });
-  handle = createApiHandler({ dependencies: async () => deps, principals: { readers: [READER_ARN], admins: [ADMIN_ARN] }, maxBodyBytes: 16_384, logger });
+  handle = createApiHandler({ dependencies: fixed(deps), principals: { readers: [READER_ARN], admins: [ADMIN_ARN] }, maxBodyBytes: 16_384, logger });
 });
 
 afterEach(async () => {
@@ -194,6 +198,37 @@ describe('symbols', () => {
     const [pair] = await queryOnce<{ collect: boolean; first_collected_at: Date | null }>(database.url, `SELECT collect, first_collected_at FROM trading_pairs WHERE symbol = 'BTCUSDT'`);
     expect(pair).toMatchObject({ collect: true });
     expect(pair!.first_collected_at).not.toBeNull();
+  });
+
+  it('refuses to enable a pair trading_pairs lists as not TRADING with 409, and lets it be disabled', async () => {
+    // Prepare: ETHUSDT was collected before the exchange halted it.
+    await queryOnce(
+      database.url,
+      `INSERT INTO trading_pairs (exchange, symbol, base_asset, quote_asset, status) VALUES ('binance', 'BTCUSDT', 'BTC', 'USDT', 'TRADING'), ('binance', 'ETHUSDT', 'ETH', 'USDT', 'TRADING'), ('binance', 'LUNAUSDT', 'LUNA', 'USDT', 'BREAK')`,
+    );
+    const collected = await call({ method: 'PUT', path: '/v1/symbols/binance/ETHUSDT', body: { enabled: true } });
+    await queryOnce(database.url, `UPDATE trading_pairs SET status = 'HALT' WHERE symbol = 'ETHUSDT'`);
+
+    // Act
+    const enableBreak = await call({ method: 'PUT', path: '/v1/symbols/binance/LUNAUSDT', body: { enabled: true } });
+    const disableBreak = await call({ method: 'PUT', path: '/v1/symbols/binance/LUNAUSDT', body: { enabled: false } });
+    const disableHalted = await call({ method: 'PUT', path: '/v1/symbols/binance/ETHUSDT', body: { enabled: false } });
+    const reenableHalted = await call({ method: 'PUT', path: '/v1/symbols/binance/ETHUSDT', body: { enabled: true } });
+
+    // Assert
+    expect(collected.status).toBe(201);
+    expect(enableBreak.status).toBe(409);
+    expect(enableBreak.body.error).toMatchObject({ code: 'PAIR_NOT_TRADING', message: expect.stringContaining('status BREAK') });
+    expect(disableBreak.status).toBe(201);
+    expect(disableHalted.status).toBe(200);
+    expect(reenableHalted.status).toBe(409);
+    expect(reenableHalted.body.error.message).toContain('status HALT');
+    const rows = await queryOnce<{ symbol: string; enabled: boolean }>(database.url, `SELECT symbol, enabled FROM collection_config ORDER BY symbol`);
+    expect(rows).toEqual([
+      { symbol: 'ETHUSDT', enabled: false },
+      { symbol: 'LUNAUSDT', enabled: false },
+    ]);
+    expect((await publishedSnapshot())!.symbols.filter((s) => s.enabled)).toEqual([]);
   });
 });
 
@@ -475,7 +510,7 @@ describe('publishing and reconciliation', () => {
     const deadRedis = new Redis('redis://127.0.0.1:1/0', { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
     deadRedis.on('error', () => undefined);
     const failing = createApiHandler({
-      dependencies: async () => ({ ...deps, publisher: new SnapshotPublisher(deadRedis) }),
+      dependencies: fixed({ ...deps, publisher: new SnapshotPublisher(deadRedis) }),
       principals: { readers: [], admins: [ADMIN_ARN] },
       maxBodyBytes: 16_384,
       logger,
@@ -484,7 +519,7 @@ describe('publishing and reconciliation', () => {
     // Act
     const result = await failing(apiEvent({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } }));
     const beforeReconcile = await publishedSnapshot();
-    const reconciled = await createReconciler({ dependencies: async () => deps, logger })();
+    const reconciled = await createReconciler({ dependencies: fixed(deps), logger })();
 
     // Assert
     expect(result.statusCode).toBe(201);
@@ -514,7 +549,7 @@ describe('publishing and reconciliation', () => {
 
   it('publishes nothing while the config was never written (collectors keep their SYMBOLS)', async () => {
     // Act
-    const result = await createReconciler({ dependencies: async () => deps, logger })();
+    const result = await createReconciler({ dependencies: fixed(deps), logger })();
 
     // Assert
     expect(result).toEqual({ databaseVersion: 0, publishedVersion: null, republished: false, diverged: false });

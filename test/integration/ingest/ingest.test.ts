@@ -12,6 +12,7 @@ import {
   type SqsEvent,
   type SqsRecord,
 } from '../../../lambdas/ingest';
+import { DependencyCache } from '../../../services/shared/lifecycle';
 import { createLogger } from '../../../services/shared/logger';
 import { createTestDatabase, sqsEndpoint, TcpProxy, type TestDatabase } from '../../support';
 import { ratesBody, row, statusBody } from './fixtures';
@@ -148,6 +149,32 @@ describe('ingest handler and local runner (PostgreSQL, SQS endpoint)', () => {
     // Assert
     expect(result.batchItemFailures).toHaveLength(1);
     expect(rebuilds).toBe(1);
+  });
+
+  it('stores the redelivered batch with a rebuilt pool after the database refused the owner\'s credentials', async () => {
+    // Prepare: the first pool holds a rotated-away password; the owner's next build reads the right one.
+    const urls = [Object.assign(new URL(db.url), { password: 'rotated-away' }).toString(), db.url];
+    let closes = 0;
+    const pools = new DependencyCache<Pool>({
+      create: async () => createIngestPool({ connectionString: urls.shift()!, logger }),
+      close: async (pool) => {
+        closes += 1;
+        await pool.end();
+      },
+    });
+    const owned = createIngestHandler({ pool: pools, logger, metrics });
+    const batch = event(record(ratesBody([row(T + 6, 'ROTUSDT', '1', T + 6)])));
+
+    // Act
+    const refused = await owned(batch);
+    const redelivered = await owned(batch);
+    await pools.close();
+
+    // Assert
+    expect(refused.batchItemFailures).toHaveLength(1);
+    expect(redelivered.batchItemFailures).toEqual([]);
+    expect(await rows('ROTUSDT')).toHaveLength(1);
+    expect(closes).toBe(2);
   });
 
   it('a newer evaluatedAt for the same row replaces it, an older one does not', async () => {

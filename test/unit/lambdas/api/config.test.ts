@@ -1,5 +1,5 @@
 import { loadApiConfig } from '../../../../lambdas/api/config';
-import { ConfigError } from '../../../../services/shared/errors';
+import { ConfigError, EnvironmentError } from '../../../../services/shared/errors';
 
 const READER = 'arn:aws:iam::123456789012:role/ConfigReader';
 const ADMIN = 'arn:aws:iam::123456789012:role/ConfigAdmin';
@@ -111,7 +111,9 @@ describe('loadApiConfig', () => {
     const error = loadError(env);
 
     // Assert
-    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect((error as EnvironmentError).problems.map((p) => p.variable)).toEqual([variable]);
+    expect(error.message).toContain(variable);
   });
 
   it('explains what an invalid principal should be', () => {
@@ -119,6 +121,17 @@ describe('loadApiConfig', () => {
     const error = loadError({ API_ADMIN_PRINCIPALS: 'admin-role' });
 
     // Assert
-    expect(error.message).toBe('API_ADMIN_PRINCIPALS: an IAM role, user or assumed-role ARN');
+    expect(error.message).toBe('Invalid config API configuration; fix these environment variables: API_ADMIN_PRINCIPALS="admin-role": an IAM role, user or assumed-role ARN');
+  });
+
+  it('names every bad variable in one error, not only the first', () => {
+    // Act
+    const error = loadError({ API_ADMIN_PRINCIPALS: ADMIN, REDIS_URL: 'http://127.0.0.1:6379', API_MAX_BODY_BYTES: 'lots', DB_SSLMODE: 'sometimes' });
+
+    // Assert
+    expect((error as EnvironmentError).problems.map((p) => p.variable)).toEqual(['DB_SSLMODE', 'REDIS_URL', 'API_MAX_BODY_BYTES']);
+    expect(error.message).toMatch(/REDIS_URL="http:\/\/127\.0\.0\.1:6379": a redis:\/\/ or rediss:\/\/ URL/);
+    expect(error.message).toMatch(/API_MAX_BODY_BYTES="lots": /);
+    expect(error.message).toMatch(/DB_SSLMODE="sometimes": /);
   });
 });

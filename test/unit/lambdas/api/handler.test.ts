@@ -10,7 +10,7 @@ import type { ApiDependencies } from '../../../../lambdas/api/operations';
 import type { RateDto, SettingsDto, SymbolConfigDto } from '../../../../lambdas/api/schemas';
 import type { ConfigStore, WriteResult } from '../../../../lambdas/api/store/config-store';
 import type { HistoryStore } from '../../../../lambdas/api/store/history-store';
-import { fakeLogger, type FakeLogger } from './helpers';
+import { dependencyCache, fakeLogger, type FakeLogger } from './helpers';
 
 const ACCOUNT = '123456789012';
 const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/ops/ConfigAdmin`;
@@ -106,7 +106,7 @@ function apiEvent(options: EventOptions): APIGatewayProxyEvent {
 
 function handlerFor(f: Fakes, options: { maxBodyBytes?: number } = {}): ApiHandler {
   return createApiHandler({
-    dependencies: async () => f.deps,
+    dependencies: dependencyCache(async () => f.deps),
     principals: { readers: [READER_ROLE], admins: [ADMIN_ROLE] },
     maxBodyBytes: options.maxBodyBytes ?? 16_384,
     logger: f.log.logger,
@@ -799,7 +799,7 @@ describe('createApiHandler', () => {
         .fn<Promise<ApiDependencies>, []>()
         .mockRejectedValueOnce(Object.assign(new Error('getaddrinfo ENOTFOUND db'), { code: 'ENOTFOUND' }))
         .mockResolvedValue(f.deps);
-      const handler = createApiHandler({ dependencies, principals: { readers: [], admins: [ADMIN_ROLE] }, maxBodyBytes: 1024, logger: f.log.logger });
+      const handler = createApiHandler({ dependencies: dependencyCache(dependencies), principals: { readers: [], admins: [ADMIN_ROLE] }, maxBodyBytes: 1024, logger: f.log.logger });
 
       // Act
       const first = await handler(apiEvent({ method: 'GET', resource: '/v1/settings' }));
@@ -809,6 +809,46 @@ describe('createApiHandler', () => {
       // Assert
       expect([first.statusCode, second.statusCode, third.statusCode]).toEqual([503, 200, 200]);
       expect(dependencies).toHaveBeenCalledTimes(2);
+    });
+    it('rebuilds the connections after the database refused the credentials, and the next request succeeds', async () => {
+      // Prepare: generation 1 holds a rotated-away password; generation 2 reads the secret again.
+      const stale = fakes();
+      const fresh = fakes();
+      const close = jest.fn(async () => undefined);
+      stale.deps.close = close;
+      stale.configStore.getSettings.mockRejectedValue(Object.assign(new Error('password authentication failed for user "mdc"'), { code: '28P01' }));
+      fresh.configStore.getSettings.mockResolvedValue(settingsDto(1));
+      const create = jest.fn<Promise<ApiDependencies>, []>().mockResolvedValueOnce(stale.deps).mockResolvedValueOnce(fresh.deps);
+      const handler = createApiHandler({ dependencies: dependencyCache(create, async (d) => d.close?.()), principals: { readers: [], admins: [ADMIN_ROLE] }, maxBodyBytes: 1024, logger: stale.log.logger });
+
+      // Act
+      const first = await handler(apiEvent({ method: 'GET', resource: '/v1/settings' }));
+      const second = await handler(apiEvent({ method: 'GET', resource: '/v1/settings' }));
+
+      // Assert
+      expect([first.statusCode, second.statusCode]).toEqual([503, 200]);
+      expect(create).toHaveBeenCalledTimes(2);
+      expect(close).toHaveBeenCalledTimes(1);
+      expect(fresh.configStore.getSettings).toHaveBeenCalledTimes(1);
+    });
+
+    it('keeps the connections after a timeout: only refused credentials rebuild them', async () => {
+      // Prepare
+      const f = fakes();
+      const close = jest.fn(async () => undefined);
+      f.deps.close = close;
+      f.configStore.getSettings.mockRejectedValueOnce(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })).mockResolvedValue(settingsDto(1));
+      const create = jest.fn(async () => f.deps);
+      const handler = createApiHandler({ dependencies: dependencyCache(create, async (d) => d.close?.()), principals: { readers: [], admins: [ADMIN_ROLE] }, maxBodyBytes: 1024, logger: f.log.logger });
+
+      // Act
+      const first = await handler(apiEvent({ method: 'GET', resource: '/v1/settings' }));
+      const second = await handler(apiEvent({ method: 'GET', resource: '/v1/settings' }));
+
+      // Assert
+      expect([first.statusCode, second.statusCode]).toEqual([503, 200]);
+      expect(create).toHaveBeenCalledTimes(1);
+      expect(close).not.toHaveBeenCalled();
     });
   });
 
@@ -921,7 +961,7 @@ describe('createReconciler', () => {
     f.publisher.publishedVersion.mockResolvedValue(null);
     f.configStore.readSnapshot.mockResolvedValue(snapshot(3));
     f.publisher.publish.mockResolvedValue(true);
-    const reconcile = createReconciler({ dependencies: async () => f.deps, logger: f.log.logger });
+    const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
 
     // Act
     const result = await reconcile();
@@ -941,7 +981,7 @@ describe('createReconciler', () => {
     const f = fakes();
     f.configStore.currentVersion.mockResolvedValue(databaseVersion);
     f.publisher.publishedVersion.mockResolvedValue(publishedVersion);
-    const reconcile = createReconciler({ dependencies: async () => f.deps, logger: f.log.logger });
+    const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
 
     // Act
     const result = await reconcile();
@@ -960,7 +1000,7 @@ describe('createReconciler', () => {
     f.publisher.publishedVersion.mockResolvedValue(40);
     (f.configStore as unknown as { advancePast: jest.Mock }).advancePast = jest.fn().mockResolvedValue(snapshot(41));
     f.publisher.publish.mockResolvedValue(true);
-    const reconcile = createReconciler({ dependencies: async () => f.deps, logger: f.log.logger });
+    const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
 
     // Act
     const result = await reconcile();
@@ -978,7 +1018,7 @@ describe('createReconciler', () => {
     const failure = new Error('Connection is closed.');
     f.configStore.currentVersion.mockResolvedValue(3);
     f.publisher.publishedVersion.mockRejectedValue(failure);
-    const reconcile = createReconciler({ dependencies: async () => f.deps, logger: f.log.logger });
+    const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
 
     // Act
     const outcome = reconcile();
@@ -987,6 +1027,33 @@ describe('createReconciler', () => {
     await expect(outcome).rejects.toBe(failure);
     expect(f.metrics).toEqual([['ConfigReconcileFailures', 'Count', 1]]);
     expect(f.log.error).toHaveBeenCalled();
+  });
+
+  it('rebuilds the connections after the database refused the credentials, so the next run succeeds', async () => {
+    // Prepare
+    const stale = fakes();
+    const fresh = fakes();
+    const close = jest.fn(async () => undefined);
+    stale.deps.close = close;
+    stale.configStore.currentVersion.mockRejectedValue(Object.assign(new Error('password authentication failed for user "mdc"'), { code: '28P01' }));
+    stale.publisher.publishedVersion.mockResolvedValue(3);
+    fresh.configStore.currentVersion.mockResolvedValue(3);
+    fresh.publisher.publishedVersion.mockResolvedValue(3);
+    const create = jest.fn<Promise<ApiDependencies>, []>().mockResolvedValueOnce(stale.deps).mockResolvedValueOnce(fresh.deps);
+    const reconcile = createReconciler({ dependencies: dependencyCache(create, async (d) => d.close?.()), logger: stale.log.logger });
+
+    // Act
+    const first = await reconcile().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const second = await reconcile();
+
+    // Assert
+    expect(first).toMatchObject({ code: '28P01' });
+    expect(second).toEqual({ databaseVersion: 3, publishedVersion: 3, republished: false, diverged: false });
+    expect(create).toHaveBeenCalledTimes(2);
+    expect(close).toHaveBeenCalledTimes(1);
   });
 });
 

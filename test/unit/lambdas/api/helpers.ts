@@ -1,3 +1,4 @@
+import { DependencyCache } from '../../../../services/shared/lifecycle';
 import type { Logger } from '../../../../services/shared/logger';
 import { ApiError } from '../../../../lambdas/api/errors';
 
@@ -27,4 +28,9 @@ export function fakeLogger(): FakeLogger {
   const error = jest.fn();
   const debug = jest.fn();
   return { logger: { info, warn, error, debug } as unknown as Logger, info, warn, error, debug };
+}
+
+/** The dependency owner the Lambda uses, over `create`; closing does nothing unless told. */
+export function dependencyCache<T>(create: () => Promise<T>, close: (value: T) => Promise<void> = async () => undefined): DependencyCache<T> {
+  return new DependencyCache<T>({ create, close });
 }

@@ -1,0 +1,2 @@
+export { DependencyCache } from './dependency-cache';
+export type { DependencyCacheOptions, DependencySource, Lease } from './dependency-cache';
