@@ -10,7 +10,7 @@ import { TradeSequencer } from './gaps';
 import { CollectorHttpServer, type Readiness } from './http';
 import { CollectorMetrics } from './metrics';
 import { RateEngine, WarmStart } from './rates';
-import { rateKey, RedisRatesWriter, statusKey, type RateState } from './sinks/redis';
+import { parsePreviousState, rateKey, RedisRatesWriter, statusKey, type RateState } from './sinks/redis';
 import { HistoryPersister } from './sinks/sqs';
 import { SymbolSource, type DesiredConfiguration } from './symbols';
 
@@ -113,6 +113,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
       exchange: this.adapter.exchange,
       ttlSeconds: config.redisTtlSeconds,
       flushIntervalMs: config.redisFlushIntervalMs,
+      persistIntervalMs: () => this.persister?.intervalMs ?? 0,
       metrics: this.metrics,
       logger: this.logger,
     });
@@ -345,8 +346,9 @@ export class Collector extends EventEmitter<CollectorEvents> {
         const hash = value as Record<string, string> | null;
         if (error || !hash || !hash.price || !hash.ts) return;
         const change = (field: string) => (hash[field] === undefined || hash[field] === '' ? undefined : Number(hash[field]));
-        this.persister?.resume({
-          symbol: symbols[i]!,
+        const symbol = symbols[i]!;
+        const current: RateState = {
+          symbol,
           priceText: hash.price,
           ts: Number(hash.ts),
           tradeTs: Number(hash.tradeTs ?? hash.ts),
@@ -354,7 +356,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
           change5m: change('change_5m'),
           change15m: change('change_15m'),
           flags: hash.flags ? hash.flags.split(',') : [],
-        });
+        };
+        this.persister?.resume(current, hash.prev ? parsePreviousState(symbol, hash.prev) : undefined);
       });
     } catch (error) {
       this.reportError('redis', 'HISTORY_RESUME', error);

@@ -1,4 +1,5 @@
 export { rankKey, rateKey, ratesChannel, RATE_WINDOWS, statusKey } from './keys';
 export type { RateWindow } from './keys';
+export { parsePreviousState } from './previous-state';
 export { formatChange, RedisRatesWriter } from './rates-writer';
 export type { RatesWriterOptions, RateState } from './rates-writer';

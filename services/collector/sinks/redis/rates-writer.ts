@@ -28,6 +28,8 @@ export interface RatesWriterOptions {
   ttlSeconds: number;
   /** Upper bound between a change and its write; the design asks for at most 50 ms. */
   flushIntervalMs: number;
+  /** The history persistence interval: states keep the last one of the previous interval (`prev`); 0 or absent: not kept. */
+  persistIntervalMs?: () => number;
   /** How often expired symbols are swept out of the rank sets. */
   rankSweepIntervalMs?: number;
   metrics?: CollectorMetrics;
@@ -177,7 +179,7 @@ export class RedisRatesWriter {
 
   private async writeChunk(states: RateState[]): Promise<void> {
     const keys: string[] = [...this.rankKeys];
-    const args: (string | number)[] = [this.options.ttlSeconds, this.channel];
+    const args: (string | number)[] = [this.options.ttlSeconds, this.channel, this.options.persistIntervalMs?.() ?? 0];
     for (const state of states) {
       keys.push(rateKey(this.options.exchange, state.symbol));
       args.push(state.symbol, state.ts, state.priceText, state.tradeTs, formatChange(state.change1m), formatChange(state.change5m), formatChange(state.change15m), state.flags.join(','));

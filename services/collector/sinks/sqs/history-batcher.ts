@@ -3,6 +3,13 @@ import type { RateState } from '../redis';
 
 const FLAGS = new Set(['backfilled', 'stale', 'anomaly', 'gap']);
 
+/**
+ * How many intervals before the last state a resume writes again: the settle
+ * time plus the interval in progress, with room for a batch still in the send
+ * queue when the predecessor died.
+ */
+const RESUME_REWRITE_INTERVALS = 3;
+
 interface SymbolHistory {
   /** States of intervals not yet emitted, oldest first; at most one per interval. */
   open: RateState[];
@@ -72,15 +79,30 @@ export class HistoryBatcher {
   }
 
   /**
-   * Continues a symbol's history from a state persisted before this process
-   * started (the previous collector's last one, read back from Redis): intervals
-   * after it are filled with that state, flagged `gap` because no collector was
-   * watching, until live states arrive. Its own interval was already written.
+   * Continues a symbol's history from the states a predecessor left in Redis
+   * (its last one, and the last one of the interval before, `previous`).
+   *
+   * The predecessor may have died (SIGKILL, OOM) before it persisted its last
+   * intervals: they were still settling in memory. So the rows from
+   * `previous`'s interval (at most `RESUME_REWRITE_INTERVALS` back) up to the
+   * one before `state`'s are written again with `previous`, exactly what the
+   * predecessor watched; re-writing rows it did persist changes nothing (same
+   * evaluated_at). `state`'s own interval was watched only up to the death and
+   * every interval after it by nobody: they carry `state` flagged `gap` until
+   * live states arrive.
    */
-  resume(state: RateState): void {
+  resume(state: RateState, previous?: RateState): void {
     if (this.symbols.has(state.symbol)) return;
     const flags = state.flags.includes('gap') ? state.flags : [...state.flags, 'gap'];
-    this.symbols.set(state.symbol, { open: [], carried: { ...state, flags }, emittedThrough: this.intervalStart(state.ts) });
+    const flagged = { ...state, flags };
+    const current = this.intervalStart(state.ts);
+    const usable = previous !== undefined && previous.ts < state.ts && this.intervalStart(previous.ts) < current;
+    const first = usable ? Math.max(this.intervalStart(previous.ts), current - RESUME_REWRITE_INTERVALS * this.intervalMs) : current;
+    this.symbols.set(state.symbol, {
+      open: usable ? [previous, flagged] : [flagged],
+      carried: undefined,
+      emittedThrough: first - this.intervalMs,
+    });
   }
 
   get symbolCount(): number {

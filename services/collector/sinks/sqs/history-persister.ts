@@ -75,8 +75,13 @@ export class HistoryPersister {
     this.batcher.remove(symbol);
   }
 
-  resume(state: RateState): void {
-    this.batcher.resume(state);
+  /** See HistoryBatcher.resume. */
+  resume(state: RateState, previous?: RateState): void {
+    this.batcher.resume(state, previous);
+  }
+
+  get intervalMs(): number {
+    return this.batcher.interval;
   }
 
   setInterval(intervalMs: number): void {

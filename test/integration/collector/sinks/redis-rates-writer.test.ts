@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { RedisRatesWriter, type RateState } from '../../../../services/collector/sinks/redis';
+import { parsePreviousState, RedisRatesWriter, type RateState } from '../../../../services/collector/sinks/redis';
 import { openTestRedis, TcpProxy, type TestRedis } from '../../../support';
 
 const state = (symbol: string, ts: number, overrides: Partial<RateState> = {}): RateState => ({
@@ -48,6 +48,25 @@ describe('RedisRatesWriter', () => {
     const ttl = await redis.client.ttl('rates:binance:BTCUSDT');
     expect(ttl).toBeGreaterThan(290);
     expect(ttl).toBeLessThanOrEqual(300);
+  });
+
+  it('keeps the last state of the previous persistence interval in `prev` when a state opens a new one', async () => {
+    // Prepare: 1 s intervals; two states in interval 10 s, then one in 12 s.
+    const writer = newWriter({ persistIntervalMs: () => 1000 });
+    writer.update(state('BTCUSDT', 10_100, { priceText: '1.0' }));
+    await writer.flush();
+    writer.update(state('BTCUSDT', 10_900, { priceText: '1.5', change1m: 0.5, change15m: -1.25, flags: ['backfilled'] }));
+    await writer.flush();
+    const withinInterval = await redis.client.hget('rates:binance:BTCUSDT', 'prev');
+
+    // Act
+    writer.update(state('BTCUSDT', 12_300, { priceText: '2.0' }));
+    await writer.flush();
+
+    // Assert
+    expect(withinInterval).toBeNull();
+    const prev = await redis.client.hget('rates:binance:BTCUSDT', 'prev');
+    expect(parsePreviousState('BTCUSDT', prev!)).toEqual({ symbol: 'BTCUSDT', priceText: '1.5', ts: 10_900, tradeTs: 10_895, change1m: 0.5, change5m: undefined, change15m: -1.25, flags: ['backfilled'] });
   });
 
   it('never moves a value back in time, even from a second writer', async () => {

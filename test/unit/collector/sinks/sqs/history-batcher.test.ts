@@ -68,8 +68,8 @@ describe('HistoryBatcher', () => {
     expect(rows.map((r) => r[0])).toEqual([995_000, 996_000, 997_000, 998_000, 999_000]);
   });
 
-  it('resumes after a restart from the last persisted state, flagged gap, until live states arrive', () => {
-    // Prepare: the predecessor wrote interval 10 s (its last state at 10.4 s).
+  it('resumes after a restart from the last state in Redis: its own interval and the ones after it flagged gap, until live states arrive', () => {
+    // Prepare: the predecessor's last state was at 10.4 s; nothing says what it persisted.
     const batcher = new HistoryBatcher(1000);
     batcher.resume(state('BTCUSDT', 10_400, '1', 0.2));
 
@@ -79,9 +79,47 @@ describe('HistoryBatcher', () => {
 
     // Assert
     expect(rows.map((r) => [r[0], r[2], r[6]])).toEqual([
+      [10_000, '1', ['gap']],
       [11_000, '1', ['gap']],
       [12_000, '1', ['gap']],
       [13_000, '2', []],
+    ]);
+  });
+
+  it('writes again, unflagged, the intervals a SIGKILLed predecessor watched but may not have persisted', () => {
+    // Prepare: killed at 10.6 s; intervals 8 s and 9 s were still settling in its memory.
+    // Redis held its last state (10.4 s) and the last one of the interval before (8.7 s, carried through 9 s).
+    const batcher = new HistoryBatcher(1000);
+    batcher.resume(state('BTCUSDT', 10_400, '3', 0.3), state('BTCUSDT', 8_700, '2', 0.2));
+
+    // Act
+    batcher.record(state('BTCUSDT', 12_100, '4'));
+    const rows = batcher.close(13_000);
+
+    // Assert: no second is missing; what it watched is unflagged, what nobody fully watched is flagged.
+    expect(rows.map((r) => [r[0], r[2], r[6], r[7]])).toEqual([
+      [8_000, '2', [], 8_700],
+      [9_000, '2', [], 8_700],
+      [10_000, '3', ['gap'], 10_400],
+      [11_000, '3', ['gap'], 10_400],
+      [12_000, '4', [], 12_100],
+    ]);
+  });
+
+  it('writes again at most three intervals before the last state when the one before is old (a quiet symbol)', () => {
+    // Prepare
+    const batcher = new HistoryBatcher(1000);
+    batcher.resume(state('BTCUSDT', 60_400, '3'), state('BTCUSDT', 1_000, '2'));
+
+    // Act
+    const rows = batcher.close(61_000);
+
+    // Assert
+    expect(rows.map((r) => [r[0], r[2]])).toEqual([
+      [57_000, '2'],
+      [58_000, '2'],
+      [59_000, '2'],
+      [60_000, '3'],
     ]);
   });
 
