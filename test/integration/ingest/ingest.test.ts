@@ -5,6 +5,7 @@ import {
   createIngestPool,
   createSqsClient,
   ensureQueues,
+  mergeMessages,
   SqsEventSourceRunner,
   type EnsuredQueues,
   type IngestHandler,
@@ -12,6 +13,7 @@ import {
   type SqsEvent,
   type SqsRecord,
 } from '../../../lambdas/ingest';
+import type { HistoryMessage, RateRow } from '../../../services/shared/history';
 import { createLogger } from '../../../services/shared/logger';
 import { createTestDatabase, sqsEndpoint, TcpProxy, type TestDatabase } from '../../support';
 import { ratesBody, row, statusBody } from './fixtures';
@@ -157,6 +159,52 @@ describe('ingest handler and local runner (PostgreSQL, SQS endpoint)', () => {
     await handler(event(record(ratesBody([row(T, 'NEWUSDT', '3.0', T + 300)]))));
     expect(metrics.last('RowsInserted')).toBe(0);
     expect(await rows('NEWUSDT')).toEqual([expect.objectContaining({ price: '2.0', evaluated_at_ms: String(T + 500) })]);
+  });
+
+  it('on equal evaluated_at stores the same row whichever batch arrives first, the row the in-batch merge keeps', async () => {
+    // Prepare: pairs of states of one row evaluated at the same instant, differing in
+    // gap, in the other flags, in price, and in a change that is NULL on one side.
+    const at = T + 700;
+    const pairs: Array<[RateRow, RateRow]> = [
+      [
+        [T, 'X', '100', 0.5, null, -1, ['gap'], at],
+        [T, 'X', '100.5', 0.7, null, -1, [], at],
+      ],
+      [
+        [T, 'X', '100', 0.5, null, -1, ['stale'], at],
+        [T, 'X', '100', 0.5, null, -1, ['anomaly'], at],
+      ],
+      [
+        [T, 'X', '100.10', 0.5, null, -1, [], at],
+        [T, 'X', '100.9', 0.5, null, -1, [], at],
+      ],
+      [
+        [T, 'X', '100', null, 2, -1, ['backfilled'], at],
+        [T, 'X', '100', -0.25, 2, -1, ['backfilled'], at],
+      ],
+    ];
+    const stored = async (symbol: string) =>
+      (await admin.query(`SELECT price::text, flags, change_1m, change_5m, change_15m FROM price_change_rates WHERE symbol = $1`, [symbol])).rows;
+
+    for (const [k, [a, b]] of pairs.entries()) {
+      const [forward, backward] = [`TIE${k}F`, `TIE${k}B`];
+      const as = (symbol: string, r: RateRow): RateRow => {
+        const copy: RateRow = [...r];
+        copy[1] = symbol;
+        return copy;
+      };
+
+      // Act: one order per symbol, each row in a batch of its own.
+      for (const r of [a, b]) await expect(handler(event(record(ratesBody([as(forward, r)]))))).resolves.toEqual({ batchItemFailures: [] });
+      for (const r of [b, a]) await expect(handler(event(record(ratesBody([as(backward, r)]))))).resolves.toEqual({ batchItemFailures: [] });
+
+      // Assert: both orders stored the same row, and it is the one the batch merge keeps.
+      const kept = mergeMessages([JSON.parse(ratesBody([a])) as HistoryMessage, JSON.parse(ratesBody([b])) as HistoryMessage]).rates[0]!;
+      const expected = [{ price: kept.price, flags: kept.flags, change_1m: kept.change1m, change_5m: kept.change5m, change_15m: kept.change15m }];
+      expect(await stored(forward)).toEqual(expected);
+      expect(await stored(backward)).toEqual(expected);
+    }
+    expect((await stored('TIE0F'))[0]).toMatchObject({ flags: [] });
   });
 
   it('upserts status snapshots; an older snapshot does not replace a newer one', async () => {
