@@ -1,6 +1,6 @@
 export { createIngestHandler, handler } from './handler';
 export type { IngestHandler, IngestHandlerOptions, IngestMetrics } from './handler';
-export { IngestDatabaseError, IngestRunnerError, InvalidMessageError } from './errors';
+export { IngestDatabaseError, IngestQueueError, IngestRunnerError, InvalidMessageError } from './errors';
 export { mergeMessages } from './merge';
 export type { MergedBatch, RateRecord, StatusRecord } from './merge';
 export { createIngestPool, resolveDatabaseUrl } from './pool';
@@ -16,3 +16,7 @@ export type { SqlStatement } from './sql';
 export { isTransientDatabaseError, writeMerged } from './store';
 export type { WriteResult } from './store';
 export { parseHistoryMessage } from './validate';
+export { createVisibilityBackoff } from './visibility';
+export type { DeferResult, VisibilityBackoffOptions, VisibilityDeferral } from './visibility';
+export { DEFAULT_VISIBILITY_BACKOFF, queueUrlFromArn, receivesWithin, SQS_MAX_VISIBILITY_SECONDS, visibilityBackoffSeconds } from './visibility-policy';
+export type { VisibilityBackoffPolicy } from './visibility-policy';

@@ -4,6 +4,7 @@ import {
   createIngestHandler,
   createIngestPool,
   createSqsClient,
+  createVisibilityBackoff,
   ensureQueues,
   mergeMessages,
   SqsEventSourceRunner,
@@ -279,14 +280,14 @@ describe('ingest handler and local runner (PostgreSQL, SQS endpoint)', () => {
       }
     }
 
-    async function run(queueUrl: string, visibilityTimeoutSeconds: number): Promise<SqsEventSourceRunner> {
+    async function run(queueUrl: string, visibilityTimeoutSeconds: number, through: IngestHandler = handler): Promise<SqsEventSourceRunner> {
       const runner = new SqsEventSourceRunner({
         client: sqs,
         queueUrl,
         logger,
         handler: (e) => {
           seen.push(e);
-          return handler(e);
+          return through(e);
         },
         batchSize: 10,
         batchingWindowMs: 300,
@@ -318,6 +319,40 @@ describe('ingest handler and local runner (PostgreSQL, SQS endpoint)', () => {
       const poisonDeliveries = seen.flatMap((e) => e.Records).filter((r) => r.body === dead.Body);
       expect(poisonDeliveries.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['1', '2']);
       expect(poisonDeliveries[0]).toMatchObject({ eventSource: 'aws:sqs', eventSourceARN: q.queueArn, awsRegion: 'us-east-1' });
+    }, 40_000);
+
+    it('with visibility backoff, a database outage longer than maxReceiveCount x the visibility timeout sends nothing to the DLQ', async () => {
+      // Prepare: maxReceiveCount 2 and a 2 s visibility timeout: without backoff the
+      // third receive, 4 s into the outage, would move every record to the DLQ.
+      const q = await queues(2);
+      const received = new Map<string, number[]>();
+      const backoff = createVisibilityBackoff({ client: sqs, logger, queueUrl: () => q.queueUrl, policy: { baseSeconds: 8, maxSeconds: 8 } });
+      const withBackoff = createIngestHandler({ pool, logger, metrics, visibility: backoff });
+      const bodies = Array.from({ length: 12 }, (_, i) => ratesBody(Array.from({ length: 20 }, (_, s) => row(T + i * 1000, `BACK${s}USDT`, '3', T + i * 1000 + 1))));
+      await proxy.stop();
+      try {
+        await send(q.queueUrl, bodies);
+        await run(q.queueUrl, 2, async (e) => {
+          for (const r of e.Records) received.set(r.messageId, [...(received.get(r.messageId) ?? []), Date.now()]);
+          return withBackoff(e);
+        });
+
+        // Act: the database stays away for 6 s, three visibility timeouts.
+        await waitFor('every record received once', async () => (received.size === bodies.length ? true : undefined), 3_000);
+        await new Promise((resolve) => setTimeout(resolve, 6_000));
+        expect(await count('BACK')).toBe(0);
+      } finally {
+        await proxy.start();
+      }
+
+      // Assert
+      await waitFor('every row after the database returned', async () => ((await count('BACK')) === 12 * 20 ? true : undefined), 15_000);
+      const dlq = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.dlqUrl, WaitTimeSeconds: 1 }));
+      expect(dlq.Messages ?? []).toEqual([]);
+      for (const [messageId, times] of received) {
+        expect([messageId, times.length]).toEqual([messageId, 2]);
+        expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(7_000);
+      }
     }, 40_000);
 
     it('loses nothing while PostgreSQL is unreachable for 15 s: records are redelivered and stored', async () => {
