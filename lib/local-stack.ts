@@ -63,6 +63,8 @@ export class LocalMarketDataStack extends Stack {
       environment: {
         // resolveDatabaseUrl() uses DATABASE_URL as is: no Secrets Manager, no TLS.
         DATABASE_URL: props.databaseUrl ?? LOCAL_DATABASE_URL,
+        // The visibility backoff's queue, as LocalStack names it: its URLs need not have the AWS form the ARN gives.
+        INGEST_QUEUE_URL: this.history.queue.queueUrl,
       },
     });
     this.ingestEventSource = this.history.addConsumer(this, 'IngestEventSource', this.ingest.function, {

@@ -31,3 +31,10 @@ export class IngestRunnerError extends CollectorError {
     super('INGEST_RUNNER', message, options);
   }
 }
+
+/** A record names a queue whose URL cannot be derived (an eventSourceARN that is not an SQS queue ARN). */
+export class IngestQueueError extends CollectorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INGEST_QUEUE', message, options);
+  }
+}

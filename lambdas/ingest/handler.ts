@@ -9,9 +9,11 @@ import { IngestDatabaseError, InvalidMessageError } from './errors';
 import { mergeMessages } from './merge';
 import { loadIngestConfig } from './config';
 import { createIngestPool, resolveDatabaseUrl } from './pool';
+import { createSqsClient } from './queues';
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
 import { writeMerged, type WriteResult } from './store';
 import { parseHistoryMessage } from './validate';
+import { createVisibilityBackoff, type VisibilityDeferral } from './visibility';
 
 /** The part of Powertools' Metrics the handler uses, so tests and benchmarks can pass a recorder. */
 export interface IngestMetrics {
@@ -31,6 +33,12 @@ export interface IngestHandlerOptions {
   metrics: IngestMetrics;
   /** Called when the database refused the credentials of a pool the caller owns. */
   onCredentialError?: () => void;
+  /**
+   * Extends the visibility of records that failed because a dependency is down
+   * (not poison), so an outage does not spend their receives (visibility.ts).
+   * Without it they reappear after the queue's visibility timeout.
+   */
+  visibility?: VisibilityDeferral;
 }
 
 function isDependencySource(pool: Pool | DependencySource<Pool>): pool is DependencySource<Pool> {
@@ -55,6 +63,8 @@ interface BatchOutcome {
   duplicates: number;
   statusSnapshots: number;
   failed: Set<string>;
+  /** Failed for a dependency (database, secret): redelivery after a backoff can store them. */
+  unavailable: SqsRecord[];
 }
 
 /**
@@ -75,7 +85,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
   return async (event) => {
     const started = performance.now();
     const records = event.Records ?? [];
-    const outcome: BatchOutcome = { write: { rowsWritten: 0, statusesWritten: 0 }, rowsIn: 0, duplicates: 0, statusSnapshots: 0, failed: new Set() };
+    const outcome: BatchOutcome = { write: { rowsWritten: 0, statusesWritten: 0 }, rowsIn: 0, duplicates: 0, statusSnapshots: 0, failed: new Set(), unavailable: [] };
     const valid: ValidRecord[] = [];
     for (const record of records) {
       try {
@@ -91,6 +101,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       }
     }
     if (valid.length > 0) await store(valid, outcome);
+    const deferred = outcome.unavailable.length > 0 ? await options.visibility?.defer(outcome.unavailable) : undefined;
 
     const latencyMs = performance.now() - started;
     metrics.addMetric('RowsInserted', MetricUnit.Count, outcome.write.rowsWritten);
@@ -107,6 +118,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       duplicatesInBatch: outcome.duplicates,
       statusSnapshots: outcome.statusSnapshots,
       statusesWritten: outcome.write.statusesWritten,
+      ...(deferred ? { deferred: deferred.deferred } : {}),
       latencyMs: Math.round(latencyMs),
     };
     if (outcome.failed.size > 0) logger.warn('batch partly failed', summary);
@@ -132,6 +144,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
         return;
       }
       for (const v of valid) outcome.failed.add(v.record.messageId);
+      // Only a refusal of the data itself is the record's fault; everything else is a dependency's.
+      if (!(error instanceof IngestDatabaseError && !error.transient)) outcome.unavailable.push(...valid.map((v) => v.record));
       logger.error('storing the batch failed; every record is left for redelivery', { records: valid.length, error: errorMessage(error) });
       if (classifyPgError(error) === 'credentials') {
         options.onCredentialError?.();
@@ -161,6 +175,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
         }
         // The database went away meanwhile: the rest is not stored either.
         for (const rest of valid.slice(i + 1)) outcome.failed.add(rest.record.messageId);
+        outcome.unavailable.push(...valid.slice(i).map((v) => v.record));
         logger.error('storing records one by one failed; the rest are left for redelivery', { error: errorMessage(error) });
         return;
       }
@@ -188,7 +203,7 @@ function defaultHandler(): IngestHandler {
       }),
     close: (pool) => pool.end(),
   });
-  return createIngestHandler({ pool: pools, logger, metrics });
+  return createIngestHandler({ pool: pools, logger, metrics, visibility: createVisibilityBackoff({ client: createSqsClient(), logger }) });
 }
 
 /** The Lambda entry point (SQS event source mapping with ReportBatchItemFailures). */

@@ -18,6 +18,7 @@ import { createIngestHandler } from './handler';
 import { createIngestPool, resolveDatabaseUrl } from './pool';
 import { createSqsClient } from './queues';
 import { SqsEventSourceRunner } from './runner';
+import { createVisibilityBackoff } from './visibility';
 
 export { ensureQueues } from './queues';
 export type { EnsureQueuesOptions, EnsuredQueues } from './queues';
@@ -96,7 +97,8 @@ async function main(): Promise<void> {
   const runner = new SqsEventSourceRunner({
     client,
     queueUrl: args.queueUrl,
-    handler: createIngestHandler({ pool: pools, logger, metrics }),
+    // The runner knows the queue by the URL the endpoint returned (fauxqs looks queues up by it).
+    handler: createIngestHandler({ pool: pools, logger, metrics, visibility: createVisibilityBackoff({ client, logger, queueUrl: () => args.queueUrl }) }),
     logger,
     batchSize: args.batchSize,
     batchingWindowMs: args.batchingWindowMs,

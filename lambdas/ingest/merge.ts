@@ -1,4 +1,5 @@
 import type { HistoryMessage } from '../../services/shared/history';
+import { supersedes } from './precedence';
 
 /** One row of `price_change_rates`, as the upsert takes it. */
 export interface RateRecord {
@@ -31,7 +32,7 @@ export interface MergedBatch {
   statuses: StatusRecord[];
   /** Rate rows received in the batch, before de-duplication. */
   rateRowsIn: number;
-  /** Rate rows dropped because another row of the batch had the same key and a newer (or equal) evaluatedAt. */
+  /** Rate rows dropped because another row of the batch had the same key and a greater (or equal) precedence. */
   rateDuplicates: number;
   /** Status snapshots (messages) in the batch. */
   statusSnapshots: number;
@@ -39,12 +40,12 @@ export interface MergedBatch {
 
 /**
  * Merges the valid messages of one SQS batch into the rows of one bulk write.
- * Rows with the same (exchange, symbol, time) collapse to the one with the
- * highest evaluatedAt: the rule the upsert applies against stored rows, applied
+ * Rows with the same (exchange, symbol, time) collapse to the one of greatest
+ * precedence (the newest evaluatedAt, then a fixed order over the contents, see
+ * precedence.ts): the rule the upsert applies against stored rows, applied
  * first inside the batch because PostgreSQL refuses an ON CONFLICT statement
- * that touches the same row twice. On equal evaluatedAt the first one seen is
- * kept, as the database keeps the stored row on a tie, so the result does not
- * depend on delivery order. Status entries collapse the same way per
+ * that touches the same row twice. The result, and what the database keeps, do
+ * not depend on delivery order. Status entries collapse per
  * (collectorId, connectionId) by snapshot time.
  */
 export function mergeMessages(messages: Iterable<HistoryMessage>): MergedBatch {
@@ -58,9 +59,10 @@ export function mergeMessages(messages: Iterable<HistoryMessage>): MergedBatch {
         rateRowsIn += 1;
         // Exchange and symbol are validated to [a-z0-9] / [A-Z0-9], so '|' cannot collide.
         const key = `${message.exchange}|${symbol}|${time}`;
+        const candidate: RateRecord = { time, exchange: message.exchange, symbol, price, change1m, change5m, change15m, flags, evaluatedAt };
         const current = rates.get(key);
-        if (current && current.evaluatedAt >= evaluatedAt) continue;
-        rates.set(key, { time, exchange: message.exchange, symbol, price, change1m, change5m, change15m, flags, evaluatedAt });
+        if (current && !supersedes(candidate, current)) continue;
+        rates.set(key, candidate);
       }
     } else {
       statusSnapshots += 1;

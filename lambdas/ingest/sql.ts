@@ -9,13 +9,25 @@ export interface SqlStatement {
  * One statement for any number of rows: each column travels as one array
  * parameter and `unnest` zips them back into rows, so the statement text (and
  * its plan) is the same for 1 or 25,000 rows and no parameter limit applies.
- * Rows the table holds with the same or a newer evaluated_at are left alone,
- * which makes redelivery and duplicate collectors harmless; `rowCount` is the
- * number of rows inserted or replaced by a newer state.
+ * A stored row is replaced only by a state of greater precedence (a newer
+ * evaluated_at; on equal evaluated_at the content order of precedence.ts), so
+ * redelivery and duplicate collectors are harmless and every delivery order
+ * stores the same row; `rowCount` is the number of rows inserted or replaced.
  *
  * `flags` is a text[] per row, and unnest would flatten a 2-D array, so each
  * row's flags travel as one comma-joined string (flag names hold no comma).
  */
+/**
+ * The precedence key of compareRatePrecedence (precedence.ts) over a row alias:
+ * a row comparison is lexicographic, as the TypeScript comparison is. Text is
+ * compared in the "C" collation (byte order, like JavaScript's for ASCII), not the
+ * database's default one, and NULL changes become -Infinity because a row
+ * comparison with a NULL is NULL (and the row would never be replaced).
+ */
+export const ratePrecedenceKey = (alias: string): string =>
+  `(${alias}.evaluated_at, -cardinality(${alias}.flags), array_to_string(${alias}.flags, ',') COLLATE "C", ${alias}.price::text COLLATE "C", ` +
+  `coalesce(${alias}.change_1m, '-Infinity'::float8), coalesce(${alias}.change_5m, '-Infinity'::float8), coalesce(${alias}.change_15m, '-Infinity'::float8))`;
+
 export const RATES_UPSERT_SQL = `
 INSERT INTO price_change_rates AS p (time, exchange, symbol, price, change_1m, change_5m, change_15m, flags, evaluated_at)
 SELECT u.time, u.exchange, u.symbol, u.price, u.change_1m, u.change_5m, u.change_15m, string_to_array(u.flags, ','), u.evaluated_at
@@ -28,7 +40,7 @@ ON CONFLICT (exchange, symbol, time) DO UPDATE SET
   change_15m = EXCLUDED.change_15m,
   flags = EXCLUDED.flags,
   evaluated_at = EXCLUDED.evaluated_at
-WHERE p.evaluated_at < EXCLUDED.evaluated_at`;
+WHERE ${ratePrecedenceKey('EXCLUDED')} > ${ratePrecedenceKey('p')}`;
 
 /** Same scheme for `collection_status`: a snapshot never replaces a newer one. */
 export const STATUS_UPSERT_SQL = `

@@ -3,6 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp, buildLocalApp } from '../../lib/app';
 import { loadTarget } from '../../lib/config';
+import { MAX_RECEIVE_COUNT } from '../../lib/constructs/history-queue';
 import { LOCAL_DATABASE_URL, LOCAL_STACK_NAME, type LocalMarketDataStack } from '../../lib/local-stack';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -38,14 +39,14 @@ describe('target switch', () => {
 });
 
 describe('queue', () => {
-  test('history queue and DLQ, redrive after 5 receives, SQS-managed encryption', () => {
+  test('history queue and DLQ, redrive after MAX_RECEIVE_COUNT receives, SQS-managed encryption', () => {
     const queues = ofType('AWS::SQS::Queue');
     expect(queues).toHaveLength(2);
     for (const [, queue] of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     const dlqId = template.getResourceId('AWS::SQS::Queue', { Properties: Match.objectLike({ MessageRetentionPeriod: 14 * 24 * 3600 }) });
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 6 * 30 + 2,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
   });
 });
@@ -61,6 +62,8 @@ describe('ingest function', () => {
     expect(variables.DATABASE_URL).toBe(LOCAL_DATABASE_URL);
     expect(LOCAL_DATABASE_URL).toBe('postgres://mdc:mdc@postgres:5432/mdc');
     expect(variables).not.toHaveProperty('DB_SECRET_ARN');
+    const queueId = template.getResourceId('AWS::SQS::Queue', { Properties: Match.objectLike({ RedrivePolicy: Match.anyValue() }) });
+    expect(variables.INGEST_QUEUE_URL).toEqual({ Ref: queueId });
   });
 
   test('SQS event source with partial batch responses on the history queue', () => {

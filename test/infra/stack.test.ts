@@ -2,7 +2,9 @@ import { App, CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { DEFAULT_VISIBILITY_BACKOFF, receivesWithin } from '../../lambdas/ingest';
 import { buildApp } from '../../lib/app';
+import { MAX_RECEIVE_COUNT } from '../../lib/constructs/history-queue';
 import type { MarketDataStack } from '../../lib/market-data-stack';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
@@ -69,10 +71,42 @@ describe('encryption', () => {
 });
 
 describe('queue and ingest', () => {
-  test('DLQ redrive after 5 receives', () => {
+  test('DLQ redrive only after more receives than a retention-long outage takes with the visibility backoff', () => {
+    // Prepare
+    const retention = 4 * 24 * 3600;
+
+    // Act
+    const receives = receivesWithin(retention, DEFAULT_VISIBILITY_BACKOFF);
+
+    // Assert
+    expect(receives).toBe(102);
+    expect(MAX_RECEIVE_COUNT).toBe(receives + 5);
     template.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.history.deadLetterQueue), 'Arn'] }, maxReceiveCount: 5 },
+      MessageRetentionPeriod: retention,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.history.deadLetterQueue), 'Arn'] }, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
+  });
+
+  test('the ingest function may change the visibility of history messages, and reaches SQS from its isolated subnets', () => {
+    // Prepare
+    const roleId = logicalId(stack.ingest.function.role!);
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+
+    // Act
+    const grants = statements.filter((s) => s.Effect === 'Allow' && actions(s).includes('sqs:ChangeMessageVisibility'));
+
+    // Assert
+    expect(grants).toHaveLength(1);
+    expect(resourcesOf(grants[0]!)).toEqual([{ 'Fn::GetAtt': [logicalId(stack.history.queue), 'Arn'] }]);
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('\\.sqs$')])] }),
+      PrivateDnsEnabled: true,
+      VpcEndpointType: 'Interface',
+    });
+    const egress = resources[logicalId(stack.ingestSecurityGroup)]!.Properties.SecurityGroupEgress as Array<Record<string, unknown>>;
+    expect(egress).toEqual(expect.arrayContaining([expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })]));
   });
 
   test('visibility timeout is at least 6x the ingest function timeout', () => {

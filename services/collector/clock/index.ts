@@ -1,1 +1,2 @@
 export { ExchangeClock } from './exchange-clock';
+export type { ExchangeClockOptions } from './exchange-clock';

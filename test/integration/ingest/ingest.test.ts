@@ -4,7 +4,9 @@ import {
   createIngestHandler,
   createIngestPool,
   createSqsClient,
+  createVisibilityBackoff,
   ensureQueues,
+  mergeMessages,
   SqsEventSourceRunner,
   type EnsuredQueues,
   type IngestHandler,
@@ -13,6 +15,7 @@ import {
   type SqsRecord,
 } from '../../../lambdas/ingest';
 import { DependencyCache } from '../../../services/shared/lifecycle';
+import type { HistoryMessage, RateRow } from '../../../services/shared/history';
 import { createLogger } from '../../../services/shared/logger';
 import { createTestDatabase, sqsEndpoint, TcpProxy, type TestDatabase } from '../../support';
 import { ratesBody, row, statusBody } from './fixtures';
@@ -186,6 +189,52 @@ describe('ingest handler and local runner (PostgreSQL, SQS endpoint)', () => {
     expect(await rows('NEWUSDT')).toEqual([expect.objectContaining({ price: '2.0', evaluated_at_ms: String(T + 500) })]);
   });
 
+  it('on equal evaluated_at stores the same row whichever batch arrives first, the row the in-batch merge keeps', async () => {
+    // Prepare: pairs of states of one row evaluated at the same instant, differing in
+    // gap, in the other flags, in price, and in a change that is NULL on one side.
+    const at = T + 700;
+    const pairs: Array<[RateRow, RateRow]> = [
+      [
+        [T, 'X', '100', 0.5, null, -1, ['gap'], at],
+        [T, 'X', '100.5', 0.7, null, -1, [], at],
+      ],
+      [
+        [T, 'X', '100', 0.5, null, -1, ['stale'], at],
+        [T, 'X', '100', 0.5, null, -1, ['anomaly'], at],
+      ],
+      [
+        [T, 'X', '100.10', 0.5, null, -1, [], at],
+        [T, 'X', '100.9', 0.5, null, -1, [], at],
+      ],
+      [
+        [T, 'X', '100', null, 2, -1, ['backfilled'], at],
+        [T, 'X', '100', -0.25, 2, -1, ['backfilled'], at],
+      ],
+    ];
+    const stored = async (symbol: string) =>
+      (await admin.query(`SELECT price::text, flags, change_1m, change_5m, change_15m FROM price_change_rates WHERE symbol = $1`, [symbol])).rows;
+
+    for (const [k, [a, b]] of pairs.entries()) {
+      const [forward, backward] = [`TIE${k}F`, `TIE${k}B`];
+      const as = (symbol: string, r: RateRow): RateRow => {
+        const copy: RateRow = [...r];
+        copy[1] = symbol;
+        return copy;
+      };
+
+      // Act: one order per symbol, each row in a batch of its own.
+      for (const r of [a, b]) await expect(handler(event(record(ratesBody([as(forward, r)]))))).resolves.toEqual({ batchItemFailures: [] });
+      for (const r of [b, a]) await expect(handler(event(record(ratesBody([as(backward, r)]))))).resolves.toEqual({ batchItemFailures: [] });
+
+      // Assert: both orders stored the same row, and it is the one the batch merge keeps.
+      const kept = mergeMessages([JSON.parse(ratesBody([a])) as HistoryMessage, JSON.parse(ratesBody([b])) as HistoryMessage]).rates[0]!;
+      const expected = [{ price: kept.price, flags: kept.flags, change_1m: kept.change1m, change_5m: kept.change5m, change_15m: kept.change15m }];
+      expect(await stored(forward)).toEqual(expected);
+      expect(await stored(backward)).toEqual(expected);
+    }
+    expect((await stored('TIE0F'))[0]).toMatchObject({ flags: [] });
+  });
+
   it('upserts status snapshots; an older snapshot does not replace a newer one', async () => {
     const conn = (state: string, reconnects: number) => ({ connectionId: 'ws-1', state, streams: 200, lastMessageAt: T - 5, reconnects, errors: 0 });
     await handler(event(record(statusBody(T + 2_000, [conn('open', 3)])), record(statusBody(T + 1_000, [conn('connecting', 2)]))));
@@ -258,14 +307,14 @@ describe('ingest handler and local runner (PostgreSQL, SQS endpoint)', () => {
       }
     }
 
-    async function run(queueUrl: string, visibilityTimeoutSeconds: number): Promise<SqsEventSourceRunner> {
+    async function run(queueUrl: string, visibilityTimeoutSeconds: number, through: IngestHandler = handler): Promise<SqsEventSourceRunner> {
       const runner = new SqsEventSourceRunner({
         client: sqs,
         queueUrl,
         logger,
         handler: (e) => {
           seen.push(e);
-          return handler(e);
+          return through(e);
         },
         batchSize: 10,
         batchingWindowMs: 300,
@@ -297,6 +346,40 @@ describe('ingest handler and local runner (PostgreSQL, SQS endpoint)', () => {
       const poisonDeliveries = seen.flatMap((e) => e.Records).filter((r) => r.body === dead.Body);
       expect(poisonDeliveries.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['1', '2']);
       expect(poisonDeliveries[0]).toMatchObject({ eventSource: 'aws:sqs', eventSourceARN: q.queueArn, awsRegion: 'us-east-1' });
+    }, 40_000);
+
+    it('with visibility backoff, a database outage longer than maxReceiveCount x the visibility timeout sends nothing to the DLQ', async () => {
+      // Prepare: maxReceiveCount 2 and a 2 s visibility timeout: without backoff the
+      // third receive, 4 s into the outage, would move every record to the DLQ.
+      const q = await queues(2);
+      const received = new Map<string, number[]>();
+      const backoff = createVisibilityBackoff({ client: sqs, logger, queueUrl: () => q.queueUrl, policy: { baseSeconds: 8, maxSeconds: 8 } });
+      const withBackoff = createIngestHandler({ pool, logger, metrics, visibility: backoff });
+      const bodies = Array.from({ length: 12 }, (_, i) => ratesBody(Array.from({ length: 20 }, (_, s) => row(T + i * 1000, `BACK${s}USDT`, '3', T + i * 1000 + 1))));
+      await proxy.stop();
+      try {
+        await send(q.queueUrl, bodies);
+        await run(q.queueUrl, 2, async (e) => {
+          for (const r of e.Records) received.set(r.messageId, [...(received.get(r.messageId) ?? []), Date.now()]);
+          return withBackoff(e);
+        });
+
+        // Act: the database stays away for 6 s, three visibility timeouts.
+        await waitFor('every record received once', async () => (received.size === bodies.length ? true : undefined), 3_000);
+        await new Promise((resolve) => setTimeout(resolve, 6_000));
+        expect(await count('BACK')).toBe(0);
+      } finally {
+        await proxy.start();
+      }
+
+      // Assert
+      await waitFor('every row after the database returned', async () => ((await count('BACK')) === 12 * 20 ? true : undefined), 15_000);
+      const dlq = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.dlqUrl, WaitTimeSeconds: 1 }));
+      expect(dlq.Messages ?? []).toEqual([]);
+      for (const [messageId, times] of received) {
+        expect([messageId, times.length]).toEqual([messageId, 2]);
+        expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(7_000);
+      }
     }, 40_000);
 
     it('loses nothing while PostgreSQL is unreachable for 15 s: records are redelivered and stored', async () => {

@@ -98,8 +98,9 @@ function aggTrade(exchange: string, stream: string, event: Json, context: ParseC
   // A trade is never stamped after its event; a second of slack absorbs unit rounding.
   if ((T as number) > (E as number) + 1000) return rejected('time_out_of_range', `${stream}: trade time ${T} is after event time ${E}`);
   if (context.clockSynchronized) {
-    // Checking E too keeps one wild event time from dragging the exchange clock
-    // (which follows the largest E) far ahead and every later trade out of range.
+    // Checking E too keeps a wild event time far from the clock out of the trade
+    // stream; wilder times within range are held off by the clock itself, which
+    // follows a jump only once most recent events agree (services/collector/clock).
     const eventDistance = (E as number) - context.exchangeNow;
     if (eventDistance > context.maxClockDistanceMs || -eventDistance > context.maxClockDistanceMs) {
       return rejected('time_out_of_range', `${stream}: event time ${E} is ${eventDistance} ms from the exchange clock ${context.exchangeNow}`);

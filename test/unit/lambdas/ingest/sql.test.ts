@@ -1,4 +1,4 @@
-import { buildRatesUpsert, buildStatusUpsert, isTransientDatabaseError, RATES_UPSERT_SQL } from '../../../../lambdas/ingest';
+import { buildRatesUpsert, buildStatusUpsert, isTransientDatabaseError, ratePrecedenceKey, RATES_UPSERT_SQL } from '../../../../lambdas/ingest';
 
 const T = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 
@@ -22,9 +22,10 @@ describe('buildRatesUpsert', () => {
     ]);
   });
 
-  it('replaces a stored row only with a newer evaluation', () => {
+  it('replaces a stored row only with a state of greater precedence: newer, or as new and first in content order', () => {
     expect(RATES_UPSERT_SQL).toMatch(/ON CONFLICT \(exchange, symbol, time\) DO UPDATE/);
-    expect(RATES_UPSERT_SQL).toMatch(/WHERE p\.evaluated_at < EXCLUDED\.evaluated_at/);
+    expect(RATES_UPSERT_SQL).toContain(`WHERE ${ratePrecedenceKey('EXCLUDED')} > ${ratePrecedenceKey('p')}`);
+    expect(ratePrecedenceKey('p')).toMatch(/^\(p\.evaluated_at, -cardinality\(p\.flags\), /);
   });
 });
 
