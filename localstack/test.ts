@@ -1,13 +1,14 @@
 /**
- * `npm test`: the whole suite on a fresh machine. Ensures the services the
- * integration tests talk to, type-checks and lints (so type errors fail the
+ * `npm test`: the whole suite on a fresh machine. Ensures promtool (for the
+ * Prometheus rule tests) and the services the integration tests talk to,
+ * type-checks and lints (so type errors fail the
  * suite even though jest's SWC transform only strips types), runs jest, and
  * stops again whatever it started.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureLocalServices, localDefaults, REPO_ROOT, STATE_DIR, type LocalServices } from './env';
+import { ensureLocalServices, ensurePromtool, localDefaults, REPO_ROOT, STATE_DIR, type LocalServices } from './env';
 
 function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   console.log(`\n[test] ${name}: ${command} ${args.join(' ')}`);
@@ -29,6 +30,8 @@ interface JestSummary {
 async function main(): Promise<number> {
   const jestArgs = process.argv.slice(2);
   const started = Date.now();
+  // Before any service starts: a missing promtool stops the run with the package to install.
+  const promtool = ensurePromtool();
   // Redis pub/sub channels are global to a server, not per db index: a collector
   // running on this machine (npm start) would publish into the tests' channels. So
   // the suite uses a Redis of its own, on its own port, started here when absent.
@@ -57,6 +60,7 @@ async function main(): Promise<number> {
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'ERROR',
+      PROMTOOL: promtool,
     };
     const code = await step('jest', bin('jest'), ['--ci', '--json', `--outputFile=${resultsFile}`, ...jestArgs], env);
     try {

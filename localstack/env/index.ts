@@ -8,6 +8,7 @@ export { ManagedProcess } from './process';
 export type { EnsuredService } from './redis';
 export { MissingDependencyError, LocalServiceError } from './errors';
 export { httpOk, isPortOpen } from './probe';
+export { ensurePromtool, PROMTOOL_PACKAGE } from './promtool';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const STATE_DIR = join(REPO_ROOT, '.local');
