@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureLocalServices, ensurePromtool, localDefaults, REPO_ROOT, STATE_DIR, type LocalServices } from './env';
+import { ensureLocalServices, ensurePromtool, localDefaults, REPO_ROOT, STATE_DIR, stopInOrder, type LocalServices, type ShutdownStep } from './env';
 
 function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   console.log(`\n[test] ${name}: ${command} ${args.join(' ')}`);
@@ -36,13 +36,17 @@ async function main(): Promise<number> {
   // running on this machine (npm start) would publish into the tests' channels. So
   // the suite uses a Redis of its own, on its own port, started here when absent.
   const testRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6390/0';
-  const services: LocalServices = await ensureLocalServices({ redisUrl: testRedisUrl });
+  const startedServices: ShutdownStep[] = [];
+  const stopServices = () => stopInOrder(startedServices.splice(0), { failed: (step, error) => console.error(`[test] stopping ${step.name} failed:`, error) });
+  // Registered before the services start: they run in process groups of their own, so Ctrl-C reaches only this process.
   const interrupt = async () => {
-    await services.stop();
+    await stopServices();
     process.exit(130);
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
+  process.once('SIGHUP', interrupt);
+  const services: LocalServices = await ensureLocalServices({ redisUrl: testRedisUrl, onStarted: (step) => startedServices.push(step) });
   for (const service of [services.redis, services.postgres, services.sqs]) console.log(`[test] ${service.name.padEnd(8)} ${service.url}  ${service.origin}`);
   try {
     const typecheck = await step('type check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
@@ -72,7 +76,7 @@ async function main(): Promise<number> {
     }
     return code;
   } finally {
-    await services.stop();
+    await stopServices();
   }
 }
 
