@@ -1,9 +1,8 @@
 /**
  * `npm test`: the whole suite on a fresh machine. Ensures promtool (for the
  * Prometheus rule tests) and the services the integration tests talk to,
- * type-checks and lints (so type errors fail the
- * suite even though jest's SWC transform only strips types), runs jest, and
- * stops again whatever it started.
+ * type-checks and lints (so type errors fail the suite even though jest's SWC
+ * transform only strips types), runs jest, and stops again whatever it started.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { PROMTOOL_PACKAGE } from '../../localstack/env';
+import { PROMTOOL_PACKAGE } from '../../localstack/env/promtool';
 import { findExecutable } from '../../localstack/env/system';
 import {
   COLLECTOR_RULES_FILE,
