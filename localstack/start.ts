@@ -12,6 +12,7 @@ import { reconcileSnapshot, SnapshotPublisher } from '../lambdas/api';
 import { ConfigStore } from '../lambdas/api/store';
 import { createSqsClient, ensureQueues } from '../lambdas/ingest/queues';
 import { runMigrations } from '../services/shared/db';
+import { errorMessage } from '../services/shared/errors';
 import { createLogger } from '../services/shared/logger';
 import { describeLocalApi, loadLocalApiConfig, startLocalApi, type RunningLocalApi } from './api';
 import {
@@ -165,9 +166,14 @@ async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess):
   // Stopped after the collector, once the queue is empty (or DRAIN_TIMEOUT_MS passed): the collector's final batches still reach the database.
   const sqs = createSqsClient({ endpoint: localDefaults.sqsEndpoint, region: localDefaults.awsRegion });
   const drain = async () => {
-    const drained = await waitForQueueDrained({ client: sqs, queueUrl: queues.queueUrl, timeoutMs: DRAIN_TIMEOUT_MS }).catch(() => false);
-    if (!drained) console.error(`[start] the history queue still holds messages after ${DRAIN_TIMEOUT_MS / 1000} s; stopping the ingest runner anyway`);
-    sqs.destroy();
+    try {
+      const drained = await waitForQueueDrained({ client: sqs, queueUrl: queues.queueUrl, timeoutMs: DRAIN_TIMEOUT_MS });
+      if (!drained) console.error(`[start] the history queue still holds messages after ${DRAIN_TIMEOUT_MS / 1000} s; stopping the ingest runner anyway`);
+    } catch (error) {
+      console.error(`[start] reading the history queue's depth failed (${errorMessage(error)}); stopping the ingest runner anyway`);
+    } finally {
+      sqs.destroy();
+    }
   };
   startProcess('ingest', 'ingest runner', tsxProcess('ingest', 'lambdas/ingest/local-runner.ts', ['--queue-url', queues.queueUrl], { ...awsEnv, DATABASE_URL: localDefaults.databaseUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' }), drain);
   rows.push(['ingest', queues.queueUrl, 'started: SQS -> price_change_rates, collection_status (the Lambda handler, locally)']);
