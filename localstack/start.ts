@@ -2,18 +2,32 @@
  * `npm start`: the whole pipeline on this machine. Ensures Redis, PostgreSQL and
  * the SQS endpoint, starts the exchange simulator (unless FEED=binance) and the
  * pipeline's processes, prints what runs where, and on Ctrl-C stops everything
- * it started, leaving services it found running untouched.
+ * it started against the data flow (localstack/env/shutdown.ts), each part
+ * after the previous one exited, leaving services it found running untouched.
  */
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { reconcileSnapshot, SnapshotPublisher } from '../lambdas/api';
 import { ConfigStore } from '../lambdas/api/store';
-import { ensureQueues } from '../lambdas/ingest/queues';
+import { createSqsClient, ensureQueues } from '../lambdas/ingest/queues';
 import { runMigrations } from '../services/shared/db';
+import { errorMessage } from '../services/shared/errors';
 import { createLogger } from '../services/shared/logger';
 import { describeLocalApi, loadLocalApiConfig, startLocalApi, type RunningLocalApi } from './api';
-import { ensureLocalServices, httpOk, localDefaults, ManagedProcess, REPO_ROOT, STATE_DIR, type LocalServices } from './env';
+import {
+  ensureLocalServices,
+  httpOk,
+  localDefaults,
+  ManagedProcess,
+  REPO_ROOT,
+  STATE_DIR,
+  stopInOrder,
+  waitForQueueDrained,
+  type LocalServices,
+  type PipelinePart,
+  type ShutdownStep,
+} from './env';
 
 const SIMULATOR_PORT = Number(process.env.SIMULATOR_PORT ?? 9443);
 const SEEDED_BY = 'npm start';
@@ -66,24 +80,69 @@ function tsxProcess(name: string, entry: string, args: string[], env: NodeJS.Pro
   });
 }
 
+/** Ctrl-C, `kill`, and a closed terminal: the children run in their own process groups, so nothing else stops them. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** How long the ingest runner gets to store what the stopping collector sent last. */
+const DRAIN_TIMEOUT_MS = 15_000;
+
 async function main(): Promise<void> {
   if (feed !== 'simulator' && feed !== 'binance') throw new Error(`FEED must be 'simulator' or 'binance', got '${feed}'`);
-  const services: LocalServices = await ensureLocalServices();
+  // Every part registers how it stops as soon as it runs; stopAll stops them in
+  // SHUTDOWN_ORDER (collector first, services last), whenever it is called.
+  const steps: ShutdownStep[] = [];
+  let stopping: Promise<never> | undefined;
+  const stopAll = (exitCode: number): Promise<never> =>
+    (stopping ??= (async () => {
+      console.log('\n[start] stopping...');
+      // Rounds: a part still starting when the stop began registers late and is stopped in the next one.
+      while (steps.length > 0) {
+        await stopInOrder(steps.splice(0), {
+          stopping: (step) => console.log(`[start] stopping ${step.name}`),
+          failed: (step, error) => console.error(`[start] stopping ${step.name} failed:`, error),
+        });
+      }
+      process.exit(exitCode);
+    })());
+  for (const signal of STOP_SIGNALS) process.on(signal, () => void stopAll(0));
   const processes: ManagedProcess[] = [];
-  // Assigned once the API is up; stopAll may run before that.
-  let api: RunningLocalApi | undefined = undefined;
-  let stopping = false;
-  const stopAll = async (exitCode: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\n[start] stopping...');
-    await api?.close().catch((error: unknown) => console.error('[start] stopping the config API failed:', error));
-    for (const child of [...processes].reverse()) await child.stop('SIGTERM', 10_000);
-    await services.stop();
-    process.exit(exitCode);
+  const startProcess: StartProcess = (part, name, child, beforeStop) => {
+    processes.push(child);
+    steps.push({
+      part,
+      name,
+      stop: async () => {
+        if (child.running) await beforeStop?.();
+        await child.stop('SIGTERM', 10_000);
+      },
+    });
+    return child;
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    await startPipeline(steps, startProcess);
+  } catch (error) {
+    // A part that failed to start must not leave the others running.
+    console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
+    return stopAll(1);
+  }
+
+  // A pipeline part that dies takes the whole local stack down with a clear exit
+  // code instead of leaving a half-working pipeline behind.
+  for (const child of processes) {
+    void child.waitForExit().then((code) => {
+      if (!stopping) {
+        console.error(`[start] ${child.name} exited with code ${code}; stopping the pipeline`);
+        void stopAll(1);
+      }
+    });
+  }
+}
+
+/** Runs `child` as pipeline part `part`; on stop, `beforeStop` runs first while it still works. */
+type StartProcess = (part: PipelinePart, name: string, child: ManagedProcess, beforeStop?: () => Promise<void>) => ManagedProcess;
+
+async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess): Promise<void> {
+  const services: LocalServices = await ensureLocalServices({ onStarted: (step) => steps.push(step) });
 
   // The AWS SDK wants credentials even for local emulators; fixed dummies keep them out of anyone's real profile.
   const awsEnv = {
@@ -104,16 +163,25 @@ async function main(): Promise<void> {
     ['queue', queues.queueUrl, `DLQ ${queues.dlqUrl} after 5 receives`],
   ];
 
-  // Started first so it is stopped last: the collector's final batches still reach the database.
-  const ingest = tsxProcess('ingest', 'lambdas/ingest/local-runner.ts', ['--queue-url', queues.queueUrl], { ...awsEnv, DATABASE_URL: localDefaults.databaseUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' });
-  processes.push(ingest);
+  // Stopped after the collector, once the queue is empty (or DRAIN_TIMEOUT_MS passed): the collector's final batches still reach the database.
+  const sqs = createSqsClient({ endpoint: localDefaults.sqsEndpoint, region: localDefaults.awsRegion });
+  const drain = async () => {
+    try {
+      const drained = await waitForQueueDrained({ client: sqs, queueUrl: queues.queueUrl, timeoutMs: DRAIN_TIMEOUT_MS });
+      if (!drained) console.error(`[start] the history queue still holds messages after ${DRAIN_TIMEOUT_MS / 1000} s; stopping the ingest runner anyway`);
+    } catch (error) {
+      console.error(`[start] reading the history queue's depth failed (${errorMessage(error)}); stopping the ingest runner anyway`);
+    } finally {
+      sqs.destroy();
+    }
+  };
+  startProcess('ingest', 'ingest runner', tsxProcess('ingest', 'lambdas/ingest/local-runner.ts', ['--queue-url', queues.queueUrl], { ...awsEnv, DATABASE_URL: localDefaults.databaseUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' }), drain);
   rows.push(['ingest', queues.queueUrl, 'started: SQS -> price_change_rates, collection_status (the Lambda handler, locally)']);
 
   if (feed === 'simulator') {
     const symbols = process.env.SIM_SYMBOLS ?? '200';
     const rate = process.env.SIM_RATE ?? '1000';
-    const simulator = tsxProcess('simulator', 'services/simulator/cli.ts', ['--port', String(SIMULATOR_PORT), '--symbols', symbols, '--rate', rate]);
-    processes.push(simulator);
+    const simulator = startProcess('simulator', 'simulator', tsxProcess('simulator', 'services/simulator/cli.ts', ['--port', String(SIMULATOR_PORT), '--symbols', symbols, '--rate', rate]));
     await simulator.waitUntilReady(() => httpOk(`http://127.0.0.1:${SIMULATOR_PORT}/api/v3/ping`), 30_000, 'the simulator output above');
     rows.push(['simulator', `ws://127.0.0.1:${SIMULATOR_PORT}  http://127.0.0.1:${SIMULATOR_PORT}`, `started (${symbols} symbols, ${rate} trades/s; faults: POST /_sim/*)`]);
   } else {
@@ -135,7 +203,7 @@ async function main(): Promise<void> {
   );
   rows.push(['config', `${localDefaults.redisUrl} config:collector`, configOutcome]);
 
-  const collector = tsxProcess('collector', 'services/collector/main.ts', [], {
+  const collector = startProcess('collector', 'collector', tsxProcess('collector', 'services/collector/main.ts', [], {
     ...exchangeUrls,
     ...awsEnv,
     SQS_QUEUE_URL: queues.queueUrl,
@@ -146,16 +214,15 @@ async function main(): Promise<void> {
     // Live Binance: a modest default set unless SYMBOLS says otherwise; the simulator: all of its symbols.
     SYMBOLS: symbolsVariable,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
-  });
-  processes.push(collector);
+  }));
   await collector.waitUntilReady(() => httpOk(`http://127.0.0.1:${collectorPort}/ready`), 60_000, 'the collector output above');
   rows.push(['collector', `http://127.0.0.1:${collectorPort}`, 'started: /health /ready /status /metrics']);
 
   // The config API's Lambda handler behind the local SigV4 gateway, in this process.
   const apiConfig = loadLocalApiConfig({ ...process.env, DATABASE_URL: localDefaults.databaseUrl, REDIS_URL: localDefaults.redisUrl, AWS_REGION: localDefaults.awsRegion });
-  api = await startLocalApi({ ...apiConfig, logger: createLogger({ serviceName: 'api-local', logLevel: process.env.LOG_LEVEL ?? 'WARN' }) });
+  const api: RunningLocalApi = await startLocalApi({ ...apiConfig, logger: createLogger({ serviceName: 'api-local', logLevel: process.env.LOG_LEVEL ?? 'WARN' }) });
+  steps.push({ part: 'api', name: 'config API', stop: () => api.close() });
   rows.push(['api', api.url, 'started: config API (SigV4, service execute-api); keys below']);
-
 
   console.log('\n[start] the local pipeline is up:');
   for (const [name, where, what] of rows) console.log(`  ${name.padEnd(10)} ${where.padEnd(48)} ${what}`);
@@ -164,17 +231,6 @@ async function main(): Promise<void> {
   console.log('  Latest:  redis-cli HGETALL rates:binance:BTCUSDT   Top movers: redis-cli ZREVRANGE rates:binance:rank:5m 0 9 WITHSCORES');
   console.log(`\n${describeLocalApi(api).join('\n')}`);
   console.log('  Ctrl-C stops everything this command started.\n');
-
-  // A pipeline part that dies takes the whole local stack down with a clear exit
-  // code instead of leaving a half-working pipeline behind.
-  for (const child of processes) {
-    void child.waitForExit().then((code) => {
-      if (!stopping) {
-        console.error(`[start] ${child.name} exited with code ${code}; stopping the pipeline`);
-        void stopAll(1);
-      }
-    });
-  }
 }
 
 main().catch((error: unknown) => {

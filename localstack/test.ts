@@ -1,13 +1,13 @@
 /**
- * `npm test`: the whole suite on a fresh machine. Ensures the services the
- * integration tests talk to, type-checks and lints (so type errors fail the
- * suite even though jest's SWC transform only strips types), runs jest, and
- * stops again whatever it started.
+ * `npm test`: the whole suite on a fresh machine. Ensures promtool (for the
+ * Prometheus rule tests) and the services the integration tests talk to,
+ * type-checks and lints (so type errors fail the suite even though jest's SWC
+ * transform only strips types), runs jest, and stops again whatever it started.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureLocalServices, localDefaults, REPO_ROOT, STATE_DIR, type LocalServices } from './env';
+import { ensureLocalServices, ensurePromtool, localDefaults, REPO_ROOT, STATE_DIR, stopInOrder, type LocalServices, type ShutdownStep } from './env';
 
 function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   console.log(`\n[test] ${name}: ${command} ${args.join(' ')}`);
@@ -29,17 +29,23 @@ interface JestSummary {
 async function main(): Promise<number> {
   const jestArgs = process.argv.slice(2);
   const started = Date.now();
+  // Before any service starts: a missing promtool stops the run with the package to install.
+  const promtool = ensurePromtool();
   // Redis pub/sub channels are global to a server, not per db index: a collector
   // running on this machine (npm start) would publish into the tests' channels. So
   // the suite uses a Redis of its own, on its own port, started here when absent.
   const testRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6390/0';
-  const services: LocalServices = await ensureLocalServices({ redisUrl: testRedisUrl });
+  const startedServices: ShutdownStep[] = [];
+  const stopServices = () => stopInOrder(startedServices.splice(0), { failed: (step, error) => console.error(`[test] stopping ${step.name} failed:`, error) });
+  // Registered before the services start: they run in process groups of their own, so Ctrl-C reaches only this process.
   const interrupt = async () => {
-    await services.stop();
+    await stopServices();
     process.exit(130);
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
+  process.once('SIGHUP', interrupt);
+  const services: LocalServices = await ensureLocalServices({ redisUrl: testRedisUrl, onStarted: (step) => startedServices.push(step) });
   for (const service of [services.redis, services.postgres, services.sqs]) console.log(`[test] ${service.name.padEnd(8)} ${service.url}  ${service.origin}`);
   try {
     const typecheck = await step('type check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
@@ -57,6 +63,7 @@ async function main(): Promise<number> {
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'ERROR',
+      PROMTOOL: promtool,
     };
     const code = await step('jest', bin('jest'), ['--ci', '--json', `--outputFile=${resultsFile}`, ...jestArgs], env);
     try {
@@ -68,7 +75,7 @@ async function main(): Promise<number> {
     }
     return code;
   } finally {
-    await services.stop();
+    await stopServices();
   }
 }
 

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, aws_aps as aps, aws_ec2 as ec2, aws_efs as efs, aws_ecr_assets as ecrAssets, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_secretsmanager as secretsmanager, aws_sqs as sqs, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { COLLECTOR_DIMENSIONS, COLLECTOR_EMF_METRIC_DECLARATIONS, COLLECTOR_METRICS } from '../monitoring/metrics';
+import { CollectorPrometheusRules } from '../monitoring/prometheus-rules';
 import { adotConfig } from './adot-config';
 import { REPO_ROOT } from './node-function';
 
@@ -40,13 +41,15 @@ const CONTAINER_UID = '1000';
  * downstream). Deployments start the new task before stopping the old one
  * (100 % / 200 %) and roll back when the circuit breaker trips. Each task has an
  * ADOT sidecar that scrapes /metrics into the stack's Amazon Managed Service for
- * Prometheus workspace and CloudWatch (namespace `metricsNamespace`).
+ * Prometheus workspace and CloudWatch (namespace `metricsNamespace`); the
+ * workspace evaluates the collector's alerting rules (lib/monitoring/prometheus).
  */
 export class Collector extends Construct {
   readonly cluster: ecs.Cluster;
   readonly services: ecs.FargateService[] = [];
   readonly securityGroup: ec2.SecurityGroup;
   readonly workspace: aps.CfnWorkspace;
+  readonly prometheusRules: CollectorPrometheusRules;
   readonly taskRole: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly metricsLogGroup: logs.LogGroup;
@@ -63,6 +66,8 @@ export class Collector extends Construct {
       allowAllOutbound: true,
     });
     this.workspace = new aps.CfnWorkspace(this, 'Prometheus', { alias: `market-data-${props.stageName}` });
+    // The alerts on the collector's own metrics live next to the series they read.
+    this.prometheusRules = new CollectorPrometheusRules(this, 'PrometheusRules', { workspaceArn: this.workspace.attrArn });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
 

@@ -28,6 +28,7 @@ import {
 import { COLLECTOR_METRICS_NAMESPACE, type ApiMonitoringProps, type MonitoringProps } from './props';
 
 export * from './metrics';
+export * from './prometheus-rules';
 export * from './props';
 
 /** Default free-storage threshold of the RDS alarm: 10 GiB. */

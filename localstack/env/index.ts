@@ -2,12 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensurePostgres } from './postgres';
 import { ensureRedis, type EnsuredService } from './redis';
+import { stopInOrder, type ShutdownStep } from './shutdown';
 import { ensureSqsEndpoint } from './sqs';
 
 export { ManagedProcess } from './process';
 export type { EnsuredService } from './redis';
 export { MissingDependencyError, LocalServiceError } from './errors';
 export { httpOk, isPortOpen } from './probe';
+export { ensurePromtool, PROMTOOL_PACKAGE } from './promtool';
+export { waitForQueueDrained } from './sqs';
+export { orderShutdown, SHUTDOWN_ORDER, stopInOrder, type PipelinePart, type ShutdownStep, type StopReporter } from './shutdown';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const STATE_DIR = join(REPO_ROOT, '.local');
@@ -24,34 +28,41 @@ export interface LocalServices {
   redis: EnsuredService;
   postgres: EnsuredService;
   sqs: EnsuredService;
-  /** Stops, in reverse order, exactly the services this process started. */
+  /** Stops exactly the services this process started, in SHUTDOWN_ORDER, each awaited. */
   stop(): Promise<void>;
 }
 
 export interface EnsureOptions {
   /** Overrides REDIS_URL (npm test uses a Redis of its own; see localstack/test.ts). */
   redisUrl?: string;
+  /**
+   * Called as each service this process starts is up, with how to stop it. The
+   * services run in process groups of their own (ManagedProcess), so a Ctrl-C
+   * while the rest is still being ensured reaches only the caller, which must
+   * be able to stop what is already up.
+   */
+  onStarted?: (step: ShutdownStep) => void;
 }
 
 export async function ensureLocalServices(options: EnsureOptions = {}): Promise<LocalServices> {
   mkdirSync(STATE_DIR, { recursive: true });
-  const started: EnsuredService[] = [];
-  const stop = async () => {
-    for (const service of started.reverse()) {
-      try {
-        await service.stop?.();
-      } catch (error) {
-        console.error(`[env] stopping ${service.name} failed:`, error);
-      }
-    }
+  const steps: ShutdownStep[] = [];
+  const track = (part: 'redis' | 'postgres' | 'sqs', service: EnsuredService): EnsuredService => {
+    const stopService = service.stop;
+    if (!stopService) return service;
+    // Once, whoever asks first (this function on a failed start, or the caller).
+    let stopped: Promise<void> | undefined;
+    const step: ShutdownStep = { part, name: service.name, stop: () => (stopped ??= stopService()) };
+    steps.push(step);
+    options.onStarted?.(step);
+    return service;
   };
+  // Each step stops once: pg_ctl refuses to stop a cluster twice, and an interrupt may race the normal end.
+  const stop = () => stopInOrder(steps, { failed: (step, error) => console.error(`[env] stopping ${step.name} failed:`, error) });
   try {
-    const redis = await ensureRedis(options.redisUrl ?? localDefaults.redisUrl, STATE_DIR);
-    started.push(redis);
-    const postgres = await ensurePostgres(localDefaults.databaseUrl, STATE_DIR);
-    started.push(postgres);
-    const sqs = await ensureSqsEndpoint(localDefaults.sqsEndpoint, REPO_ROOT, STATE_DIR);
-    started.push(sqs);
+    const redis = track('redis', await ensureRedis(options.redisUrl ?? localDefaults.redisUrl, STATE_DIR));
+    const postgres = track('postgres', await ensurePostgres(localDefaults.databaseUrl, STATE_DIR));
+    const sqs = track('sqs', await ensureSqsEndpoint(localDefaults.sqsEndpoint, REPO_ROOT, STATE_DIR));
     return { redis, postgres, sqs, stop };
   } catch (error) {
     await stop();

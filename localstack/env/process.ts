@@ -28,6 +28,10 @@ export class ManagedProcess {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a terminal's Ctrl-C signals the whole foreground
+      // group at once, which would stop the SQS endpoint while the ingest runner
+      // still deletes its last batches. The command that started it stops it, in order.
+      detached: true,
     });
     if (options.logFile) {
       mkdirSync(dirname(options.logFile), { recursive: true });

@@ -1,3 +1,4 @@
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { join } from 'node:path';
 import { LocalServiceError } from './errors';
 import { ManagedProcess } from './process';
@@ -29,4 +30,28 @@ export async function ensureSqsEndpoint(endpoint: string, repoRoot: string, stat
   });
   await process.waitUntilReady(() => httpOk(health[0]!), 20_000, logFile);
   return { name: 'sqs', url: endpoint, stop: () => process.stop(), origin: `started fauxqs (log: ${logFile})` };
+}
+
+export interface DrainOptions {
+  client: SQSClient;
+  queueUrl: string;
+  timeoutMs: number;
+  pollMs?: number;
+}
+
+/**
+ * Waits until the queue holds no message, visible or in flight, or `timeoutMs`
+ * passed; resolves with whether it drained. Lets the ingest runner store the
+ * batches a stopping collector sent last before it is stopped itself.
+ */
+export async function waitForQueueDrained(options: DrainOptions): Promise<boolean> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const { Attributes: attributes = {} } = await options.client.send(
+      new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    if (Number(attributes.ApproximateNumberOfMessages ?? 0) === 0 && Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
+  }
 }

@@ -31,15 +31,13 @@ let aptUpdated = false;
 /**
  * Installs Debian packages when running as root; otherwise stops with the exact
  * command the operator has to run, because a half-set-up environment is worse
- * than a clear refusal.
+ * than a clear refusal. `alternative` tells the operator what else would do
+ * (default: a running service at the matching *_URL).
  */
-export function installDebianPackages(packages: string[], purpose: string): void {
+export function installDebianPackages(packages: string[], purpose: string, alternative = 'point the matching *_URL variable at a running service'): void {
   const command = `apt-get install -y ${packages.join(' ')}`;
   if (!isRoot() || !findExecutable('apt-get')) {
-    throw new MissingDependencyError(
-      `${purpose} needs the Debian package(s) ${packages.join(', ')}. Install them with: sudo ${command} ` +
-        '(or point the matching *_URL variable at a running service).',
-    );
+    throw new MissingDependencyError(`${purpose} needs the Debian package(s) ${packages.join(', ')}. Install them with: sudo ${command} (or ${alternative}).`);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (!aptUpdated) {

@@ -6,6 +6,7 @@ import { DEFAULT_VISIBILITY_BACKOFF, receivesWithin } from '../../lambdas/ingest
 import { buildApp } from '../../lib/app';
 import { MAX_RECEIVE_COUNT } from '../../lib/constructs/history-queue';
 import type { MarketDataStack } from '../../lib/market-data-stack';
+import { COLLECTOR_RULES_NAMESPACE, collectorRules } from '../../lib/monitoring';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -266,6 +267,19 @@ describe('collector', () => {
       expect(text).toContain('namespace: \\"MarketDataCollector\\"');
       expect(text).toContain('scrape_interval: \\"15s\\"');
     }
+  });
+
+  test('the stack workspace evaluates the collector rules file, once', () => {
+    // Act
+    const namespaces = ofType('AWS::APS::RuleGroupsNamespace');
+
+    // Assert
+    expect(namespaces).toHaveLength(1);
+    expect(namespaces[0]![1].Properties).toMatchObject({
+      Workspace: { 'Fn::GetAtt': [logicalId(stack.collector.workspace), 'Arn'] },
+      Name: COLLECTOR_RULES_NAMESPACE,
+      Data: collectorRules(),
+    });
   });
 });
 
