@@ -147,6 +147,7 @@ export class MarketDataStack extends Stack {
       redis: this.redis.replicationGroup,
       api: { stage: this.configApi.stage, function: this.configApi.function.function, reconcileRule: this.configApi.reconcileRule },
       alarmEmail: config.alarmEmail,
+      prometheusWorkspace: this.collector.workspace,
     });
 
     // The CDK's log-retention function (RDS log exports' retention) is a stack singleton.

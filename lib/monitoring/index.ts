@@ -5,6 +5,7 @@ import {
   RemovalPolicy,
   Stack,
   Token,
+  aws_aps as aps,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cwActions,
   aws_ecs as ecs,
@@ -103,6 +104,7 @@ export class Monitoring extends Construct {
         },
       }),
     );
+    if (props.prometheusWorkspace) this.routePrometheusAlerts(props.prometheusWorkspace, key);
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     const action = new cwActions.SnsAction(this.topic);
 
@@ -373,6 +375,54 @@ export class Monitoring extends Construct {
    * Alarms of the config API (5XX answers, function errors and throttles, the
    * minute reconciliation not running or failing) and its two dashboard rows.
    */
+
+  /**
+   * The workspace's alert manager sends the Prometheus alerts
+   * (lib/monitoring/prometheus/collector-rules.yml) to the same topic as the
+   * CloudWatch alarms, so operators have one place to subscribe. The key's
+   * policy names only the account: naming the workspace there would make the
+   * key, the topic and the workspace depend on each other.
+   */
+  private routePrometheusAlerts(workspace: aps.CfnWorkspace, key: kms.Key): void {
+    const { account, region } = Stack.of(this);
+    workspace.alertManagerDefinition = [
+      'alertmanager_config: |',
+      '  route:',
+      '    receiver: alarm-topic',
+      "    group_by: ['alertname', 'ServiceName']",
+      '    group_wait: 30s',
+      '    group_interval: 5m',
+      '    repeat_interval: 4h',
+      '  receivers:',
+      '    - name: alarm-topic',
+      '      sns_configs:',
+      `        - topic_arn: ${this.topic.topicArn}`,
+      '          sigv4:',
+      `            region: ${region}`,
+      '          subject: "Prometheus alert {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})"',
+      '          attributes:',
+      '            source: amazon-managed-prometheus',
+      '',
+    ].join('\n');
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowPrometheusAlertManagerToPublish',
+        principals: [new iam.ServicePrincipal('aps.amazonaws.com')],
+        actions: ['sns:Publish', 'sns:GetTopicAttributes'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': account }, ArnEquals: { 'aws:SourceArn': workspace.attrArn } },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowPrometheusAlertManagerToUseTheKey',
+        principals: [new iam.ServicePrincipal('aps.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+  }
   private apiAlarmsAndWidgets(
     api: ApiMonitoringProps,
     prefix: string,

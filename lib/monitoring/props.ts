@@ -1,4 +1,4 @@
-import type { aws_apigateway as apigw, aws_ecs as ecs, aws_elasticache as elasticache, aws_events as events, aws_lambda as lambda, aws_rds as rds, aws_sqs as sqs } from 'aws-cdk-lib';
+import type { aws_apigateway as apigw, aws_aps as aps, aws_ecs as ecs, aws_elasticache as elasticache, aws_events as events, aws_lambda as lambda, aws_rds as rds, aws_sqs as sqs } from 'aws-cdk-lib';
 
 /** CloudWatch namespace the collector's Prometheus metrics are exported to (ADOT sidecar, awsemf exporter). */
 export const COLLECTOR_METRICS_NAMESPACE = 'MarketDataCollector';
@@ -30,6 +30,11 @@ export interface MonitoringProps {
   alarmEmail?: string;
   /** The config API: alarms and dashboard rows for it when given. */
   api?: ApiMonitoringProps;
+  /**
+   * The Prometheus workspace whose alerting rules evaluate the collector's own
+   * metrics; its alert manager is pointed at the alarm topic when given.
+   */
+  prometheusWorkspace?: aps.CfnWorkspace;
   /** Free storage below this many bytes raises the RDS storage alarm. Default 10 GiB. */
   databaseFreeStorageThresholdBytes?: number;
 }

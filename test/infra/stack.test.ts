@@ -283,6 +283,22 @@ describe('collector', () => {
   });
 });
 
+describe('Prometheus alert routing', () => {
+  test('the workspace alert manager sends to the alarm topic, which admits only this workspace, through a key that admits the service', () => {
+    const [[, workspace]] = ofType('AWS::APS::Workspace') as [[string, Resource]];
+    const definition = JSON.stringify(workspace.Properties.AlertManagerDefinition);
+    expect(definition).toContain('alertmanager_config: |');
+    expect(definition).toContain('sns_configs:');
+    expect(definition).toContain(JSON.stringify({ Ref: logicalId(stack.monitoring.topic) }));
+    expect(definition).toContain('sigv4:');
+    const topicPolicy = ofType('AWS::SNS::TopicPolicy').map(([, r]) => JSON.stringify(r.Properties)).find((text) => text.includes('aps.amazonaws.com'));
+    expect(topicPolicy).toContain('AllowPrometheusAlertManagerToPublish');
+    expect(topicPolicy).toContain(JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.collector.workspace), 'Arn'] }));
+    const keyPolicies = ofType('AWS::KMS::Key').map(([, r]) => JSON.stringify(r.Properties.KeyPolicy));
+    expect(keyPolicies.some((text) => text.includes('AllowPrometheusAlertManagerToUseTheKey') && text.includes('aws:SourceAccount'))).toBe(true);
+  });
+});
+
 describe('spill on EFS', () => {
   test('an encrypted file system, without backups, that refuses connections without TLS', () => {
     const [[, fileSystem]] = ofType('AWS::EFS::FileSystem') as [[string, Resource]];
