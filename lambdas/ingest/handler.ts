@@ -2,13 +2,13 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Pool } from 'pg';
 import { classifyPgError } from '../../services/shared/db';
 import { errorMessage } from '../../services/shared/errors';
-import { DependencyCache, type DependencySource, type Lease } from '../../services/shared/lifecycle';
+import type { DependencySource, Lease } from '../../services/shared/lifecycle';
 import type { HistoryMessage } from '../../services/shared/history';
 import { createLogger, type Logger } from '../../services/shared/logger';
 import { IngestDatabaseError, InvalidMessageError } from './errors';
 import { mergeMessages } from './merge';
 import { loadIngestConfig } from './config';
-import { createIngestPool, resolveDatabaseUrl } from './pool';
+import { createIngestPools } from './pool';
 import { createSqsClient } from './queues';
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
 import { writeMerged, type WriteResult } from './store';
@@ -190,19 +190,7 @@ function defaultHandler(): IngestHandler {
   const config = loadIngestConfig();
   const logger = createLogger({ serviceName: 'ingest' });
   const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: 'ingest' });
-  const pools = new DependencyCache<Pool>({
-    name: 'ingest pool',
-    logger,
-    create: async () =>
-      createIngestPool({
-        connectionString: await resolveDatabaseUrl(),
-        logger,
-        max: config.poolMax,
-        connectionTimeoutMillis: config.connectTimeoutMs,
-        statementTimeoutMillis: config.statementTimeoutMs,
-      }),
-    close: (pool) => pool.end(),
-  });
+  const pools = createIngestPools(config, logger);
   return createIngestHandler({ pool: pools, logger, metrics, visibility: createVisibilityBackoff({ client: createSqsClient(), logger }) });
 }
 

@@ -7,15 +7,13 @@
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { parseArgs } from 'node:util';
-import type { Pool } from 'pg';
 import { errorMessage } from '../../services/shared/errors';
-import { DependencyCache } from '../../services/shared/lifecycle';
 import { createLogger } from '../../services/shared/logger';
 import { exitGracefullyOnSignals, runMain } from '../../services/shared/process';
 import { IngestRunnerError } from './errors';
 import { loadIngestConfig } from './config';
 import { createIngestHandler } from './handler';
-import { createIngestPool, resolveDatabaseUrl } from './pool';
+import { createIngestPools } from './pool';
 import { createSqsClient } from './queues';
 import { SqsEventSourceRunner } from './runner';
 import { createVisibilityBackoff } from './visibility';
@@ -77,19 +75,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ serviceName: 'ingest-runner' });
   const config = loadIngestConfig();
   // The Lambda's pool owner, so a password changed under a running runner is picked up like after a rotation.
-  const pools = new DependencyCache<Pool>({
-    name: 'ingest pool',
-    logger,
-    create: async () =>
-      createIngestPool({
-        connectionString: await resolveDatabaseUrl(),
-        logger,
-        max: args.concurrency + 1,
-        connectionTimeoutMillis: config.connectTimeoutMs,
-        statementTimeoutMillis: config.statementTimeoutMs,
-      }),
-    close: (pool) => pool.end(),
-  });
+  const pools = createIngestPools(config, logger, args.concurrency + 1);
   // Fail at start, not on the first batch, when the database URL cannot be resolved.
   await pools.get();
   const metrics = new Metrics({ namespace: 'MarketDataCollector', serviceName: 'ingest' });

@@ -1,6 +1,8 @@
 import type { Pool } from 'pg';
-import { createPool } from '../../services/shared/db';
+import { createPool, resolveDatabaseUrl } from '../../services/shared/db';
+import { DependencyCache } from '../../services/shared/lifecycle';
 import type { Logger } from '../../services/shared/logger';
+import type { IngestConfig } from './config';
 
 export interface IngestPoolOptions {
   connectionString: string;
@@ -20,6 +22,27 @@ export function createIngestPool(options: IngestPoolOptions): Pool {
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
     statementTimeoutMillis: options.statementTimeoutMillis ?? 15_000,
     logger: options.logger,
+  });
+}
+
+/**
+ * The pool's owner for a container (or the local runner): built on first use
+ * with the URL resolved then (maybe from Secrets Manager), rebuilt after the
+ * database refused its password, so a rotation is picked up without a restart.
+ */
+export function createIngestPools(config: IngestConfig, logger: Logger, max = config.poolMax): DependencyCache<Pool> {
+  return new DependencyCache<Pool>({
+    name: 'ingest pool',
+    logger,
+    create: async () =>
+      createIngestPool({
+        connectionString: await resolveDatabaseUrl(),
+        logger,
+        max,
+        connectionTimeoutMillis: config.connectTimeoutMs,
+        statementTimeoutMillis: config.statementTimeoutMs,
+      }),
+    close: (pool) => pool.end(),
   });
 }
 

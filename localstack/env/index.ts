@@ -14,7 +14,8 @@ export { waitForQueueDrained } from './sqs';
 export { orderShutdown, SHUTDOWN_ORDER, stopInOrder, type PipelinePart, type ShutdownStep, type StopReporter } from './shutdown';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-export const STATE_DIR = join(REPO_ROOT, '.local');
+/** Logs, data and results of the local services; MDC_STATE_DIR gives a second set (test:clock-shift runs beside npm test). */
+export const STATE_DIR = process.env.MDC_STATE_DIR ?? join(REPO_ROOT, '.local');
 
 /** Endpoints of the local pipeline; each can be overridden by the variable the services themselves read. */
 export const localDefaults = {
