@@ -38,17 +38,9 @@ describe('collector with a blackholed Redis', () => {
     await proxy.start();
   });
 
-  afterEach(async () => {
-    await collector?.stop();
-    collector = undefined;
-    await proxy.stop();
-    await sim?.stop();
-    await redis.cleanup();
-  });
-
-  it('goes degraded with /ready 503 naming Redis within the command timeout, and recovers with fresh hashes once the network heals', async () => {
-    // Prepare: the collector reaches Redis through the proxy.
-    sim = await startSimulator({ port: 0, symbols: 20, rate: 500, seed: 21, logLevel: 'ERROR' });
+  /** A collector reaching Redis through the proxy, ready; resolves with a probe of its `/ready`. */
+  const startCollector = async (seed: number) => {
+    sim = await startSimulator({ port: 0, symbols: 20, rate: 500, seed, logLevel: 'ERROR' });
     const target = new URL(redis.url);
     const config = loadCollectorConfig({
       BINANCE_WS_URL: sim.wsUrl,
@@ -60,11 +52,25 @@ describe('collector with a blackholed Redis', () => {
       LOG_LEVEL: 'ERROR',
       SYMBOLS: 'ALL',
     });
-    collector = new Collector({ config, heartbeatIntervalMs: 500 });
-    const subject = collector;
+    const subject = new Collector({ config, heartbeatIntervalMs: 500 });
+    collector = subject;
     await subject.start();
     const ready = async () => (await fetch(`http://127.0.0.1:${subject.port}/ready`)).status === 200;
     await waitFor(ready, 15_000, 'the collector to be ready');
+    return { subject, ready };
+  };
+
+  afterEach(async () => {
+    await collector?.stop();
+    collector = undefined;
+    await proxy.stop();
+    await sim?.stop();
+    await redis.cleanup();
+  });
+
+  it('goes degraded with /ready 503 naming Redis within the command timeout, and recovers with fresh hashes once the network heals', async () => {
+    // Prepare
+    const { subject, ready } = await startCollector(21);
     const pendingSeen: number[] = [];
 
     // Act: Redis stops answering without closing anything.
@@ -101,4 +107,19 @@ describe('collector with a blackholed Redis', () => {
     const redisErrors = await subject.metrics.registry.getSingleMetricAsString('collector_redis_errors_total');
     expect(redisErrors).toMatch(/operation="flush"\} [1-9]/);
   }, 30_000);
+
+  it('stops within its deadline while Redis is blackholed', async () => {
+    // Prepare
+    const { subject } = await startCollector(22);
+    proxy.blackhole();
+
+    // Act
+    const started = Date.now();
+    await subject.stop(4000);
+    const stoppedInMs = Date.now() - started;
+
+    // Assert
+    expect(subject.state).toBe('stopped');
+    expect(stoppedInMs).toBeLessThan(4000 + COMMAND_TIMEOUT_MS + 1000);
+  });
 });
