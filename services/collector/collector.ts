@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EventEmitter } from 'node:events';
 import { createLogger, errorMessage, LogThrottle, type Logger } from '../shared';
 import { ExchangeClock } from './clock';
@@ -10,8 +11,8 @@ import { TradeSequencer } from './gaps';
 import { CollectorHttpServer, type Readiness } from './http';
 import { CollectorMetrics } from './metrics';
 import { RateEngine, WarmStart } from './rates';
-import { parsePreviousState, rateKey, RedisRatesWriter, statusKey, type RateState } from './sinks/redis';
-import { HistoryPersister } from './sinks/sqs';
+import { createCollectorRedis, parsePreviousState, rateKey, redisTimeoutKind, RedisRatesWriter, statusKey, type RateState } from './sinks/redis';
+import { createCollectorSqsClient, HistoryPersister } from './sinks/sqs';
 import { SymbolSource, type DesiredConfiguration } from './symbols';
 
 export type CollectorState = 'starting' | 'running' | 'degraded' | 'stopping' | 'stopped';
@@ -54,6 +55,9 @@ export class Collector extends EventEmitter<CollectorEvents> {
   private readonly engine: RateEngine;
   private readonly warmStart: WarmStart;
   private readonly persister: HistoryPersister | undefined;
+  private readonly sqsClient: SQSClient | undefined;
+  /** Set when a Redis command went unanswered past the timeout; cleared once the connection is ready again. */
+  private redisStalled = false;
   private evaluationTimer: NodeJS.Timeout | undefined;
   private readonly symbolSource: SymbolSource;
   private readonly http: CollectorHttpServer;
@@ -73,19 +77,12 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.config = config;
     this.logger = options.logger ?? createLogger({ serviceName: 'collector', logLevel: config.logLevel, persistentKeys: { collectorId: config.collectorId } });
     this.metrics = options.metrics ?? new CollectorMetrics();
-    // No offline queue: while Redis is down, commands fail fast and the writer keeps
-    // only the newest state per symbol, instead of ioredis buffering every command.
-    this.redis = new Redis(config.redisUrl, {
-      ...(config.redisPassword ? { password: config.redisPassword } : {}),
-      ...(config.redisTls ? { tls: {} } : {}),
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (attempt) => Math.min(200 * attempt, 5000),
-      reconnectOnError: (error) => error.message.startsWith('READONLY'),
-      lazyConnect: true,
+    this.redis = createCollectorRedis({ url: config.redisUrl, password: config.redisPassword, tls: config.redisTls, commandTimeoutMs: config.redisCommandTimeoutMs });
+    this.redis.on('error', (error) => this.onRedisError(error));
+    this.redis.on('ready', () => {
+      this.redisStalled = false;
+      this.updateState();
     });
-    this.redis.on('error', (error) => this.reportError('redis', 'REDIS_CONNECTION', error));
-    this.redis.on('ready', () => this.updateState());
     this.redis.on('close', () => this.updateState());
     this.adapter = createBinanceAdapter({
       rest: { baseUrl: config.restUrl, metrics: this.metrics, logger: this.logger },
@@ -136,8 +133,10 @@ export class Collector extends EventEmitter<CollectorEvents> {
       metrics: this.metrics,
       logger: this.logger,
     });
+    this.sqsClient = config.sqs ? createCollectorSqsClient({ region: config.sqs.region, endpoint: config.sqs.endpoint, requestTimeoutMs: config.sqs.requestTimeoutMs }) : undefined;
     this.persister = config.sqs
       ? new HistoryPersister({
+          client: this.sqsClient,
           exchange: this.adapter.exchange,
           collectorId: config.collectorId,
           queueUrl: config.sqs.queueUrl,
@@ -215,7 +214,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
     const reasons: string[] = [];
     if (this.stateValue === 'starting' || this.configSource === undefined) reasons.push('configuration not applied yet');
     if (this.symbols.size > 0 && !this.pool.ready) reasons.push('not every connection is subscribed');
-    if (this.redis.status !== 'ready') reasons.push(`redis is ${this.redis.status}`);
+    const stalled = this.redisStalled ? `: no reply within ${this.config.redisCommandTimeoutMs} ms (REDIS_COMMAND_TIMEOUT_MS)` : '';
+    if (this.redis.status !== 'ready') reasons.push(`redis is ${this.redis.status}${stalled}`);
     else if (!this.writer.status().healthy) reasons.push(`redis writes fail: ${this.writer.status().lastError}`);
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped') reasons.push(`collector is ${this.stateValue}`);
     return { ready: reasons.length === 0, reasons };
@@ -407,6 +407,33 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.emit('state', next, previous);
   }
 
+  /**
+   * A timeout means Redis stopped answering without closing the socket: ioredis has
+   * destroyed the stuck socket (`socketTimeout`) and reconnects, `/ready` names the
+   * cause until the connection is ready again, and the writer keeps the newest state
+   * per symbol meanwhile.
+   */
+  private onRedisError(error: unknown): void {
+    const kind = redisTimeoutKind(error);
+    if (!kind) {
+      this.reportError('redis', 'REDIS_CONNECTION', error);
+      return;
+    }
+    const code = kind === 'command' ? 'COMMAND_TIMEOUT' : 'CONNECT_TIMEOUT';
+    this.metrics.errors.inc({ component: 'redis', code });
+    const admitted = this.throttle.admit(`redis:${code}`);
+    if (admitted) {
+      this.logger.error('Redis did not answer in time; reconnecting, rates wait as the newest state per symbol', {
+        code,
+        timeoutMs: this.config.redisCommandTimeoutMs,
+        error: errorMessage(error),
+        suppressedSinceLastLog: admitted.suppressed,
+      });
+    }
+    this.redisStalled = true;
+    this.updateState();
+  }
+
   private reportError(component: string, code: string, error: unknown): void {
     this.metrics.errors.inc({ component, code });
     const admitted = this.throttle.admit(`${component}:${code}`);
@@ -425,6 +452,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     await this.pool.stop(Math.min(3000, remaining())).catch((error) => this.reportError('connection', 'STOP', error));
     this.sequencer.close();
     await Promise.all([this.writer.close(Math.min(2000, remaining())), this.persister?.close(Math.min(4000, remaining()))]);
+    this.sqsClient?.destroy();
     this.adapter.budget.close();
     await this.redis.del(statusKey(this.config.collectorId)).catch((error) => this.reportError('redis', 'HEARTBEAT_DELETE', error));
     this.redis.disconnect();

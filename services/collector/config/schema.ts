@@ -28,6 +28,7 @@ const environmentSchema = z
     REDIS_TLS: z.enum(['true', 'false']).optional(),
     SQS_QUEUE_URL: url(['http:', 'https:']).optional(),
     SQS_MAX_MESSAGE_BYTES: integer(16_384, 1_048_576).default(262_144),
+    SQS_REQUEST_TIMEOUT_MS: integer(100, 120_000).default(3000),
     SPILL_DIR: z.string().min(1).optional(),
     SPILL_MAX_BYTES: integer(1_048_576, 1_099_511_627_776).default(1_073_741_824),
     SPILL_ORPHAN_AFTER_MS: integer(30_000, 86_400_000).default(120_000),
@@ -37,6 +38,7 @@ const environmentSchema = z
     PERSIST_INTERVAL_MS: integer(100, 3_600_000).default(1000),
     REDIS_TTL_SECONDS: integer(5, 86_400 * 7).default(300),
     REDIS_FLUSH_INTERVAL_MS: integer(1, 50).default(2),
+    REDIS_COMMAND_TIMEOUT_MS: integer(100, 60_000).default(1500),
     HTTP_PORT: integer(0, 65_535).default(8080),
     COLLECTOR_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits and . _ : - only, at most 64').optional(),
     LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
@@ -65,13 +67,15 @@ export interface CollectorConfig {
   redisPassword?: string;
   /** TLS on (rediss:// or REDIS_TLS=true) or off; ElastiCache in-transit encryption needs it on. */
   redisTls: boolean;
-  sqs?: { queueUrl: string; region: string; endpoint?: string; maxMessageBytes: number; spillDirectory: string; spillMaxBytes: number; spillOrphanAfterMs: number };
+  sqs?: { queueUrl: string; region: string; endpoint?: string; maxMessageBytes: number; spillDirectory: string; spillMaxBytes: number; spillOrphanAfterMs: number; requestTimeoutMs: number };
   awsRegion: string;
   awsEndpoint?: string;
   maxStreamsPerConnection: number;
   persistIntervalMs: number;
   redisTtlSeconds: number;
   redisFlushIntervalMs: number;
+  /** Longest wait for a Redis reply; past it Redis counts as unavailable and the connection is replaced. */
+  redisCommandTimeoutMs: number;
   httpPort: number;
   collectorId: string;
   logLevel: CollectorEnvironment['LOG_LEVEL'];
@@ -107,6 +111,7 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
           spillDirectory: e.SPILL_DIR ?? join(tmpdir(), 'mdc-spill'),
           spillMaxBytes: e.SPILL_MAX_BYTES,
           spillOrphanAfterMs: e.SPILL_ORPHAN_AFTER_MS,
+          requestTimeoutMs: e.SQS_REQUEST_TIMEOUT_MS,
         }
       : undefined,
     awsRegion: e.AWS_REGION,
@@ -115,6 +120,7 @@ export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     persistIntervalMs: e.PERSIST_INTERVAL_MS,
     redisTtlSeconds: e.REDIS_TTL_SECONDS,
     redisFlushIntervalMs: e.REDIS_FLUSH_INTERVAL_MS,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     httpPort: e.HTTP_PORT,
     collectorId: e.COLLECTOR_ID ?? `${hostname()}-${process.pid}`,
     logLevel: e.LOG_LEVEL,

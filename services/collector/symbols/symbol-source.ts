@@ -73,7 +73,10 @@ export class SymbolSource {
     await subscriber.subscribe(CONFIG_UPDATES_CHANNEL).catch((error) => {
       this.options.logger?.warn('subscribing to config updates failed; polling only until Redis answers', { error: errorMessage(error) });
     });
-    this.pollTimer = setInterval(() => void this.refresh(), this.options.pollIntervalMs);
+    this.pollTimer = setInterval(() => {
+      void this.refresh();
+      this.probeSubscriber();
+    }, this.options.pollIntervalMs);
     this.pollTimer.unref();
   }
 
@@ -145,6 +148,23 @@ export class SymbolSource {
     this.appliedSource = 'redis';
     this.options.logger?.info('applying config snapshot', { version: snapshot.version, symbols: symbols.length });
     await this.options.onChange({ symbols, settings: snapshot.settings, version: snapshot.version, source: 'redis' });
+  }
+
+  /**
+   * Once subscribed the subscriber sends nothing, so a socket stuck on a peer that
+   * stopped answering would go unnoticed and notifications would stop for good.
+   * A PING per poll gives the timeouts it inherits from the main connection
+   * (`commandTimeout`, `socketTimeout`) something to time: a stuck socket is
+   * replaced, resubscribed, and the snapshot re-read on 'ready'.
+   */
+  private probeSubscriber(): void {
+    const subscriber = this.subscriber;
+    if (!subscriber || subscriber.status !== 'ready') return;
+    subscriber.ping().catch((error: unknown) => {
+      this.options.metrics?.errors.inc({ component: 'config', code: 'SUBSCRIBER_PING' });
+      const admitted = this.throttle.admit('subscriber-ping');
+      if (admitted) this.options.logger?.warn('the config subscriber did not answer a PING; ioredis replaces its connection', { error: errorMessage(error), suppressedSinceLastLog: admitted.suppressed });
+    });
   }
 
   private async applyFallback(): Promise<void> {

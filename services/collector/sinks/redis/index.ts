@@ -3,3 +3,5 @@ export type { RateWindow } from './keys';
 export { parsePreviousState } from './previous-state';
 export { formatChange, RedisRatesWriter } from './rates-writer';
 export type { RatesWriterOptions, RateState } from './rates-writer';
+export { collectorRedisOptions, createCollectorRedis, REDIS_KEEPALIVE_MS, redisTimeoutKind } from './client';
+export type { CollectorRedisSettings } from './client';

@@ -1,3 +1,4 @@
+export { createCollectorSqsClient, SQS_MAX_ATTEMPTS, type CollectorSqsClientSettings } from './client';
 export { packRateRows } from './encode';
 export type { BatchHeader } from './encode';
 export { HistoryBatcher } from './history-batcher';
