@@ -14,6 +14,8 @@ export async function readHeartbeats(redis: Redis): Promise<Map<string, Record<s
   for (const key of keys) pipeline.hgetall(key);
   const replies = (await pipeline.exec()) ?? [];
   replies.forEach(([error, hash], i) => {
+    // Another kind of key under the prefix is not a heartbeat; it must not stop the status page or reconciliation.
+    if (error && /^WRONGTYPE/.test(error.message)) return;
     if (error) throw error;
     const fields = hash as Record<string, string>;
     if (Object.keys(fields).length > 0) heartbeats.set(keys[i]!.slice(STATUS_KEY_PREFIX.length), fields);

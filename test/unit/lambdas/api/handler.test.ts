@@ -1102,6 +1102,25 @@ describe('createReconciler', () => {
     expect(f.configStore.startEpochPast).toHaveBeenCalledWith(position(120), 'config reconciliation');
   });
 
+  it('skips a key under the heartbeat prefix that is not a hash', async () => {
+    // Prepare
+    const f = fakes();
+    f.redis.scanStream.mockReturnValue([['status:collector:odd', 'status:collector:c-1']]);
+    const wrongType = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    f.redis.pipeline.mockReturnValue({ hgetall: jest.fn(), exec: jest.fn().mockResolvedValue([[wrongType, null], [null, { configVersion: '120', configEpoch: '0' }]]) });
+    f.configStore.currentCommit.mockResolvedValue(at(80));
+    f.publisher.publishedCommit.mockResolvedValue(at(80));
+    f.configStore.startEpochPast.mockResolvedValue(snapshot(121, 1));
+    f.publisher.publish.mockResolvedValue(true);
+    const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
+
+    // Act
+    const result = await reconcile();
+
+    // Assert
+    expect(result).toMatchObject({ diverged: true, collectorsDiverged: ['c-1'] });
+  });
+
   it('takes neither a collector behind the database (an older epoch, whatever its version) nor one on its SYMBOLS for divergence', async () => {
     // Prepare
     const f = fakes();
