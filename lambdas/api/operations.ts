@@ -78,16 +78,16 @@ function ifNoneMatchHits(headers: Map<string, string>, version: number): boolean
   return tags === '*' || (tags !== undefined && tags.includes(version));
 }
 
-/**
- * After a committed write: publish the snapshot to Redis. A failure here does not
- * undo or fail the write (it is committed); reconciliation publishes it later,
- * and the response says so in X-Config-Published.
- */
 /** What reconciliation reads, from the handler's connections. */
 export function reconcileSourcesOf(deps: ApiDependencies): ReconcileSources {
   return { store: deps.configStore, publisher: deps.publisher, appliedCommits: () => readAppliedCommits(deps.redis), logger: deps.logger };
 }
 
+/**
+ * After a committed write: publish the snapshot to Redis. A failure here does not
+ * undo or fail the write (it is committed); reconciliation publishes it later,
+ * and the response says so in X-Config-Published.
+ */
 async function publishAfterCommit(result: WriteResult<unknown>, deps: ApiDependencies, requestId: string): Promise<Record<string, string>> {
   if (result.committedVersion === undefined || !result.snapshot) return {};
   const headers: Record<string, string> = { 'X-Config-Version': String(result.committedVersion) };
