@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { reconcileSnapshot, SnapshotPublisher } from '../lambdas/api';
+import { readAppliedCommits, reconcileSnapshot, SnapshotPublisher } from '../lambdas/api';
 import { ConfigStore } from '../lambdas/api/store';
 import { createSqsClient, ensureQueues } from '../lambdas/ingest/queues';
 import { runMigrations } from '../services/shared/db';
@@ -54,7 +54,7 @@ async function prepareConfig(databaseUrl: string, redisUrl: string, symbols: () 
         seeded = list.length;
       }
     }
-    const result = await reconcileSnapshot(store, publisher);
+    const result = await reconcileSnapshot({ store, publisher, appliedCommits: () => readAppliedCommits(redis) });
     return seeded > 0 ? `seeded ${seeded} symbols (version ${result.databaseVersion})` : `version ${result.databaseVersion}${result.republished ? ', republished to Redis' : ''}`;
   } finally {
     redis.disconnect();

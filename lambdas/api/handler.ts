@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { roleOf, type Principals } from './auth';
 import { ApiError, DependencyError } from './errors';
 import { errorResponse, normalizeHeaders, parseWith, readJsonBody, singleValueQuery } from './http';
-import { OPERATIONS, type ApiDependencies } from './operations';
+import { OPERATIONS, reconcileSourcesOf, type ApiDependencies } from './operations';
 import { reconcileSnapshot, type ReconcileResult } from './reconcile';
 import { findRoute } from './routes';
 
@@ -120,7 +120,7 @@ export function createReconciler(options: ReconcilerOptions): () => Promise<Reco
     const lease = await options.dependencies.acquire();
     const deps = lease.value;
     try {
-      const result = await reconcileSnapshot(deps.configStore, deps.publisher, options.logger);
+      const result = await reconcileSnapshot({ ...reconcileSourcesOf(deps), logger: options.logger });
       if (result.diverged) deps.metrics.addMetric('ConfigVersionDivergence', 'Count', 1);
       if (result.republished) {
         deps.metrics.addMetric('ConfigRepublished', 'Count', 1);

@@ -1,14 +1,14 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
-import type { ConfigSnapshot } from '../../services/shared/config-snapshot';
+import { compareConfigPositions, type ConfigSnapshot } from '../../services/shared/config-snapshot';
 import { errorMessage } from '../../services/shared/errors';
 import type { Logger } from '../../services/shared/logger';
-import { readHeartbeats } from './cache/heartbeats';
+import { appliedCommit, readAppliedCommits, readHeartbeats } from './cache/heartbeats';
 import type { RatesReader } from './cache/rates-reader';
 import type { SnapshotPublisher } from './cache/snapshot-publisher';
 import { notFound, validationError } from './errors';
-import { reconcileSnapshot } from './reconcile';
+import { reconcileSnapshot, unknownToDatabase, type ReconcileSources } from './reconcile';
 import { etagOf, jsonResponse, notModified, parseEntityTags } from './http';
 import type { OperationId } from './routes';
 import {
@@ -78,6 +78,11 @@ function ifNoneMatchHits(headers: Map<string, string>, version: number): boolean
   return tags === '*' || (tags !== undefined && tags.includes(version));
 }
 
+/** What reconciliation reads, from the handler's connections. */
+export function reconcileSourcesOf(deps: ApiDependencies): ReconcileSources {
+  return { store: deps.configStore, publisher: deps.publisher, appliedCommits: () => readAppliedCommits(deps.redis), logger: deps.logger };
+}
+
 /**
  * After a committed write: publish the snapshot to Redis. A failure here does not
  * undo or fail the write (it is committed); reconciliation publishes it later,
@@ -92,9 +97,10 @@ async function publishAfterCommit(result: WriteResult<unknown>, deps: ApiDepende
       // Redis already holds this version or a later one: normal when a concurrent
       // write or reconciliation got there first, divergence when Redis is ahead of
       // the database (restored database, reused Redis). Reconciliation settles both.
-      const reconciled = await reconcileSnapshot(deps.configStore, deps.publisher, deps.logger);
+      const reconciled = await reconcileSnapshot(reconcileSourcesOf(deps));
       if (reconciled.diverged) deps.metrics.addMetric('ConfigVersionDivergence', 'Count', 1);
-      published = reconciled.republished || (!reconciled.diverged && reconciled.publishedVersion !== null && reconciled.publishedVersion >= result.committedVersion);
+      const held = reconciled.publishedVersion === null ? null : { epoch: reconciled.publishedEpoch ?? 0, version: reconciled.publishedVersion };
+      published = reconciled.republished || (!reconciled.diverged && held !== null && compareConfigPositions(held, result.snapshot) >= 0);
     }
     deps.metrics.addMetric(published ? 'ConfigPublished' : 'ConfigPublishFailures', 'Count', 1);
     headers['X-Config-Published'] = String(published);
@@ -159,12 +165,9 @@ const toNumber = (text: string | undefined): number => (text === undefined || te
 
 const getStatus: Operation = async (_request, deps) => {
   const now = deps.now?.() ?? Date.now();
-  const [connections, heartbeats, databaseVersion, publishedVersion] = await Promise.all([
-    readConnectionStatus(deps.pool, CONNECTION_HISTORY_MS),
-    readHeartbeats(deps.redis),
-    deps.configStore.currentVersion(),
-    deps.publisher.publishedVersion(),
-  ]);
+  const [connections, heartbeats, published] = await Promise.all([readConnectionStatus(deps.pool, CONNECTION_HISTORY_MS), readHeartbeats(deps.redis), deps.publisher.publishedCommit()]);
+  // After Redis, as reconciliation does: a write landing between the reads cannot make a collector look ahead.
+  const database = await deps.configStore.currentCommit();
   const collectorIds = [...new Set([...heartbeats.keys(), ...connections.map((row) => row.collector_id)])].sort();
   const collectors: StatusDto['collectors'] = collectorIds.map((collectorId) => {
     const beat = heartbeats.get(collectorId);
@@ -182,6 +185,7 @@ const getStatus: Operation = async (_request, deps) => {
             heartbeatAgeMs: Math.round(heartbeatAgeMs),
             shard: beat.shard ?? '',
             configVersion: beat.configVersion ? Number(beat.configVersion) : null,
+            configEpoch: appliedCommit(beat)?.epoch ?? null,
             symbols: toNumber(beat.symbols),
             connections: toNumber(beat.connections),
             connectionsOpen: toNumber(beat.connectionsOpen),
@@ -208,9 +212,25 @@ const getStatus: Operation = async (_request, deps) => {
         }),
     };
   });
+  // A collector holding a configuration the database never committed ignores the database's until reconciliation starts a new epoch.
+  const collectorsDiverged = [...heartbeats]
+    .filter(([, beat]) => {
+      const commit = appliedCommit(beat);
+      return commit !== undefined && unknownToDatabase(commit, database);
+    })
+    .map(([collectorId]) => collectorId)
+    .sort();
+  const publishedMatches = published !== null && !unknownToDatabase(published, database) && compareConfigPositions(published, database) === 0;
   const body: StatusDto = {
     generatedAt: new Date(now).toISOString(),
-    config: { version: databaseVersion, publishedVersion, inSync: databaseVersion === 0 || publishedVersion === databaseVersion },
+    config: {
+      version: database.version,
+      epoch: database.epoch,
+      publishedVersion: published?.version ?? null,
+      publishedEpoch: published?.epoch ?? null,
+      inSync: collectorsDiverged.length === 0 && (database.version === 0 || publishedMatches),
+      collectorsDiverged,
+    },
     collectors,
   };
   return jsonResponse(200, body);

@@ -156,6 +156,7 @@ export const collectorStatusSchema = z
         heartbeatAgeMs: z.number().int(),
         shard: z.string(),
         configVersion: z.number().int().nullable(),
+        configEpoch: z.number().int().nullable().meta({ description: 'Epoch of the applied config; null while the collector collects its SYMBOLS variable' }),
         symbols: z.number().int(),
         connections: z.number().int(),
         connectionsOpen: z.number().int(),
@@ -172,8 +173,13 @@ export const statusResponseSchema = z
     generatedAt: z.string(),
     config: z.object({
       version: z.number().int().meta({ description: 'Committed config version in PostgreSQL' }),
+      epoch: z.number().int().meta({ description: 'Committed config epoch: moves on when the database was found behind Redis or a collector (a restore)' }),
       publishedVersion: z.number().int().nullable().meta({ description: 'Version of the snapshot in Redis' }),
-      inSync: z.boolean(),
+      publishedEpoch: z.number().int().nullable().meta({ description: 'Epoch of the snapshot in Redis' }),
+      inSync: z.boolean().meta({ description: 'Redis holds the committed configuration, and no collector holds one the database never committed' }),
+      collectorsDiverged: z
+        .array(z.string())
+        .meta({ description: 'Collectors holding a configuration the database never committed (a later epoch or version, or the same version committed at another time): the database went back (a restore); reconciliation starts a new epoch' }),
     }),
     collectors: z.array(collectorStatusSchema),
   })

@@ -64,6 +64,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
   private readonly throttle = new LogThrottle();
   private symbols = new Set<string>();
   private configVersion: number | undefined;
+  private configEpoch: number | undefined;
+  private configUpdatedAt: string | undefined;
   private configSource: DesiredConfiguration['source'] | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
@@ -231,7 +233,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
       state: this.stateValue,
       startedAt: this.startedAt.toISOString(),
       shard: this.config.shard,
-      config: { version: this.configVersion ?? null, source: this.configSource ?? null },
+      config: { version: this.configVersion ?? null, epoch: this.configEpoch ?? null, source: this.configSource ?? null },
       symbols: this.symbols.size,
       streams: pool.streams,
       exchangeClock: { now: this.clock.now(), iso: new Date(this.clock.now()).toISOString(), synchronized: this.clock.synchronized },
@@ -299,6 +301,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
     const added = mine.filter((symbol) => !this.symbols.has(symbol));
     this.symbols = next;
     this.configVersion = desired.version;
+    this.configEpoch = desired.epoch;
+    this.configUpdatedAt = desired.updatedAt;
     this.configSource = desired.source;
     this.metrics.symbols.set(next.size);
     // A setting the snapshot leaves out (reset through the API with null) returns to the environment's value.
@@ -326,7 +330,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     if (this.config.warmStart) this.warmStart.enqueue(added.filter((symbol) => !this.engine.has(symbol)));
 
     await this.writer.remove(removed);
-    this.logger.info('symbol set applied', { version: desired.version ?? null, source: desired.source, symbols: next.size, added: added.length, removed: removed.length });
+    this.logger.info('symbol set applied', { version: desired.version ?? null, epoch: desired.epoch ?? null, source: desired.source, symbols: next.size, added: added.length, removed: removed.length });
     this.updateState();
   }
 
@@ -380,6 +384,9 @@ export class Collector extends EventEmitter<CollectorEvents> {
           heartbeatAt: new Date().toISOString(),
           shard: `${this.config.shard.index}/${this.config.shard.count}`,
           configVersion: String(this.configVersion ?? ''),
+          // With configVersion, what the API compares with the database to notice that it went back (a restore).
+          configEpoch: String(this.configEpoch ?? ''),
+          configUpdatedAt: this.configUpdatedAt ?? '',
           symbols: String(this.symbols.size),
           connections: String(pool.connections.length),
           connectionsOpen: String(pool.connections.filter((c) => c.state === 'open').length),

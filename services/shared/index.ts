@@ -2,8 +2,8 @@ export { CollectorError, ConfigError, EnvironmentError, errorMessage } from './e
 export type { EnvironmentProblem } from './errors';
 export { createLogger } from './logger';
 export type { Logger, LoggerOptions } from './logger';
-export { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, configSnapshotSchema, runtimeSettingsSchema, symbolConfigSchema } from './config-snapshot';
-export type { ConfigSnapshot, RuntimeSettings, SymbolConfig } from './config-snapshot';
+export { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, compareConfigPositions, configSnapshotSchema, configUpdateMessage, runtimeSettingsSchema, snapshotHeadPosition, symbolConfigSchema } from './config-snapshot';
+export type { ConfigCommit, ConfigPosition, ConfigSnapshot, RuntimeSettings, SymbolConfig } from './config-snapshot';
 export { LogThrottle } from './log-throttle';
 export { exitGracefullyOnSignals, runMain } from './process';
 export type { GracefulStopOptions } from './process';

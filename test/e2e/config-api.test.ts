@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { SnapshotPublisher } from '../../lambdas/api';
+import { readAppliedCommits, reconcileSnapshot, SnapshotPublisher } from '../../lambdas/api';
 import { ConfigStore } from '../../lambdas/api/store';
 import { resolveLocalKeys, signedFetch, startLocalApi, type RunningLocalApi } from '../../localstack/api';
 import { Collector, loadCollectorConfig } from '../../services/collector';
@@ -60,6 +60,8 @@ describe('config API end to end', () => {
     ingest = await startTestIngest({ endpoint, region, databaseUrl: db.url, name: `api-e2e-${Date.now()}` });
     collector = new Collector({
       config: loadCollectorConfig(e2eCollectorEnv({ sim, redisUrl: redis.url, collectorId: 'api-e2e', queueUrl: ingest.queueUrl, sqsEndpoint: endpoint, region })),
+      // Its heartbeat is back soon after Redis loses its data (the restore case below).
+      heartbeatIntervalMs: 500,
     });
     await collector.start();
     api = await startLocalApi({
@@ -170,5 +172,33 @@ describe('config API end to end', () => {
     await waitFor('the collector to drop the symbol', () => (collectorSymbols() === 10 ? true : undefined));
     const streams = (collector.status().connections as Array<{ streams: number }>).reduce((sum, c) => sum + c.streams, 0);
     expect(streams).toBe(10);
+  });
+
+  it('brings the collector back to the database\'s configuration after the database is restored to an older version and Redis lost its data', async () => {
+    // Prepare: the collector holds the current version; the backup is from 2 writes ago.
+    const config = () => collector.status().config as { version: number; epoch: number };
+    const [state] = await queryOnce<{ version: string }>(db.url, 'SELECT version FROM config_state');
+    const held = state!.version;
+    await waitFor('the collector to hold the current version', () => (config().version === Number(held) ? true : undefined));
+    const restoredTo = Number(held) - 2;
+    await queryOnce(db.url, 'UPDATE config_state SET version = $1', [restoredTo]);
+    await queryOnce(db.url, `SELECT setval('config_version_seq', $1)`, [restoredTo]);
+    await redis.client.flushdb();
+    await waitFor('the collector\'s heartbeat after the flush', async () => ((await redis.client.hget('status:collector:api-e2e', 'configVersion')) === held ? true : undefined));
+    const before = (await (await signedFetch(`${api.url}/v1/status`, {}, reader())).json()) as { config: { inSync: boolean; collectorsDiverged: string[] } };
+
+    // Act: the scheduled reconciliation, then an operator's write.
+    const pool = new Pool({ connectionString: db.url, max: 1 });
+    const reconciled = await reconcileSnapshot({ store: new ConfigStore(pool), publisher: new SnapshotPublisher(redis.client), appliedCommits: () => readAppliedCommits(redis.client) });
+    await pool.end();
+    const added = symbols[25]!;
+    const put = await signedFetch(`${api.url}/v1/symbols/binance/${added}`, { method: 'PUT', ...json({ enabled: true }) }, admin());
+
+    // Assert
+    expect(before.config).toMatchObject({ inSync: false, collectorsDiverged: ['api-e2e'] });
+    expect(reconciled).toMatchObject({ diverged: true, republished: true, databaseEpoch: 1, collectorsDiverged: ['api-e2e'] });
+    const version = Number(put.headers.get('x-config-version'));
+    await waitFor('the collector to apply the write in the new epoch', () => (config().version === version && config().epoch === 1 ? true : undefined));
+    await waitFor(`rates:binance:${added} in Redis`, async () => ((await redis.client.exists(`rates:binance:${added}`)) === 1 ? true : undefined));
   });
 });

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { ConfigSnapshot, RuntimeSettings } from '../../../services/shared/config-snapshot';
+import type { ConfigCommit, ConfigPosition, ConfigSnapshot, RuntimeSettings } from '../../../services/shared/config-snapshot';
 import { ApiError, notFound, preconditionFailed } from '../errors';
 import { checkPairAdmission } from './pair-admission';
 import type { PatchSettingsBody, PutSymbolBody, SettingsDto, SymbolConfigDto } from '../schemas';
@@ -118,6 +118,13 @@ export class ConfigStore {
     return Number(rows[0]?.version ?? 0);
   }
 
+  /** The committed epoch and version, and when they were committed (the snapshot's `updatedAt`). */
+  async currentCommit(): Promise<Required<ConfigCommit>> {
+    const { rows } = await this.pool.query<{ epoch: string; version: string; updated_at: Date }>('SELECT epoch, version, updated_at FROM config_state');
+    const row = rows[0];
+    return { epoch: Number(row?.epoch ?? 0), version: Number(row?.version ?? 0), updatedAt: row?.updated_at.toISOString() ?? '' };
+  }
+
   async listSymbols(filter: { exchange?: string; enabled?: boolean }): Promise<{ version: number; symbols: SymbolConfigDto[] }> {
     // One snapshot for the list and its version, so the ETag describes exactly this list.
     return this.transaction(READ_SNAPSHOT, async (client) => {
@@ -231,10 +238,17 @@ export class ConfigStore {
     return result.snapshot;
   }
 
-  /** Draws a version above `version` for the unchanged configuration (reconciliation after Redis got ahead). */
-  async advancePast(version: number, caller: string): Promise<ConfigSnapshot> {
+  /**
+   * Starts the epoch after both the database's and `ahead`'s (what Redis or a
+   * collector holds while the database is behind it), for the unchanged
+   * configuration, with a version above `ahead.version` as well: collectors apply
+   * a new epoch whatever its version, and the higher version also reaches
+   * collectors older than epochs and keeps ETags from repeating.
+   */
+  async startEpochPast(ahead: ConfigPosition, caller: string): Promise<ConfigSnapshot> {
     const result = await this.write(caller, async (client, nextVersion) => {
-      await client.query(`SELECT setval('config_version_seq', greatest($1::bigint, (SELECT last_value FROM config_version_seq)))`, [version]);
+      await client.query('UPDATE config_state SET epoch = greatest(epoch, $1::bigint) + 1', [ahead.epoch]);
+      await client.query(`SELECT setval('config_version_seq', greatest($1::bigint, (SELECT last_value FROM config_version_seq)))`, [ahead.version]);
       await nextVersion();
       return { value: undefined, changed: true };
     });
@@ -247,11 +261,12 @@ export class ConfigStore {
   }
 
   private async buildSnapshot(client: PoolClient): Promise<ConfigSnapshot> {
-    const { rows: state } = await client.query<{ version: string; updated_at: Date }>('SELECT version, updated_at FROM config_state');
+    const { rows: state } = await client.query<{ epoch: string; version: string; updated_at: Date }>('SELECT epoch, version, updated_at FROM config_state');
     const { rows: symbols } = await client.query<SymbolRow>(`SELECT ${SYMBOL_COLUMNS} FROM collection_config ORDER BY exchange, symbol`);
     const { rows: settings } = await client.query<SettingsRow>(`SELECT ${SETTINGS_COLUMNS} FROM collection_settings`);
     return {
       version: Number(state[0]?.version ?? 0),
+      epoch: Number(state[0]?.epoch ?? 0),
       updatedAt: state[0]?.updated_at.toISOString(),
       symbols: symbols.map((row) => ({ exchange: row.exchange, symbol: row.symbol, enabled: row.enabled, streams: row.streams.length > 0 ? row.streams : DEFAULT_STREAMS })),
       settings: settings[0] ? runtimeSettings(settings[0]) : {},

@@ -5,11 +5,15 @@ import {
   configSnapshotSchema,
   errorMessage,
   LogThrottle,
+  snapshotHeadPosition,
+  type ConfigCommit,
+  type ConfigPosition,
   type ConfigSnapshot,
   type Logger,
   type RuntimeSettings,
 } from '../../shared';
 import type { CollectorMetrics } from '../metrics';
+import { decideApply } from './apply-rule';
 
 export interface DesiredConfiguration {
   /** Symbols to collect before sharding, upper-case, sorted. */
@@ -17,6 +21,10 @@ export interface DesiredConfiguration {
   settings: RuntimeSettings;
   /** Snapshot version; `undefined` when taken from the SYMBOLS variable. */
   version: number | undefined;
+  /** Snapshot epoch (0 for a snapshot without one); `undefined` when taken from the SYMBOLS variable. */
+  epoch: number | undefined;
+  /** When the snapshot's version was committed; `undefined` when the snapshot does not say or from the SYMBOLS variable. */
+  updatedAt: string | undefined;
   source: 'redis' | 'environment';
 }
 
@@ -36,26 +44,36 @@ export interface SymbolSourceOptions {
  * Where the collector learns what to collect: the `config:collector` snapshot
  * written by the config API, announced on `config:collector:updates`, and polled
  * as a fallback in case a notification is lost (pub/sub is fire-and-forget).
- * Versions only move forward; an older or equal snapshot is ignored.
+ * Within an epoch versions only move forward and an older or equal snapshot is
+ * ignored; a snapshot of another epoch is applied whatever its version
+ * (apply-rule.ts).
  */
 export class SymbolSource {
   private subscriber: Redis | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
-  private appliedVersion: number | undefined;
+  private applied: ConfigCommit | undefined;
   private appliedSource: DesiredConfiguration['source'] | undefined;
   private refreshing: Promise<void> | undefined;
   /** A notification arrived during a load: load once more, it may carry a newer version. */
   private refreshAgain = false;
   private lastRaw: string | undefined;
-  /** Version of the last snapshot that failed validation; NaN when none. */
-  private rejectedVersion = Number.NaN;
+  /** Position (`epoch:version`) of the last snapshot that failed validation. */
+  private rejected: string | undefined;
   private readonly throttle = new LogThrottle();
   private stopped = false;
 
   constructor(private readonly options: SymbolSourceOptions) {}
 
   get version(): number | undefined {
-    return this.appliedVersion;
+    return this.applied?.version;
+  }
+
+  get epoch(): number | undefined {
+    return this.applied?.epoch;
+  }
+
+  get updatedAt(): string | undefined {
+    return this.applied?.updatedAt;
   }
 
   /** Loads the current configuration (resolving when it is applied) and starts listening. */
@@ -113,10 +131,10 @@ export class SymbolSource {
       // keeps a 1 s poll cheap, so a lost notification delays a change by a
       // second, not by minutes.
       const head = await this.options.redis.getrange(CONFIG_SNAPSHOT_KEY, 0, 63);
-      const headVersion = /^\{"version":([0-9]{1,15})[,}]/.exec(head);
-      if (headVersion && this.appliedVersion !== undefined && Number(headVersion[1]) <= this.appliedVersion) return;
+      const headPosition = snapshotHeadPosition(head);
+      if (headPosition && decideApply(this.applied, headPosition) === 'ignore') return;
       // A snapshot already refused is not fetched and parsed again every poll; a rewrite through the API has a new version.
-      if (headVersion && Number(headVersion[1]) === this.rejectedVersion) return;
+      if (headPosition && positionKey(headPosition) === this.rejected) return;
       raw = head === '' ? null : await this.options.redis.get(CONFIG_SNAPSHOT_KEY);
     } catch (error) {
       this.options.metrics?.errors.inc({ component: 'config', code: 'REDIS_READ' });
@@ -135,19 +153,31 @@ export class SymbolSource {
     try {
       snapshot = configSnapshotSchema.parse(JSON.parse(raw));
     } catch (error) {
-      this.rejectedVersion = Number(/^\{"version":([0-9]{1,15})[,}]/.exec(raw)?.[1] ?? Number.NaN);
+      const rawPosition = snapshotHeadPosition(raw);
+      this.rejected = rawPosition ? positionKey(rawPosition) : undefined;
       this.options.metrics?.errors.inc({ component: 'config', code: 'SNAPSHOT_INVALID' });
       this.options.logger?.error(`${CONFIG_SNAPSHOT_KEY} holds an invalid snapshot; keeping the current configuration. Rewrite it through the config API`, { error: errorMessage(error) });
       if (this.appliedSource === undefined) await this.applyFallback();
       return;
     }
     this.lastRaw = raw;
-    if (this.appliedVersion !== undefined && snapshot.version <= this.appliedVersion) return;
+    const next: ConfigPosition = { epoch: snapshot.epoch, version: snapshot.version };
+    const decision = decideApply(this.applied, next);
+    if (decision === 'ignore') return;
     const symbols = [...new Set(snapshot.symbols.filter((s) => s.enabled && s.exchange === this.options.exchange).map((s) => s.symbol))].sort();
-    this.appliedVersion = snapshot.version;
+    if (decision === 'apply-new-epoch') {
+      // Rare and worth an operator's attention: the configuration went back (a restored database).
+      this.options.logger?.error('the config snapshot belongs to another epoch: the database was restored or diverged; applying it whatever its version', {
+        heldEpoch: this.applied?.epoch,
+        heldVersion: this.applied?.version,
+        epoch: next.epoch,
+        version: next.version,
+      });
+    }
+    this.applied = { ...next, updatedAt: snapshot.updatedAt };
     this.appliedSource = 'redis';
-    this.options.logger?.info('applying config snapshot', { version: snapshot.version, symbols: symbols.length });
-    await this.options.onChange({ symbols, settings: snapshot.settings, version: snapshot.version, source: 'redis' });
+    this.options.logger?.info('applying config snapshot', { epoch: next.epoch, version: next.version, symbols: symbols.length });
+    await this.options.onChange({ symbols, settings: snapshot.settings, version: next.version, epoch: next.epoch, updatedAt: snapshot.updatedAt, source: 'redis' });
   }
 
   /**
@@ -180,6 +210,8 @@ export class SymbolSource {
     const symbols = [...new Set(listed)].sort();
     this.appliedSource = 'environment';
     this.options.logger?.info('no config snapshot in Redis; collecting the SYMBOLS of the environment', { symbols: symbols.length });
-    await this.options.onChange({ symbols, settings: {}, version: undefined, source: 'environment' });
+    await this.options.onChange({ symbols, settings: {}, version: undefined, epoch: undefined, updatedAt: undefined, source: 'environment' });
   }
 }
+
+const positionKey = (position: ConfigPosition): string => `${position.epoch}:${position.version}`;

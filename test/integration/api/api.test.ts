@@ -61,7 +61,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await deps.close();
   await queryOnce(database.url, 'TRUNCATE collection_config, collection_status, price_change_rates, trading_pairs');
-  await queryOnce(database.url, 'UPDATE config_state SET version = 0');
+  await queryOnce(database.url, 'UPDATE config_state SET version = 0, epoch = 0');
   await queryOnce(database.url, `UPDATE collection_settings SET persist_interval_ms = NULL, anomaly_threshold_pct = NULL, stale_after_ms = NULL, max_streams_per_connection = NULL`);
   await redis.client.flushdb();
 });
@@ -83,9 +83,9 @@ describe('symbols', () => {
     expect(reply.headers.ETag).toBe(`"${reply.body.version}"`);
     expect(reply.headers['X-Config-Published']).toBe('true');
     const snapshot = await publishedSnapshot();
-    expect(snapshot).toMatchObject({ version: reply.body.version, symbols: [{ exchange: 'binance', symbol: 'BTCUSDT', enabled: true }] });
+    expect(snapshot).toMatchObject({ version: reply.body.version, epoch: 0, symbols: [{ exchange: 'binance', symbol: 'BTCUSDT', enabled: true }] });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(announced).toEqual([String(reply.body.version)]);
+    expect(announced.map((message) => JSON.parse(message))).toEqual([{ version: reply.body.version, epoch: 0 }]);
     subscriber.disconnect();
   });
 
@@ -500,7 +500,7 @@ describe('status', () => {
     expect(live).toMatchObject({ live: true, heartbeat: { state: 'running', configVersion: 7, symbols: 200 }, connections: [{ connectionId: 'c-1/0', stale: false }] });
     expect(silent).toMatchObject({ live: false, heartbeat: null, connections: [{ connectionId: 'c-2/0', stale: true }] });
     expect(silent.connections[0].ageMs).toBeGreaterThanOrEqual(299_000);
-    expect(reply.body.config).toEqual({ version: 0, publishedVersion: null, inSync: true });
+    expect(reply.body.config).toEqual({ version: 0, epoch: 0, publishedVersion: null, publishedEpoch: null, inSync: false, collectorsDiverged: ['c-1'] });
   });
 });
 
@@ -531,9 +531,9 @@ describe('publishing and reconciliation', () => {
     deadRedis.disconnect();
   });
 
-  it('moves the database version past a snapshot in Redis that is ahead of it, and publishes the change', async () => {
+  it('starts a new epoch past a snapshot in Redis that is ahead of the database, and publishes the change', async () => {
     // Prepare: Redis kept a snapshot from before the database was restored.
-    await new SnapshotPublisher(redis.client).publish({ version: 1000, symbols: [{ exchange: 'binance', symbol: 'OLDUSDT', enabled: true }], settings: {} });
+    await new SnapshotPublisher(redis.client).publish({ version: 1000, epoch: 0, symbols: [{ exchange: 'binance', symbol: 'OLDUSDT', enabled: true }], settings: {} });
 
     // Act
     const reply = await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
@@ -542,9 +542,17 @@ describe('publishing and reconciliation', () => {
     expect(reply.headers['X-Config-Published']).toBe('true');
     const snapshot = await publishedSnapshot();
     expect(snapshot!.version).toBeGreaterThan(1000);
+    expect(snapshot!.epoch).toBe(1);
     expect(snapshot!.symbols.map((s) => s.symbol)).toEqual(['BTCUSDT']);
     expect(metrics.counts.ConfigVersionDivergence).toBe(1);
-    expect((await call({ method: 'GET', path: '/v1/status', caller: READER_ARN })).body.config).toEqual({ version: snapshot!.version, publishedVersion: snapshot!.version, inSync: true });
+    expect((await call({ method: 'GET', path: '/v1/status', caller: READER_ARN })).body.config).toEqual({
+      version: snapshot!.version,
+      epoch: 1,
+      publishedVersion: snapshot!.version,
+      publishedEpoch: 1,
+      inSync: true,
+      collectorsDiverged: [],
+    });
   });
 
   it('publishes nothing while the config was never written (collectors keep their SYMBOLS)', async () => {
@@ -552,21 +560,74 @@ describe('publishing and reconciliation', () => {
     const result = await createReconciler({ dependencies: fixed(deps), logger })();
 
     // Assert
-    expect(result).toEqual({ databaseVersion: 0, publishedVersion: null, republished: false, diverged: false });
+    expect(result).toEqual({ databaseVersion: 0, databaseEpoch: 0, publishedVersion: null, publishedEpoch: null, republished: false, diverged: false, collectorsDiverged: [] });
     expect(await publishedSnapshot()).toBeNull();
   });
 
   it('never replaces a newer snapshot with an older one', async () => {
     // Prepare
     const publisher = new SnapshotPublisher(redis.client);
-    await publisher.publish({ version: 9, symbols: [], settings: {} });
+    await publisher.publish({ version: 9, epoch: 0, symbols: [], settings: {} });
 
     // Act
-    const older = await publisher.publish({ version: 8, symbols: [{ exchange: 'binance', symbol: 'BTCUSDT', enabled: true }], settings: {} });
+    const older = await publisher.publish({ version: 8, epoch: 0, symbols: [{ exchange: 'binance', symbol: 'BTCUSDT', enabled: true }], settings: {} });
 
     // Assert
     expect(older).toBe(false);
     expect((await publishedSnapshot())!.version).toBe(9);
+  });
+});
+
+describe('snapshot epochs', () => {
+  const snap = (epoch: number, version: number) => ({ version, epoch, symbols: [], settings: {} });
+
+  it('lets a later epoch replace a higher version, and never lets an earlier epoch replace a later one', async () => {
+    // Prepare
+    const publisher = new SnapshotPublisher(redis.client);
+    await publisher.publish(snap(0, 120));
+
+    // Act
+    const laterEpoch = await publisher.publish(snap(1, 81));
+    const earlierEpoch = await publisher.publish(snap(0, 130));
+
+    // Assert
+    expect([laterEpoch, earlierEpoch]).toEqual([true, false]);
+    expect(await publishedSnapshot()).toMatchObject({ version: 81, epoch: 1 });
+    expect((await redis.client.get(CONFIG_SNAPSHOT_KEY))!.startsWith('{"version":81,"epoch":1,')).toBe(true);
+  });
+
+  it('counts a snapshot without an epoch (an older API) as epoch 0', async () => {
+    // Prepare
+    await redis.client.set(CONFIG_SNAPSHOT_KEY, JSON.stringify({ version: 50, symbols: [], settings: {} }));
+    const publisher = new SnapshotPublisher(redis.client);
+
+    // Act
+    const older = await publisher.publish(snap(0, 40));
+    const newer = await publisher.publish(snap(0, 51));
+
+    // Assert
+    expect([older, newer]).toEqual([false, true]);
+    expect(await publishedSnapshot()).toMatchObject({ version: 51, epoch: 0 });
+  });
+
+  it('starts a new epoch when a write reaches the version Redis holds with other changes (a restored database, Redis kept)', async () => {
+    // Prepare: Redis kept version 2 of the history the restore undid.
+    await call({ method: 'PUT', path: '/v1/symbols/binance/BTCUSDT', body: { enabled: true } });
+    const lost = await call({ method: 'PUT', path: '/v1/symbols/binance/ETHUSDT', body: { enabled: true } });
+    await queryOnce(database.url, `DELETE FROM collection_config WHERE symbol = 'ETHUSDT'`);
+    await queryOnce(database.url, `UPDATE config_state SET version = version - 1`);
+    await queryOnce(database.url, `SELECT setval('config_version_seq', (SELECT version FROM config_state))`);
+
+    // Act: the same version number as the one in Redis.
+    const reply = await call({ method: 'PUT', path: '/v1/symbols/binance/SOLUSDT', body: { enabled: true } });
+
+    // Assert
+    expect(reply.body.version).toBe(lost.body.version);
+    expect(reply.headers['X-Config-Published']).toBe('true');
+    expect(metrics.counts.ConfigVersionDivergence).toBe(1);
+    const snapshot = await publishedSnapshot();
+    expect(snapshot).toMatchObject({ epoch: 1, version: lost.body.version + 1 });
+    expect(snapshot!.symbols.map((s) => s.symbol)).toEqual(['BTCUSDT', 'SOLUSDT']);
   });
 });
 

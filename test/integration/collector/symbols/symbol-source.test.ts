@@ -4,8 +4,9 @@ import { SymbolSource, type DesiredConfiguration } from '../../../../services/co
 import { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL, type ConfigSnapshot } from '../../../../services/shared/config-snapshot';
 import { openTestRedis, type TestRedis } from '../../../support';
 
-const snapshot = (version: number, symbols: string[], settings: ConfigSnapshot['settings'] = {}): ConfigSnapshot => ({
+const snapshot = (version: number, symbols: string[], settings: ConfigSnapshot['settings'] = {}, epoch = 0): ConfigSnapshot => ({
   version,
+  epoch,
   symbols: symbols.map((symbol) => ({ exchange: 'binance', symbol, enabled: true })),
   settings,
 });
@@ -47,7 +48,7 @@ describe('SymbolSource against Redis', () => {
     await start();
 
     // Assert
-    expect(applied).toEqual([{ symbols: ['FALLBACKUSDT'], settings: {}, version: undefined, source: 'environment' }]);
+    expect(applied).toEqual([{ symbols: ['FALLBACKUSDT'], settings: {}, version: undefined, epoch: undefined, source: 'environment' }]);
   });
 
   it('applies a snapshot at start and a newer one on its notification, with its settings', async () => {
@@ -80,6 +81,23 @@ describe('SymbolSource against Redis', () => {
     // Assert
     expect(source!.version).toBe(5);
     expect(applied).toHaveLength(1);
+  });
+
+  it('applies a lower version of another epoch (a restored database) at its notification', async () => {
+    // Prepare
+    await redis.client.set(CONFIG_SNAPSHOT_KEY, serializeSnapshot(snapshot(120, ['BTCUSDT', 'ETHUSDT'])));
+    await start(60_000);
+
+    // Act
+    await redis.client.set(CONFIG_SNAPSHOT_KEY, serializeSnapshot(snapshot(81, ['BTCUSDT'], {}, 1)));
+    await redis.client.publish(CONFIG_UPDATES_CHANNEL, '{"version":81,"epoch":1}');
+    await waitFor('epoch 1', () => source!.epoch === 1);
+
+    // Assert
+    expect(applied.map((c) => [c.epoch, c.version, c.symbols])).toEqual([
+      [0, 120, ['BTCUSDT', 'ETHUSDT']],
+      [1, 81, ['BTCUSDT']],
+    ]);
   });
 
   it('applies a change whose notification was lost at the next poll', async () => {

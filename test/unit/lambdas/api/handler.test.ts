@@ -25,10 +25,10 @@ type Method<F extends (...args: never[]) => unknown> = jest.Mock<ReturnType<F>, 
 
 interface Fakes {
   deps: ApiDependencies;
-  configStore: { [K in 'currentVersion' | 'listSymbols' | 'getSymbol' | 'getSettings' | 'putSymbol' | 'deleteSymbol' | 'patchSettings' | 'readSnapshot']: Method<ConfigStore[K]> };
+  configStore: { [K in 'currentCommit' | 'listSymbols' | 'getSymbol' | 'getSettings' | 'putSymbol' | 'deleteSymbol' | 'patchSettings' | 'readSnapshot' | 'startEpochPast']: Method<ConfigStore[K]> };
   historyStore: { page: Method<HistoryStore['page']> };
   rates: { [K in 'get' | 'list' | 'top']: Method<RatesReader[K]> };
-  publisher: { [K in 'publish' | 'publishedVersion']: Method<SnapshotPublisher[K]> };
+  publisher: { [K in 'publish' | 'publishedCommit']: Method<SnapshotPublisher[K]> };
   metrics: Array<[string, string, number]>;
   log: FakeLogger;
   pool: { query: jest.Mock };
@@ -39,7 +39,7 @@ function fakes(): Fakes {
   const metrics: Array<[string, string, number]> = [];
   const log = fakeLogger();
   const configStore = {
-    currentVersion: jest.fn(),
+    currentCommit: jest.fn(),
     listSymbols: jest.fn(),
     getSymbol: jest.fn(),
     getSettings: jest.fn(),
@@ -47,12 +47,14 @@ function fakes(): Fakes {
     deleteSymbol: jest.fn(),
     patchSettings: jest.fn(),
     readSnapshot: jest.fn(),
+    startEpochPast: jest.fn(),
   };
   const historyStore = { page: jest.fn() };
   const rates = { get: jest.fn(), list: jest.fn(), top: jest.fn() };
-  const publisher = { publish: jest.fn(), publishedVersion: jest.fn() };
+  const publisher = { publish: jest.fn(), publishedCommit: jest.fn() };
   const pool = { query: jest.fn() };
-  const redis = { scanStream: jest.fn(), pipeline: jest.fn() };
+  // No collector heartbeats unless a test writes some (scanStream yields batches of keys).
+  const redis = { scanStream: jest.fn().mockReturnValue([]), pipeline: jest.fn() };
   const deps: ApiDependencies = {
     pool: pool as unknown as Pool,
     redis: redis as unknown as Redis,
@@ -139,7 +141,17 @@ const settingsDto = (version: number): SettingsDto => ({
   updatedBy: ADMIN,
 });
 
-const snapshot = (version: number): ConfigSnapshot => ({ version, symbols: [{ exchange: 'binance', symbol: 'BTCUSDT', enabled: true }], settings: {} });
+const snapshot = (version: number, epoch = 0): ConfigSnapshot => ({ version, epoch, symbols: [{ exchange: 'binance', symbol: 'BTCUSDT', enabled: true }], settings: {} });
+const COMMITTED_AT = '2026-11-25T09:00:00.000Z';
+/** A committed configuration as the store and the publisher report it. */
+const at = (version: number, epoch = 0) => ({ epoch, version, updatedAt: COMMITTED_AT });
+const position = (version: number, epoch = 0) => ({ epoch, version });
+
+/** Heartbeat hashes as the collectors write them, served through the fake Redis' SCAN and pipeline. */
+function withHeartbeats(f: Fakes, beats: Record<string, Record<string, string>>): void {
+  f.redis.scanStream.mockReturnValue([Object.keys(beats).map((id) => `status:collector:${id}`)]);
+  f.redis.pipeline.mockImplementation(() => ({ hgetall: jest.fn(), exec: jest.fn().mockResolvedValue(Object.values(beats).map((beat) => [null, beat])) }));
+}
 
 function written<T>(value: T, committedVersion: number | undefined, created?: boolean): WriteResult<T> {
   return { value, committedVersion, snapshot: committedVersion === undefined ? undefined : snapshot(committedVersion), ...(created === undefined ? {} : { created }) };
@@ -674,8 +686,8 @@ describe('createApiHandler', () => {
       f.redis.scanStream.mockReturnValue([['status:collector:c1']]);
       const beat = { exchange: 'binance', state: 'running', startedAt: '2026-11-25T08:00:00.000Z', heartbeatAt: new Date(NOW - 3_000).toISOString(), shard: '0', configVersion: '7', symbols: '3', connections: '1', connectionsOpen: '1', reconnects: '0', tradesProcessed: '42' };
       f.redis.pipeline.mockReturnValue({ hgetall: jest.fn(), exec: jest.fn().mockResolvedValue([[null, beat]]) });
-      f.configStore.currentVersion.mockResolvedValue(7);
-      f.publisher.publishedVersion.mockResolvedValue(7);
+      f.configStore.currentCommit.mockResolvedValue(at(7));
+      f.publisher.publishedCommit.mockResolvedValue(at(7));
       const handler = handlerFor(f);
 
       // Act
@@ -685,7 +697,7 @@ describe('createApiHandler', () => {
       expect(response.statusCode).toBe(200);
       const body = bodyOf(response) as unknown as { generatedAt: string; config: unknown; collectors: Array<{ collectorId: string; live: boolean; heartbeat: Record<string, unknown> | null; connections: Array<{ ageMs: number; stale: boolean }> }> };
       expect(body.generatedAt).toBe(new Date(NOW).toISOString());
-      expect(body.config).toEqual({ version: 7, publishedVersion: 7, inSync: true });
+      expect(body.config).toEqual({ version: 7, epoch: 0, publishedVersion: 7, publishedEpoch: 0, inSync: true, collectorsDiverged: [] });
       expect(body.collectors.map((c) => [c.collectorId, c.live])).toEqual([
         ['c1', true],
         ['c2', false],
@@ -694,6 +706,25 @@ describe('createApiHandler', () => {
       expect(body.collectors[0]!.connections).toEqual([expect.objectContaining({ ageMs: 5_000, stale: false })]);
       expect(body.collectors[1]!.heartbeat).toBeNull();
       expect(body.collectors[1]!.connections).toEqual([expect.objectContaining({ ageMs: 120_000, stale: true })]);
+    });
+
+    it('is not in sync while a collector holds a version the database does not know, though Redis holds the database\'s', async () => {
+      // Prepare: the database was restored to version 80 and Redis lost its data; a collector still holds 120.
+      const f = fakes();
+      f.pool.query.mockResolvedValue({ rows: [] });
+      const beat = (configVersion: string, configEpoch: string) => ({ exchange: 'binance', state: 'running', heartbeatAt: new Date(NOW - 1_000).toISOString(), configVersion, configEpoch });
+      withHeartbeats(f, { 'c-ahead': beat('120', '0'), 'c-fine': beat('80', '0') });
+      f.configStore.currentCommit.mockResolvedValue(at(80));
+      f.publisher.publishedCommit.mockResolvedValue(at(80));
+      const handler = handlerFor(f);
+
+      // Act
+      const response = await handler(apiEvent({ method: 'GET', resource: '/v1/status', caller: READER }));
+
+      // Assert
+      const body = bodyOf(response) as unknown as { config: unknown; collectors: Array<{ heartbeat: { configEpoch: number | null } }> };
+      expect(body.config).toEqual({ version: 80, epoch: 0, publishedVersion: 80, publishedEpoch: 0, inSync: false, collectorsDiverged: ['c-ahead'] });
+      expect(body.collectors.map((c) => c.heartbeat.configEpoch)).toEqual([0, 0]);
     });
   });
 
@@ -957,8 +988,8 @@ describe('createReconciler', () => {
   it('publishes the committed snapshot when Redis lacks it', async () => {
     // Prepare
     const f = fakes();
-    f.configStore.currentVersion.mockResolvedValue(3);
-    f.publisher.publishedVersion.mockResolvedValue(null);
+    f.configStore.currentCommit.mockResolvedValue(at(3));
+    f.publisher.publishedCommit.mockResolvedValue(null);
     f.configStore.readSnapshot.mockResolvedValue(snapshot(3));
     f.publisher.publish.mockResolvedValue(true);
     const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
@@ -967,7 +998,7 @@ describe('createReconciler', () => {
     const result = await reconcile();
 
     // Assert
-    expect(result).toEqual({ databaseVersion: 3, publishedVersion: null, republished: true, diverged: false });
+    expect(result).toEqual({ databaseVersion: 3, databaseEpoch: 0, publishedVersion: null, publishedEpoch: null, republished: true, diverged: false, collectorsDiverged: [] });
     expect(f.publisher.publish).toHaveBeenCalledWith(snapshot(3));
     expect(f.metrics).toContainEqual(['ConfigRepublished', 'Count', 1]);
     expect(f.log.warn).toHaveBeenCalled();
@@ -979,26 +1010,26 @@ describe('createReconciler', () => {
   ])('does nothing when %s', async (_label, databaseVersion, publishedVersion) => {
     // Prepare
     const f = fakes();
-    f.configStore.currentVersion.mockResolvedValue(databaseVersion);
-    f.publisher.publishedVersion.mockResolvedValue(publishedVersion);
+    f.configStore.currentCommit.mockResolvedValue(at(databaseVersion));
+    f.publisher.publishedCommit.mockResolvedValue(publishedVersion === null ? null : at(publishedVersion));
     const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
 
     // Act
     const result = await reconcile();
 
     // Assert
-    expect(result).toEqual({ databaseVersion, publishedVersion, republished: false, diverged: false });
+    expect(result).toEqual({ databaseVersion, databaseEpoch: 0, publishedVersion, publishedEpoch: publishedVersion === null ? null : 0, republished: false, diverged: false, collectorsDiverged: [] });
     expect(f.configStore.readSnapshot).not.toHaveBeenCalled();
     expect(f.publisher.publish).not.toHaveBeenCalled();
     expect(f.metrics).toEqual([]);
   });
 
-  it('moves the database version past a newer snapshot in Redis and republishes', async () => {
+  it('starts a new epoch past a newer snapshot in Redis and republishes', async () => {
     // Prepare
     const f = fakes();
-    f.configStore.currentVersion.mockResolvedValue(3);
-    f.publisher.publishedVersion.mockResolvedValue(40);
-    (f.configStore as unknown as { advancePast: jest.Mock }).advancePast = jest.fn().mockResolvedValue(snapshot(41));
+    f.configStore.currentCommit.mockResolvedValue(at(3));
+    f.publisher.publishedCommit.mockResolvedValue(at(40));
+    f.configStore.startEpochPast.mockResolvedValue(snapshot(41, 1));
     f.publisher.publish.mockResolvedValue(true);
     const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
 
@@ -1006,18 +1037,113 @@ describe('createReconciler', () => {
     const result = await reconcile();
 
     // Assert
-    expect(result).toEqual({ databaseVersion: 41, publishedVersion: 40, republished: true, diverged: true });
-    expect(f.publisher.publish).toHaveBeenCalledWith(snapshot(41));
+    expect(result).toEqual({ databaseVersion: 41, databaseEpoch: 1, publishedVersion: 40, publishedEpoch: 0, republished: true, diverged: true, collectorsDiverged: [] });
+    expect(f.configStore.startEpochPast).toHaveBeenCalledWith(position(40), 'config reconciliation');
+    expect(f.publisher.publish).toHaveBeenCalledWith(snapshot(41, 1));
     expect(f.metrics).toContainEqual(['ConfigVersionDivergence', 'Count', 1]);
     expect(f.log.error).toHaveBeenCalled();
+  });
+
+  it('starts a new epoch past a collector that holds a version the database does not know, with Redis empty, and republishes', async () => {
+    // Prepare: the database was restored to version 80 while Redis lost its data; collector c-1 still holds 120.
+    const f = fakes();
+    withHeartbeats(f, { 'c-1': { configVersion: '120', configEpoch: '0' }, 'c-2': { configVersion: '80', configEpoch: '0' } });
+    f.configStore.currentCommit.mockResolvedValue(at(80));
+    f.publisher.publishedCommit.mockResolvedValue(null);
+    f.configStore.startEpochPast.mockResolvedValue(snapshot(121, 1));
+    f.publisher.publish.mockResolvedValue(true);
+    const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
+
+    // Act
+    const result = await reconcile();
+
+    // Assert
+    expect(result).toEqual({ databaseVersion: 121, databaseEpoch: 1, publishedVersion: null, publishedEpoch: null, republished: true, diverged: true, collectorsDiverged: ['c-1'] });
+    expect(f.configStore.startEpochPast).toHaveBeenCalledWith(position(120), 'config reconciliation');
+    expect(f.configStore.readSnapshot).not.toHaveBeenCalled();
+    expect(f.publisher.publish).toHaveBeenCalledWith(snapshot(121, 1));
+    expect(f.metrics).toContainEqual(['ConfigVersionDivergence', 'Count', 1]);
+    expect(f.log.error).toHaveBeenCalled();
+  });
+
+  it('starts the epoch after a collector\'s later epoch, whatever its version, and after the highest position it saw', async () => {
+    // Prepare: the database went back to before an earlier epoch change.
+    const f = fakes();
+    withHeartbeats(f, { 'c-1': { configVersion: '5', configEpoch: '2' }, 'c-2': { configVersion: '900', configEpoch: '1' } });
+    f.configStore.currentCommit.mockResolvedValue(at(300, 1));
+    f.publisher.publishedCommit.mockResolvedValue(at(300, 1));
+    f.configStore.startEpochPast.mockResolvedValue(snapshot(901, 3));
+    f.publisher.publish.mockResolvedValue(true);
+    const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
+
+    // Act
+    const result = await reconcile();
+
+    // Assert
+    expect(result.collectorsDiverged).toEqual(['c-1', 'c-2']);
+    expect(f.configStore.startEpochPast).toHaveBeenCalledWith(position(5, 2), 'config reconciliation');
+  });
+
+  it('starts a new epoch when a collector holds the database\'s version committed at another time (the restored database reached it again)', async () => {
+    // Prepare
+    const f = fakes();
+    withHeartbeats(f, { 'c-1': { configVersion: '120', configEpoch: '0', configUpdatedAt: '2026-11-20T08:00:00.000Z' }, 'c-2': { configVersion: '120', configEpoch: '0', configUpdatedAt: COMMITTED_AT } });
+    f.configStore.currentCommit.mockResolvedValue(at(120));
+    f.publisher.publishedCommit.mockResolvedValue(at(120));
+    f.configStore.startEpochPast.mockResolvedValue(snapshot(121, 1));
+    f.publisher.publish.mockResolvedValue(true);
+    const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
+
+    // Act
+    const result = await reconcile();
+
+    // Assert
+    expect(result).toMatchObject({ diverged: true, republished: true, collectorsDiverged: ['c-1'] });
+    expect(f.configStore.startEpochPast).toHaveBeenCalledWith(position(120), 'config reconciliation');
+  });
+
+  it('skips a key under the heartbeat prefix that is not a hash', async () => {
+    // Prepare
+    const f = fakes();
+    f.redis.scanStream.mockReturnValue([['status:collector:odd', 'status:collector:c-1']]);
+    const wrongType = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    f.redis.pipeline.mockReturnValue({ hgetall: jest.fn(), exec: jest.fn().mockResolvedValue([[wrongType, null], [null, { configVersion: '120', configEpoch: '0' }]]) });
+    f.configStore.currentCommit.mockResolvedValue(at(80));
+    f.publisher.publishedCommit.mockResolvedValue(at(80));
+    f.configStore.startEpochPast.mockResolvedValue(snapshot(121, 1));
+    f.publisher.publish.mockResolvedValue(true);
+    const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
+
+    // Act
+    const result = await reconcile();
+
+    // Assert
+    expect(result).toMatchObject({ diverged: true, collectorsDiverged: ['c-1'] });
+  });
+
+  it('takes neither a collector behind the database (an older epoch, whatever its version) nor one on its SYMBOLS for divergence', async () => {
+    // Prepare
+    const f = fakes();
+    withHeartbeats(f, { 'c-behind': { configVersion: '120', configEpoch: '0' }, 'c-env': { configVersion: '', configEpoch: '' }, 'c-old': { configVersion: '40' } });
+    f.configStore.currentCommit.mockResolvedValue(at(50, 1));
+    f.publisher.publishedCommit.mockResolvedValue(at(50, 1));
+    const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
+
+    // Act
+    const result = await reconcile();
+
+    // Assert
+    expect(result).toMatchObject({ diverged: false, republished: false, collectorsDiverged: [] });
+    expect(f.configStore.startEpochPast).not.toHaveBeenCalled();
+    expect(f.publisher.publish).not.toHaveBeenCalled();
   });
 
   it('records ConfigReconcileFailures and rethrows when reconciling fails', async () => {
     // Prepare
     const f = fakes();
     const failure = new Error('Connection is closed.');
-    f.configStore.currentVersion.mockResolvedValue(3);
-    f.publisher.publishedVersion.mockRejectedValue(failure);
+    f.configStore.currentCommit.mockResolvedValue(at(3));
+    f.publisher.publishedCommit.mockRejectedValue(failure);
     const reconcile = createReconciler({ dependencies: dependencyCache(async () => f.deps), logger: f.log.logger });
 
     // Act
@@ -1035,10 +1161,10 @@ describe('createReconciler', () => {
     const fresh = fakes();
     const close = jest.fn(async () => undefined);
     stale.deps.close = close;
-    stale.configStore.currentVersion.mockRejectedValue(Object.assign(new Error('password authentication failed for user "mdc"'), { code: '28P01' }));
-    stale.publisher.publishedVersion.mockResolvedValue(3);
-    fresh.configStore.currentVersion.mockResolvedValue(3);
-    fresh.publisher.publishedVersion.mockResolvedValue(3);
+    stale.configStore.currentCommit.mockRejectedValue(Object.assign(new Error('password authentication failed for user "mdc"'), { code: '28P01' }));
+    stale.publisher.publishedCommit.mockResolvedValue(at(3));
+    fresh.configStore.currentCommit.mockResolvedValue(at(3));
+    fresh.publisher.publishedCommit.mockResolvedValue(at(3));
     const create = jest.fn<Promise<ApiDependencies>, []>().mockResolvedValueOnce(stale.deps).mockResolvedValueOnce(fresh.deps);
     const reconcile = createReconciler({ dependencies: dependencyCache(create, async (d) => d.close?.()), logger: stale.log.logger });
 
@@ -1051,7 +1177,7 @@ describe('createReconciler', () => {
 
     // Assert
     expect(first).toMatchObject({ code: '28P01' });
-    expect(second).toEqual({ databaseVersion: 3, publishedVersion: 3, republished: false, diverged: false });
+    expect(second).toEqual({ databaseVersion: 3, databaseEpoch: 0, publishedVersion: 3, publishedEpoch: 0, republished: false, diverged: false, collectorsDiverged: [] });
     expect(create).toHaveBeenCalledTimes(2);
     expect(close).toHaveBeenCalledTimes(1);
   });

@@ -30,8 +30,10 @@ function generation(refused: boolean): Generation {
   });
   const settings = { persistIntervalMs: null, anomalyThresholdPct: null, staleAfterMs: null, maxStreamsPerConnection: null, version: 3, updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: ADMIN_ARN };
   const deps = {
-    configStore: { getSettings: answer(settings), currentVersion: answer(3) },
-    publisher: { publishedVersion: answer(3) },
+    configStore: { getSettings: answer(settings), currentCommit: answer({ epoch: 0, version: 3, updatedAt: '2026-01-01T00:00:00.000Z' }) },
+    publisher: { publishedCommit: answer({ epoch: 0, version: 3, updatedAt: '2026-01-01T00:00:00.000Z' }) },
+    // No collector heartbeats (scanStream yields batches of keys).
+    redis: { scanStream: () => [] },
     metrics: { addMetric: () => undefined },
     close: async () => {
       closes += 1;
@@ -98,7 +100,7 @@ describe('the config API Lambda entry point', () => {
 
     // Assert
     expect(failed).toMatchObject({ code: '28P01' });
-    expect(reconciled).toEqual({ databaseVersion: 3, publishedVersion: 3, republished: false, diverged: false });
+    expect(reconciled).toEqual({ databaseVersion: 3, databaseEpoch: 0, publishedVersion: 3, publishedEpoch: 0, republished: false, diverged: false, collectorsDiverged: [] });
     expect(request.statusCode).toBe(200);
     expect(connect).toHaveBeenCalledTimes(2);
     expect(stale.closed()).toBe(1);

@@ -1,0 +1,15 @@
+-- The config epoch: a generation that the config API moves on when it finds the
+-- database behind what Redis or a running collector holds, which is what a
+-- database restored from a backup (or recreated) looks like. Versions of two
+-- epochs say nothing about each other: a collector applies the snapshot of
+-- another epoch whatever its version, so the restored configuration reaches it
+-- even though it holds a higher version in memory (docs/design.md).
+--
+-- A restore brings back the epoch of its backup, so the epoch cannot detect a
+-- restore by itself: reconciliation compares the database's (epoch, version)
+-- with the snapshot in Redis and with the positions collectors report in their
+-- heartbeats, and starts the next epoch past the highest it saw.
+--
+-- 0 is the epoch of every snapshot written before epochs existed (they carry
+-- none), so existing snapshots and collectors stay in step.
+ALTER TABLE config_state ADD COLUMN epoch bigint NOT NULL DEFAULT 0 CHECK (epoch >= 0);
