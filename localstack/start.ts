@@ -11,6 +11,7 @@ import { Pool } from 'pg';
 import { readAppliedCommits, reconcileSnapshot, SnapshotPublisher } from '../lambdas/api';
 import { ConfigStore } from '../lambdas/api/store';
 import { createSqsClient, ensureQueues } from '../lambdas/ingest/queues';
+import { receivesWithin } from '../lambdas/ingest/visibility-policy';
 import { runMigrations } from '../services/shared/db';
 import { errorMessage } from '../services/shared/errors';
 import { createLogger } from '../services/shared/logger';
@@ -153,7 +154,10 @@ async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess):
   };
   const migration = await runMigrations({ databaseUrl: localDefaults.databaseUrl });
   const queueName = process.env.SQS_QUEUE_NAME ?? 'market-data-history';
-  const queues = await ensureQueues({ endpoint: localDefaults.sqsEndpoint, region: localDefaults.awsRegion, queueName, dlqName: `${queueName}-dlq`, maxReceiveCount: 5 });
+  // As in AWS (lib/constructs/history-queue.ts): enough receives for a database outage as long as the
+  // queue's retention (SQS's default, 4 days) under the ingest visibility backoff, so only poison reaches the DLQ.
+  const maxReceiveCount = receivesWithin(4 * 86_400) + 5;
+  const queues = await ensureQueues({ endpoint: localDefaults.sqsEndpoint, region: localDefaults.awsRegion, queueName, dlqName: `${queueName}-dlq`, maxReceiveCount });
 
   const rows: Array<[string, string, string]> = [
     ['redis', services.redis.url, services.redis.origin],

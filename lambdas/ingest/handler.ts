@@ -102,6 +102,9 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     }
     if (valid.length > 0) await store(valid, outcome);
     const deferred = outcome.unavailable.length > 0 ? await options.visibility?.defer(outcome.unavailable) : undefined;
+    const unavailable = new Set(outcome.unavailable.map((r) => r.messageId));
+    const poison = records.filter((r) => outcome.failed.has(r.messageId) && !unavailable.has(r.messageId));
+    if (poison.length > 0) await options.visibility?.expedite(poison);
 
     const latencyMs = performance.now() - started;
     metrics.addMetric('RowsInserted', MetricUnit.Count, outcome.write.rowsWritten);

@@ -8,6 +8,13 @@ import { DEFAULT_VISIBILITY_BACKOFF, queueUrlFromArn, visibilityBackoffSeconds, 
 export interface VisibilityDeferral {
   /** Hides the records for their backoff; never throws (a failure leaves them the queue's own timeout). */
   defer(records: readonly SqsRecord[]): Promise<DeferResult>;
+  /**
+   * Makes poison records (invalid, or refused by the database) visible again
+   * within seconds, so they spend their receives and reach the DLQ in minutes:
+   * with maxReceiveCount sized for a four-day outage, the queue's own timeout
+   * would keep one there for hours before the DLQ alarm could name it.
+   */
+  expedite(records: readonly SqsRecord[]): Promise<DeferResult>;
 }
 
 export interface DeferResult {
@@ -27,6 +34,8 @@ export interface VisibilityBackoffOptions {
   queueUrl?: (eventSourceArn: string) => string;
   /** Bound on each SQS call, so a dead endpoint cannot hold the invocation. Default 5000 ms. */
   timeoutMs?: number;
+  /** Visibility of a poison record after a failed receive. Default 2 s: soon, but no tighter loop than the poller's. */
+  poisonVisibilitySeconds?: number;
 }
 
 /** ChangeMessageVisibilityBatch takes at most 10 entries. */
@@ -49,45 +58,55 @@ export function createVisibilityBackoff(options: VisibilityBackoffOptions): Visi
   const override = process.env.INGEST_QUEUE_URL;
   const urlOf = options.queueUrl ?? ((arn: string) => override || queueUrlFromArn(arn));
 
+  const poisonSeconds = options.poisonVisibilitySeconds ?? 2;
+
   return {
     async defer(records) {
-      const byQueue = new Map<string, SqsRecord[]>();
-      let failed = 0;
-      for (const record of records) {
-        let url: string;
-        try {
-          url = urlOf(record.eventSourceARN);
-        } catch (error) {
-          failed += 1;
-          logger.warn('cannot extend the visibility of a record: its queue URL is unknown', { messageId: record.messageId, error: errorMessage(error) });
-          continue;
-        }
-        const list = byQueue.get(url) ?? [];
-        list.push(record);
-        byQueue.set(url, list);
-      }
-      const chunks: Array<{ url: string; records: SqsRecord[] }> = [];
-      for (const [url, list] of byQueue) {
-        for (let i = 0; i < list.length; i += BATCH_LIMIT) chunks.push({ url, records: list.slice(i, i + BATCH_LIMIT) });
-      }
-      const results = await Promise.all(chunks.map((chunk) => change(chunk.url, chunk.records)));
-      failed += results.reduce((sum, n) => sum + n, 0);
-      const result = { deferred: records.length - failed, failed };
+      const result = await changeAll(records, (record) => visibilityBackoffSeconds(receiveCount(record), policy));
       logger.info('records left invisible with backoff until the dependency may be back', {
         ...result,
         visibilitySeconds: [...new Set(records.map((r) => visibilityBackoffSeconds(receiveCount(r), policy)))].sort((a, b) => a - b),
       });
       return result;
     },
+    async expedite(records) {
+      if (records.length === 0) return { deferred: 0, failed: 0 };
+      return changeAll(records, () => poisonSeconds);
+    },
   };
 
+  async function changeAll(records: readonly SqsRecord[], secondsOf: (record: SqsRecord) => number): Promise<DeferResult> {
+    const byQueue = new Map<string, SqsRecord[]>();
+    let failed = 0;
+    for (const record of records) {
+      let url: string;
+      try {
+        url = urlOf(record.eventSourceARN);
+      } catch (error) {
+        failed += 1;
+        logger.warn('cannot change the visibility of a record: its queue URL is unknown', { messageId: record.messageId, error: errorMessage(error) });
+        continue;
+      }
+      const list = byQueue.get(url) ?? [];
+      list.push(record);
+      byQueue.set(url, list);
+    }
+    const chunks: Array<{ url: string; records: SqsRecord[] }> = [];
+    for (const [url, list] of byQueue) {
+      for (let i = 0; i < list.length; i += BATCH_LIMIT) chunks.push({ url, records: list.slice(i, i + BATCH_LIMIT) });
+    }
+    const results = await Promise.all(chunks.map((chunk) => change(chunk.url, chunk.records, secondsOf)));
+    failed += results.reduce((sum, n) => sum + n, 0);
+    return { deferred: records.length - failed, failed };
+  }
+
   /** One ChangeMessageVisibilityBatch; returns how many entries it could not change. */
-  async function change(queueUrl: string, records: SqsRecord[]): Promise<number> {
+  async function change(queueUrl: string, records: SqsRecord[], secondsOf: (record: SqsRecord) => number): Promise<number> {
     try {
       const output = await client.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,
-          Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle, VisibilityTimeout: visibilityBackoffSeconds(receiveCount(r), policy) })),
+          Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle, VisibilityTimeout: secondsOf(r) })),
         }),
         { abortSignal: AbortSignal.timeout(timeoutMs) },
       );

@@ -23,9 +23,8 @@ export const HISTORY_RETENTION = Duration.days(4);
  * (a throttled or timed-out invocation, a failed visibility call), which come
  * back after the queue's own visibility timeout: AWS's advice for those is at
  * least 5. The former value, 5, let an outage of 5 x 182 s = 15 min reach the
- * DLQ. The price: a poison record is received 107 times, about 5.4 h at the
- * queue's visibility timeout, before it lands in the DLQ (the ingest errors
- * alarm reports it from its first failure).
+ * DLQ. Poison still reaches the DLQ in minutes: the ingest function makes a
+ * record it can never store visible again after 2 s (visibility.ts expedite).
  */
 export const MAX_RECEIVE_COUNT = receivesWithin(HISTORY_RETENTION.toSeconds(), DEFAULT_VISIBILITY_BACKOFF) + 5;
 

@@ -16,6 +16,7 @@ import {
   aws_sns_subscriptions as subscriptions,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { MAX_RECEIVE_COUNT } from '../constructs/history-queue';
 import {
   API_METRICS,
   API_METRICS_NAMESPACE,
@@ -156,7 +157,7 @@ export class Monitoring extends Construct {
     addAlarm('dlqNotEmpty', 'DlqNotEmptyAlarm', {
       alarmName: `${prefix}-dlq-not-empty`,
       alarmDescription: describe(
-        'History batches reached the dead-letter queue: the ingest function failed them 5 times, so they are NOT in PostgreSQL.',
+        `History batches reached the dead-letter queue: the ingest function refused them on every one of their ${MAX_RECEIVE_COUNT} receives (poison: invalid, or refused by the database), so they are NOT in PostgreSQL.`,
         'Inspect one with `aws sqs receive-message` on the DLQ, fix the cause (ingest logs, RDS), then redrive with `aws sqs start-message-move-task`.',
       ),
       metric: dlq.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM }),

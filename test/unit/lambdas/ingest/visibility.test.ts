@@ -110,7 +110,7 @@ describe('ingest handler with visibility backoff', () => {
     ]);
   });
 
-  it('leaves an invalid record its normal path to the DLQ, while its batch-mates are deferred', async () => {
+  it('sends an invalid record on towards the DLQ within seconds, while its batch-mates are deferred', async () => {
     // Prepare
     const sqs = fakeSqs();
     const handler = createIngestHandler({ pool: unreachable, logger, metrics, visibility: createVisibilityBackoff({ client: sqs.client, logger }) });
@@ -122,10 +122,13 @@ describe('ingest handler with visibility backoff', () => {
 
     // Assert
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['poison', 'good']);
-    expect(entries(sqs.calls)).toEqual([{ queueUrl: URL_OF_ARN, receiptHandle: 'rh-good', visibility: 60 }]);
+    expect(entries(sqs.calls)).toEqual([
+      { queueUrl: URL_OF_ARN, receiptHandle: 'rh-good', visibility: 60 },
+      { queueUrl: URL_OF_ARN, receiptHandle: 'rh-poison', visibility: 2 },
+    ]);
   });
 
-  it('asks nothing for a batch of invalid records only, nor for records the database refuses', async () => {
+  it('makes poison visible again within seconds (invalid, or refused by the database), never with the outage backoff', async () => {
     // Prepare
     const sqs = fakeSqs();
     const visibility = createVisibilityBackoff({ client: sqs.client, logger });
@@ -139,7 +142,11 @@ describe('ingest handler with visibility backoff', () => {
     // Assert
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
     expect(second.batchItemFailures).toEqual([{ itemIdentifier: 'r1' }, { itemIdentifier: 'r2' }]);
-    expect(sqs.calls).toEqual([]);
+    expect(entries(sqs.calls)).toEqual([
+      { queueUrl: URL_OF_ARN, receiptHandle: 'rh-bad', visibility: 2 },
+      { queueUrl: URL_OF_ARN, receiptHandle: 'rh-r1', visibility: 2 },
+      { queueUrl: URL_OF_ARN, receiptHandle: 'rh-r2', visibility: 2 },
+    ]);
   });
 
   it('defers the records when the database URL cannot be resolved (secret lookup failed)', async () => {
