@@ -50,6 +50,8 @@ export interface FaultOutcome extends RowCounts {
   durationMs: number;
   how: string;
   recovery: Recovery;
+  /** About how long `/ready` did not answer 200 from the injection to the recovery: whether the collector admitted the fault. */
+  unreadySeconds: number;
   /** Seconds (row times, epoch ms) attributed to this fault. */
   from: number;
   to: number;
@@ -102,6 +104,27 @@ async function measureRecovery(pipeline: FaultPipeline, liftedAt: number, timeou
   return { readySeconds: seconds(readyAt), redisSeconds: seconds(redisAt), rowsSeconds: seconds(rowsAt) };
 }
 
+/** Samples `/ready` twice a second until stopped; resolves with the seconds it did not answer 200. */
+function sampleUnreadiness(pipeline: FaultPipeline): { stop(): Promise<number> } {
+  const periodMs = 500;
+  let stopped = false;
+  let unready = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const started = Date.now();
+      if (!(await pipeline.collector.ready())) unready += 1;
+      await sleep(Math.max(0, periodMs - (Date.now() - started)));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return (unready * periodMs) / 1000;
+    },
+  };
+}
+
 async function freshTradeInRedis(pipeline: FaultPipeline, after: number): Promise<boolean> {
   try {
     const pipelined = pipeline.monitorRedis.pipeline();
@@ -141,13 +164,21 @@ export async function runFaultMatrix(options: FaultMatrixOptions): Promise<Fault
     await sleep(options.warmupMs);
 
     // Act
-    const injections: Array<{ step: FaultStep; injection: Injection; recovery: Recovery }> = [];
+    const injections: Array<{ step: FaultStep; injection: Injection; recovery: Recovery; unreadySeconds: number }> = [];
     for (const step of options.faults) {
       log(`fault ${step.fault} (${step.durationMs / 1000} s)`);
-      const injection = await injectFault(pipeline, step, nextCollectorId);
-      const recovery = await measureRecovery(pipeline, injection.liftedAt, options.recoveryTimeoutMs);
-      log(`  recovered: ready ${recovery.readySeconds} s, redis ${recovery.redisSeconds} s, rows ${recovery.rowsSeconds} s`);
-      injections.push({ step, injection, recovery });
+      const readiness = sampleUnreadiness(pipeline);
+      let injection: Injection;
+      let recovery: Recovery;
+      let unreadySeconds = 0;
+      try {
+        injection = await injectFault(pipeline, step, nextCollectorId);
+        recovery = await measureRecovery(pipeline, injection.liftedAt, options.recoveryTimeoutMs);
+      } finally {
+        unreadySeconds = await readiness.stop();
+      }
+      log(`  recovered: ready ${recovery.readySeconds} s, redis ${recovery.redisSeconds} s, rows ${recovery.rowsSeconds} s; not ready for ${unreadySeconds} s`);
+      injections.push({ step, injection, recovery, unreadySeconds });
       await sleep(options.quietMs);
     }
     await sleep(Math.max(0, options.warmupMs - options.quietMs));
@@ -161,11 +192,12 @@ export async function runFaultMatrix(options: FaultMatrixOptions): Promise<Fault
     // A fault owns its seconds up to the next fault: what it spoils can outlast its recovery
     // (a quiet symbol shows a missed trade until it trades again).
     const starts = injections.map(({ injection }) => Math.floor(injection.injectedAt / 1000) * 1000 - LEAD_MS);
-    const faults: FaultOutcome[] = injections.map(({ step, injection, recovery }, i) => ({
+    const faults: FaultOutcome[] = injections.map(({ step, injection, recovery, unreadySeconds }, i) => ({
       fault: step.fault,
       durationMs: step.durationMs,
       how: injection.how,
       recovery,
+      unreadySeconds,
       from: starts[i]!,
       to: (starts[i + 1] ?? Number.POSITIVE_INFINITY) - 1000,
       ...emptyCounts(),
