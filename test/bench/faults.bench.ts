@@ -18,14 +18,23 @@ const FAULTS: FaultStep[] = [
   { fault: 'exchange-stall', durationMs: 0 },
 ];
 
-/** Receives before the DLQ, as in the stack (MAX_RECEIVE_COUNT); the visibility timeout is scaled down from the stack's 182 s so the run stays minutes long, still outlasting the 60 s outages over 5 receives. */
+const SYMBOLS = 100;
+const RATE = 300;
+const SEED = 7;
+
+/**
+ * Receives before the DLQ as in the stack (MAX_RECEIVE_COUNT, 5); the visibility
+ * timeout scaled down from the stack's 182 s so the run stays minutes long,
+ * while 5 receives still outlast the 60 s outages; batches as the stack's event
+ * source mapping (100 records, 2 s window).
+ */
 const QUEUE = { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, batchSize: 100, batchingWindowMs: 2_000 };
 
 export default async function runFaultsBench(): Promise<BenchResult> {
   const report = await runFaultMatrix({
-    symbols: 100,
-    rate: 300,
-    seed: 7,
+    symbols: SYMBOLS,
+    rate: RATE,
+    seed: SEED,
     faults: FAULTS,
     warmupMs: 20_000,
     quietMs: 15_000,
@@ -65,7 +74,7 @@ export default async function runFaultsBench(): Promise<BenchResult> {
     metrics,
     tables: table,
     notes: [
-      `${report.symbols} symbols at ${300} trades/s (simulator, seed 7), collector as a child process (SIGKILL starts a new task with a new COLLECTOR_ID: ${report.collectors.join(', ')}), Redis and fauxqs of its own behind loopback proxies, ingest runner (batch ${QUEUE.batchSize}, window ${QUEUE.batchingWindowMs} ms, visibility ${QUEUE.visibilityTimeoutSeconds} s, maxReceiveCount ${QUEUE.maxReceiveCount}, DLQ), PostgreSQL behind a proxy on the ingest side`,
+      `${report.symbols} symbols at ${RATE} trades/s (simulator, seed ${SEED}), collector as a child process (SIGKILL starts a new task with a new COLLECTOR_ID: ${report.collectors.join(', ')}), Redis and fauxqs of its own behind loopback proxies, ingest runner (batch ${QUEUE.batchSize}, window ${QUEUE.batchingWindowMs} ms, visibility ${QUEUE.visibilityTimeoutSeconds} s, maxReceiveCount ${QUEUE.maxReceiveCount}, DLQ), PostgreSQL behind a proxy on the ingest side`,
       ...report.faults.map((f) => `${f.fault}: ${f.how}`),
       `window ${new Date(report.window.from).toISOString()} .. ${new Date(report.window.to).toISOString()} (${report.window.seconds} s): from the first second every symbol has a row to the last second closed before the final SIGTERM; a fault owns the seconds from 3 s before its injection to 3 s before the next one's (its aftermath included; the last one to the end)`,
       'missing = (symbol, second) without a row; duplicated = more than one row in one (symbol, second)',

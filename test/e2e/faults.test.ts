@@ -5,7 +5,10 @@ import { faultTable, runFaultMatrix, type FaultMatrixReport } from '../support/f
  * with the issue's durations) on the whole local pipeline: simulator, a
  * collector child process, Redis and fauxqs of its own, the ingest runner and
  * a database of its own. Only faults the pipeline already survives without a
- * lost or doubled row are here; the bench reports the others.
+ * lost or doubled row are here; the bench reports the others. The collector
+ * SIGKILL is left out for now: the killed task's last intervals, not yet sent,
+ * are lost (a restart resumes history after the last state in Redis, not after
+ * the last interval persisted).
  */
 jest.setTimeout(180_000);
 

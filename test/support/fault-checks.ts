@@ -156,9 +156,11 @@ export function completeness(counts: readonly SecondCount[], symbols: readonly s
 /**
  * The window every symbol must be complete in: from the first second in which
  * every symbol has a row (start-up and warm start take a moment per symbol) to
- * the last second closed before the final stop.
+ * the last second closed before the final stop. A symbol with no row at all
+ * does not move the start: it is missing in every second of the window.
  */
 export function completenessWindow(firstSecondPerSymbol: ReadonlyMap<string, number>, symbols: readonly string[], stoppedAt: number): { from: number; to: number } {
-  const firsts = symbols.map((symbol) => firstSecondPerSymbol.get(symbol) ?? Number.POSITIVE_INFINITY);
-  return { from: Math.max(...firsts), to: Math.floor(stoppedAt / 1000) * 1000 - 1000 };
+  const to = Math.floor(stoppedAt / 1000) * 1000 - 1000;
+  const firsts = symbols.flatMap((symbol) => (firstSecondPerSymbol.has(symbol) ? [firstSecondPerSymbol.get(symbol)!] : []));
+  return { from: firsts.length > 0 ? Math.max(...firsts) : to, to };
 }

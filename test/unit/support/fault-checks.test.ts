@@ -91,4 +91,19 @@ describe('completeness', () => {
     // Assert
     expect(window).toEqual({ from: T0 + 2000, to: T0 + 9000 });
   });
+
+  it('counts a symbol without any row as missing in every second', () => {
+    // Act
+    const window = completenessWindow(new Map([['A', T0]]), ['A', 'B'], T0 + 3000);
+    const result = completeness([{ symbol: 'A', second: T0, rows: 1 }, { symbol: 'A', second: T0 + 1000, rows: 1 }], ['A', 'B'], window.from, window.to);
+
+    // Assert
+    expect(window).toEqual({ from: T0, to: T0 + 2000 });
+    expect(result.missing).toEqual([
+      { symbol: 'A', second: T0 + 2000 },
+      { symbol: 'B', second: T0 },
+      { symbol: 'B', second: T0 + 1000 },
+      { symbol: 'B', second: T0 + 2000 },
+    ]);
+  });
 });
