@@ -14,6 +14,8 @@ export interface BenchResult {
   name: string;
   metrics: Record<string, number | string>;
   notes: string[];
+  /** Markdown lines of a table of the benchmark's own shape (the fault matrix), shown before its metrics. */
+  tables?: string[];
 }
 
 const root = join(__dirname, '..', '..');
@@ -57,7 +59,9 @@ async function main(): Promise<number> {
     '',
   ];
   for (const result of results) {
-    lines.push(`## ${result.name}`, '', '| metric | value |', '| --- | --- |');
+    lines.push(`## ${result.name}`, '');
+    if (result.tables) lines.push(...result.tables, '');
+    lines.push('| metric | value |', '| --- | --- |');
     for (const [key, value] of Object.entries(result.metrics)) lines.push(`| ${key} | ${value} |`);
     lines.push('', ...result.notes.map((note) => `- ${note}`), '');
   }
