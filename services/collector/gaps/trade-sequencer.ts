@@ -30,8 +30,26 @@ export interface TradeSequencerOptions {
   maxAttempts?: number;
   /** First retry delay, doubled per failed attempt, capped at 30 s. Default 1 s. */
   retryDelayMs?: number;
+  /**
+   * Called once a symbol's gap has closed (filled, or given up) and every trade
+   * it delayed has been emitted: states evaluated meanwhile rested on partial
+   * data, and this says from when.
+   */
+  onGapClosed?: (symbol: string, gap: ClosedGap) => void;
   metrics?: CollectorMetrics;
   logger?: Logger;
+}
+
+export interface ClosedGap {
+  /** Trade time of the first trade emitted after the gap opened (backfilled or held): states from here on may lack it. */
+  firstLateTradeTime: number;
+  /** Trade time of the last trade emitted by the gap's closing. */
+  lastLateTradeTime: number;
+  /**
+   * Set when ids were given up: the trade time of the first trade after the last
+   * lost range. Before it the trade record stays incomplete.
+   */
+  incompleteBefore?: number;
 }
 
 export interface SequencerCounts {
@@ -61,6 +79,11 @@ interface SymbolState {
   retryTimer: NodeJS.Timeout | undefined;
   /** Bumped when the state's gap is abandoned, so a late page is not mistaken for progress. */
   epoch: number;
+  /** Trade times of the first and last trade emitted since the open gap opened; undefined when none yet. */
+  lateFrom: number | undefined;
+  lateTo: number;
+  /** See ClosedGap.incompleteBefore. */
+  lostBefore: number | undefined;
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -82,6 +105,7 @@ export class TradeSequencer {
   private active = 0;
   private readonly backfill: BackfillFunction;
   private readonly emit: (trade: Trade) => void;
+  private readonly onGapClosed: ((symbol: string, gap: ClosedGap) => void) | undefined;
   private readonly maxHeld: number;
   private readonly maxConcurrent: number;
   private readonly pageSize: number;
@@ -98,6 +122,7 @@ export class TradeSequencer {
   constructor(options: TradeSequencerOptions) {
     this.backfill = options.backfill;
     this.emit = options.emit;
+    this.onGapClosed = options.onGapClosed;
     this.maxHeld = Math.max(1, options.maxHeldPerSymbol ?? 20_000);
     this.maxHeldTotal = Math.max(1, options.maxHeldTotal ?? 200_000);
     this.maxConcurrent = Math.max(1, options.maxConcurrentBackfills ?? 4);
@@ -113,7 +138,7 @@ export class TradeSequencer {
     const symbol = trade.symbol;
     let state = this.states.get(symbol);
     if (state === undefined) {
-      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0 };
+      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0, lateFrom: undefined, lateTo: 0, lostBefore: undefined };
       this.states.set(symbol, state);
     }
     const id = trade.tradeId;
@@ -186,6 +211,23 @@ export class TradeSequencer {
     this.emit(trade);
   }
 
+  /** Emits a trade the open gap delayed (backfilled or held), remembering the span of such trades. */
+  private emitLate(state: SymbolState, trade: Trade): void {
+    state.lateFrom ??= trade.tradeTime;
+    state.lateTo = Math.max(state.lateTo, trade.tradeTime);
+    this.emitOne(state, trade);
+  }
+
+  /** Reports the gap once nothing is held any more. */
+  private finishGap(state: SymbolState): void {
+    if (state.held.length > 0 || state.lateFrom === undefined) return;
+    const gap: ClosedGap = { firstLateTradeTime: state.lateFrom, lastLateTradeTime: state.lateTo, ...(state.lostBefore !== undefined ? { incompleteBefore: state.lostBefore } : {}) };
+    state.lateFrom = undefined;
+    state.lateTo = 0;
+    state.lostBefore = undefined;
+    this.onGapClosed?.(state.symbol, gap);
+  }
+
   /** Inserts into the held buffer in id order; appending is the common case. */
   private hold(state: SymbolState, trade: Trade): void {
     const held = state.held;
@@ -214,7 +256,10 @@ export class TradeSequencer {
     // orders: a held trade may close the gap by itself, with no REST needed.
     if ((held[0] as Trade).tradeId === (state.lastId as number) + 1) {
       this.flushHeld(state);
-      if (held.length === 0) this.closeGap(state);
+      if (held.length === 0) {
+        this.closeGap(state);
+        this.finishGap(state);
+      }
       return;
     }
     if (held.length > this.maxHeld) this.giveUp(state, 'held-buffer-full');
@@ -299,6 +344,7 @@ export class TradeSequencer {
     }
     state.attempts = 0;
     this.flushHeld(state);
+    this.finishGap(state);
   }
 
   private isStale(state: SymbolState, epoch: number): boolean {
@@ -314,10 +360,10 @@ export class TradeSequencer {
       if (id <= lastId) continue;
       if (id >= limit) break;
       // The exchange skipped ids (pruned history): those are lost, the rest is still worth having.
-      if (id > lastId + 1) this.lose(state, id - lastId - 1, 'range-partially-returned');
+      if (id > lastId + 1) this.lose(state, id - lastId - 1, 'range-partially-returned', trade.tradeTime);
       this.counts.backfilled += 1;
       this.metrics?.backfilledTrades.inc();
-      this.emitOne(state, trade);
+      this.emitLate(state, trade);
     }
   }
 
@@ -326,7 +372,7 @@ export class TradeSequencer {
     const held = state.held;
     let index = 0;
     while (index < held.length && (held[index] as Trade).tradeId === (state.lastId as number) + 1) {
-      this.emitOne(state, held[index] as Trade);
+      this.emitLate(state, held[index] as Trade);
       index += 1;
     }
     if (index > 0) {
@@ -360,8 +406,8 @@ export class TradeSequencer {
     const held = state.held;
     for (const trade of held) {
       const lastId = state.lastId as number;
-      if (trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, reason);
-      this.emitOne(state, trade);
+      if (trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, reason, trade.tradeTime);
+      this.emitLate(state, trade);
     }
     this.heldTotal -= held.length;
     state.held = [];
@@ -370,9 +416,11 @@ export class TradeSequencer {
     clearTimeout(state.retryTimer);
     state.retryTimer = undefined;
     this.queue.delete(state.symbol);
+    this.finishGap(state);
   }
 
-  private lose(state: SymbolState, missing: number, reason: string): void {
+  private lose(state: SymbolState, missing: number, reason: string, nextTradeTime: number): void {
+    state.lostBefore = Math.max(state.lostBefore ?? nextTradeTime, nextTradeTime);
     this.counts.unrecoverable += missing;
     this.metrics?.unrecoverableGapTrades.inc(missing);
     const admitted = this.logThrottle.admit(`lost:${reason}`);

@@ -1,10 +1,11 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { HISTORY_MESSAGE_VERSION, type ConnectionStatusEntry } from '../../../shared/history';
+import { HISTORY_MESSAGE_VERSION, type ConnectionStatusEntry, type RateRow } from '../../../shared/history';
 import type { Logger } from '../../../shared';
 import type { CollectorMetrics } from '../../metrics';
 import type { RateState } from '../redis';
 import { packRateRows } from './encode';
 import { HistoryBatcher } from './history-batcher';
+import { rewriteInstants } from './history-rewrite';
 import { join } from 'node:path';
 import { SpillAdoption, spillDirectoryName } from './spill-adoption';
 import { SpillStore } from './spill-store';
@@ -30,6 +31,8 @@ export interface HistoryPersisterOptions {
   /** Connection states for the status snapshots sent every `statusIntervalMs`. */
   connections: () => ConnectionStatusEntry[];
   statusIntervalMs?: number;
+  /** Rows one closed gap may rewrite per symbol (see history-rewrite.ts). Default 300. */
+  maxRewriteIntervals?: number;
   client?: SQSClient;
   metrics?: CollectorMetrics;
   logger?: Logger;
@@ -49,6 +52,7 @@ export class HistoryPersister {
   private intervalTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private rowsSent = 0;
+  private rowsRewritten = 0;
 
   constructor(private readonly options: HistoryPersisterOptions) {
     this.batcher = new HistoryBatcher(options.intervalMs);
@@ -80,6 +84,30 @@ export class HistoryPersister {
     this.batcher.resume(state, previous);
   }
 
+  /**
+   * Writes again the rows of a symbol from the interval holding `firstLateTradeTime`
+   * (trades from then on arrived late) through the last closed one, each from
+   * `evaluateAt` at the interval's last millisecond (see history-rewrite.ts),
+   * bypassing the batcher's per-interval state: most of these intervals were
+   * emitted already. Instants `evaluateAt` cannot answer exactly are skipped.
+   * Returns the number of rows sent.
+   */
+  rewrite(symbol: string, firstLateTradeTime: number, evaluateAt: (t: number) => RateState | undefined): number {
+    if (!this.batcher.has(symbol)) return 0;
+    const instants = rewriteInstants(firstLateTradeTime, this.options.now() - this.options.settleMs, this.batcher.interval, this.options.maxRewriteIntervals ?? 300);
+    const rows: RateRow[] = [];
+    for (const t of instants) {
+      const state = evaluateAt(t);
+      const row = state && this.batcher.correctionRow(state);
+      if (row) rows.push(row);
+    }
+    if (rows.length === 0) return 0;
+    this.rowsSent += rows.length;
+    this.rowsRewritten += rows.length;
+    this.sender.send(packRateRows(rows, { exchange: this.options.exchange, collectorId: this.options.collectorId, intervalMs: this.batcher.interval }, this.options.maxMessageBytes));
+    return rows.length;
+  }
+
   get intervalMs(): number {
     return this.batcher.interval;
   }
@@ -93,7 +121,7 @@ export class HistoryPersister {
     const oldest = this.spill.oldestAt();
     this.options.metrics?.spillBytes.set(sender.spillBytes);
     this.options.metrics?.spillOldestAge.set(oldest === undefined ? 0 : (Date.now() - oldest) / 1000);
-    return { ...sender, rowsSent: this.rowsSent, intervalMs: this.batcher.interval };
+    return { ...sender, rowsSent: this.rowsSent, rowsRewritten: this.rowsRewritten, intervalMs: this.batcher.interval };
   }
 
   /**

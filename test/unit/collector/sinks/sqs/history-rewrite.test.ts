@@ -1,0 +1,141 @@
+import type { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareRatePrecedence } from '../../../../../lambdas/ingest/precedence';
+import type { RateRecord } from '../../../../../lambdas/ingest/merge';
+import type { RateState } from '../../../../../services/collector/sinks/redis';
+import { HistoryBatcher, HistoryPersister, rewriteInstants } from '../../../../../services/collector/sinks/sqs';
+import type { RateRow } from '../../../../../services/shared/history';
+
+const state = (ts: number, price: string, flags: string[] = []): RateState => ({ symbol: 'BTCUSDT', priceText: price, ts, tradeTs: ts, flags });
+
+const record = (row: RateRow): RateRecord => ({ time: row[0], exchange: 'binance', symbol: row[1], price: row[2], change1m: row[3], change5m: row[4], change15m: row[5], flags: row[6], evaluatedAt: row[7] });
+
+describe('rewriteInstants: which intervals a closed gap evaluates again', () => {
+  it('takes each interval end - 1 ms from the first late trade through the last closed interval', () => {
+    // Act: late trades from 10.2 s, clock less settle at 14.5 s.
+    const instants = rewriteInstants(10_200, 14_500, 1000, 300);
+
+    // Assert: 14 s is still open.
+    expect(instants).toEqual([10_999, 11_999, 12_999, 13_999]);
+  });
+
+  it('keeps the newest intervals when the gap is longer than the bound', () => {
+    // Act
+    const instants = rewriteInstants(0, 1_000_500, 1000, 3);
+
+    // Assert
+    expect(instants).toEqual([997_999, 998_999, 999_999]);
+  });
+
+  it('is empty while the first late interval is still open', () => {
+    // Act / Assert
+    expect(rewriteInstants(14_200, 14_900, 1000, 300)).toEqual([]);
+  });
+});
+
+describe('HistoryBatcher: rows of live states and corrected rows', () => {
+  it('labels a live state of an interval last millisecond one millisecond earlier, keeping it for corrections', () => {
+    // Prepare
+    const batcher = new HistoryBatcher(1000);
+    batcher.record(state(10_999, '1.00'));
+    batcher.record(state(11_400, '2.00'));
+
+    // Act
+    const rows = batcher.close(12_000);
+
+    // Assert
+    expect(rows.map((r) => [r[0], r[2], r[7]])).toEqual([
+      [10_000, '1.00', 10_998],
+      [11_000, '2.00', 11_400],
+    ]);
+  });
+
+  it('makes a corrected row only at an interval last millisecond', () => {
+    // Prepare
+    const batcher = new HistoryBatcher(1000);
+
+    // Act
+    const corrected = batcher.correctionRow(state(10_999, '3.00', ['stale']));
+    const elsewhere = batcher.correctionRow(state(10_998, '3.00'));
+
+    // Assert
+    expect(corrected).toEqual([10_000, 'BTCUSDT', '3.00', null, null, null, ['stale'], 10_999]);
+    expect(elsewhere).toBeUndefined();
+  });
+
+  it('lets a corrected row win over any live row of its interval, even one with fewer flags made in the same millisecond', () => {
+    // Prepare: a live state at the interval's last millisecond, made before the late trades, without flags;
+    // the corrected state carries `anomaly` (a late trade was one).
+    const batcher = new HistoryBatcher(1000);
+    batcher.record(state(10_999, '1.00'));
+    const live = batcher.close(11_000)[0]!;
+    const corrected = batcher.correctionRow(state(10_999, '9.00', ['anomaly']))!;
+
+    // Act
+    const order = compareRatePrecedence(record(corrected), record(live));
+
+    // Assert
+    expect(order).toBeGreaterThan(0);
+  });
+});
+
+describe('HistoryPersister.rewrite', () => {
+  let directory: string;
+
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'rewrite-'));
+  });
+
+  afterEach(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('sends corrected rows for intervals already emitted, from the evaluator, and skips what it cannot answer', async () => {
+    // Prepare: a clock at 15.2 s, settle 1 s; the symbol has history rows.
+    const sent: string[] = [];
+    const client = {
+      send: (command: SendMessageBatchCommand) => {
+        for (const entry of command.input.Entries ?? []) sent.push(entry.MessageBody!);
+        return Promise.resolve({});
+      },
+    } as unknown as SQSClient;
+    const persister = new HistoryPersister({
+      exchange: 'binance',
+      collectorId: 'unit',
+      queueUrl: 'http://127.0.0.1:1/queue/unit',
+      region: 'us-east-1',
+      intervalMs: 1000,
+      settleMs: 1000,
+      maxMessageBytes: 256 * 1024,
+      spillDirectory: directory,
+      spillMaxBytes: 1024 * 1024,
+      now: () => 15_200,
+      connections: () => [],
+      client,
+    });
+    persister.record(state(9_500, '1.00'));
+    const asked: number[] = [];
+
+    // Act
+    persister.start();
+    const count = persister.rewrite('BTCUSDT', 11_300, (t) => {
+      asked.push(t);
+      return t === 12_999 ? undefined : state(t, `${t}.00`);
+    });
+    const unknown = persister.rewrite('ETHUSDT', 11_300, (t) => state(t, '1.00'));
+    await persister.close(2000);
+
+    // Assert
+    const rows = sent.map((body) => JSON.parse(body) as { kind: string; rows?: RateRow[] }).filter((m) => m.kind === 'rates').flatMap((m) => m.rows!);
+    expect(asked).toEqual([11_999, 12_999, 13_999]);
+    expect(count).toBe(2);
+    expect(unknown).toBe(0);
+    expect(rows.filter((r) => r[7] % 1000 === 999)).toEqual([
+      [11_000, 'BTCUSDT', '11999.00', null, null, null, [], 11_999],
+      [13_000, 'BTCUSDT', '13999.00', null, null, null, [], 13_999],
+    ]);
+    expect(persister.status()).toMatchObject({ rowsRewritten: 2 });
+  });
+});
