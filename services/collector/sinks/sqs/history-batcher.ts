@@ -1,6 +1,5 @@
 import type { RateRow } from '../../../shared/history';
 import type { RateState } from '../redis';
-import { liveEvaluatedAt } from './history-rewrite';
 
 const FLAGS = new Set(['backfilled', 'stale', 'anomaly', 'gap']);
 
@@ -113,7 +112,8 @@ export class HistoryBatcher {
   /**
    * The row of a state evaluated again at an interval's last millisecond (see
    * history-rewrite.ts), outside the per-interval bookkeeping: the interval may
-   * long be emitted. Undefined for any other instant, which could tie a live row.
+   * long be emitted. Undefined for any other instant: only the last millisecond
+   * is at least as new as every live state of the interval.
    */
   correctionRow(state: RateState): RateRow | undefined {
     const start = this.intervalStart(state.ts);
@@ -134,7 +134,7 @@ export class HistoryBatcher {
       first = Math.max(first, lastClosed - (this.maxCatchUpIntervals - 1) * this.intervalMs);
       for (let start = first; start <= lastClosed; start += this.intervalMs) {
         while (history.open.length > 0 && this.intervalStart(history.open[0]!.ts) <= start) history.carried = history.open.shift();
-        if (history.carried) rows.push(toRow(start, symbol, history.carried, liveEvaluatedAt(history.carried.ts, start, this.intervalMs)));
+        if (history.carried) rows.push(toRow(start, symbol, history.carried, history.carried.ts));
         history.emittedThrough = start;
       }
     }

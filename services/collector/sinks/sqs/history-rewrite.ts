@@ -8,19 +8,34 @@
  * as a row of its own.
  *
  * Why the corrected row replaces the one written before, whatever the delivery
- * order: the upsert keeps the greater `(evaluated_at, fewer flags, ...)`. The
- * corrected row's `evaluated_at` is the interval's end - 1 ms, and rows of live
- * states are written with at most end - 2 ms (`liveEvaluatedAt`): the last
- * millisecond of every interval is reserved for corrections, so a corrected row
- * is strictly newer than any live row of its interval and never reaches the
- * tie-break. Capping the label of a state made in that last millisecond at one
- * millisecond earlier changes no value and no row: the interval's last state
- * still wins inside the batcher, and two collectors label it alike. (Capping was
- * chosen over "fewer flags wins on a tie": a state from before the late trades
- * can carry fewer flags than the corrected one, e.g. a late trade that was an
- * anomaly, so the tie-break alone could keep the wrong row.) Two corrections of
- * one interval (a second gap before the first one's rows were rewritten) tie
- * on `evaluated_at`; the content order then decides, as between collectors.
+ * order: the upsert keeps the greater `(evaluated_at, fewer flags, flags text,
+ * ...)` (lambdas/ingest/precedence.ts). A live row holds the last state of its
+ * interval, so its `evaluated_at` is at most the interval's end - 1 ms, the
+ * instant of the corrected row: strictly older unless the live state was made
+ * in exactly that millisecond. Then the two tie and the flags decide:
+ *
+ * - A state made at `e` after every trade up to `e` had arrived is the corrected
+ *   state itself (same price, changes, `backfilled`, `stale`, `anomaly`: all are
+ *   read from the same history entries), plus `gap` if another gap was open:
+ *   equal (nothing changes) or one flag more (the corrected row wins).
+ * - A state made at `e` before some trade up to `e` arrived (a timer pass during
+ *   the silence, or a trade of `e` whose same-millisecond successors came late):
+ *   more trades can only end a candle stand-in or a silence, so the corrected
+ *   row's `backfilled` and `stale` imply the old row's, and it has no `gap`. Its
+ *   flags are the old row's less some, plus `anomaly` only if the late trade
+ *   that is last at `e` was one.
+ *
+ * So the corrected row has no more flags than a row it ties, except in that one
+ * case (an anomalous late trade, the last at or before the very millisecond a
+ * state was made during the silence: about one interval in a thousand has a
+ * state at its last millisecond, times the anomaly rate), where the row kept is
+ * the old one, which is what Redis showed at the time. Reserving the last
+ * millisecond for corrections (labelling live states made in it 1 ms earlier)
+ * would close that case but make rows of busy symbols hold a state 1 ms later
+ * than their `evaluated_at`, breaking the row = definition-at-evaluated_at
+ * property this whole rewrite restores. Two corrections of one interval (a
+ * second gap before the first was rewritten) tie the same way, the later having
+ * the more complete record.
  *
  * Bound: at most `maxIntervals` (default 300) rows per symbol per closed gap,
  * the newest ones. 300 is the batcher's own catch-up bound; at the default 1 s
@@ -30,11 +45,6 @@
  * seconds of the normal row rate. Rows older than that were written while the
  * gap was open and carry `gap`, except those from before it was noticed.
  */
-
-/** The `evaluated_at` of a live state's row for the interval starting at `intervalStart`: the last millisecond is kept for corrections. */
-export function liveEvaluatedAt(ts: number, intervalStart: number, intervalMs: number): number {
-  return Math.min(ts, intervalStart + intervalMs - 2);
-}
 
 /**
  * Instants (each an interval's end - 1 ms) to evaluate again after trades from

@@ -36,22 +36,6 @@ describe('rewriteInstants: which intervals a closed gap evaluates again', () => 
 });
 
 describe('HistoryBatcher: rows of live states and corrected rows', () => {
-  it('labels a live state of an interval last millisecond one millisecond earlier, keeping it for corrections', () => {
-    // Prepare
-    const batcher = new HistoryBatcher(1000);
-    batcher.record(state(10_999, '1.00'));
-    batcher.record(state(11_400, '2.00'));
-
-    // Act
-    const rows = batcher.close(12_000);
-
-    // Assert
-    expect(rows.map((r) => [r[0], r[2], r[7]])).toEqual([
-      [10_000, '1.00', 10_998],
-      [11_000, '2.00', 11_400],
-    ]);
-  });
-
   it('makes a corrected row only at an interval last millisecond', () => {
     // Prepare
     const batcher = new HistoryBatcher(1000);
@@ -65,19 +49,21 @@ describe('HistoryBatcher: rows of live states and corrected rows', () => {
     expect(elsewhere).toBeUndefined();
   });
 
-  it('lets a corrected row win over any live row of its interval, even one with fewer flags made in the same millisecond', () => {
-    // Prepare: a live state at the interval's last millisecond, made before the late trades, without flags;
-    // the corrected state carries `anomaly` (a late trade was one).
+  it('wins over the live rows of its interval: newer, or on a tie in the last millisecond, with fewer flags', () => {
+    // Prepare: one live row made mid-interval, one made in the last millisecond while a gap was open.
     const batcher = new HistoryBatcher(1000);
-    batcher.record(state(10_999, '1.00'));
-    const live = batcher.close(11_000)[0]!;
-    const corrected = batcher.correctionRow(state(10_999, '9.00', ['anomaly']))!;
+    batcher.record(state(10_400, '1.00'));
+    batcher.record(state(11_999, '2.00', ['gap']));
+    const [early, tied] = batcher.close(12_000);
+    const correctedEarly = batcher.correctionRow(state(10_999, '9.00', ['stale']))!;
+    const correctedTied = batcher.correctionRow(state(11_999, '3.00'))!;
 
     // Act
-    const order = compareRatePrecedence(record(corrected), record(live));
+    const orders = [compareRatePrecedence(record(correctedEarly), record(early!)), compareRatePrecedence(record(correctedTied), record(tied!))];
 
     // Assert
-    expect(order).toBeGreaterThan(0);
+    expect(tied![7]).toBe(correctedTied[7]);
+    expect(orders.every((order) => order > 0)).toBe(true);
   });
 });
 
