@@ -278,7 +278,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
   private rewriteHistory(symbol: string, gap: ClosedGap): void {
     if (!this.persister || !this.symbols.has(symbol)) return;
     const incompleteBefore = gap.incompleteBefore ?? Number.NEGATIVE_INFINITY;
-    this.persister.rewrite(symbol, gap.firstLateTradeTime, (t) => this.engine.evaluateAt(symbol, t, { gap: t < incompleteBefore }));
+    this.persister.rewrite(symbol, gap.firstLateTradeTime, gap.lastLateTradeTime, (t) => this.engine.evaluateAt(symbol, t, { gap: t < incompleteBefore }));
   }
 
   /**

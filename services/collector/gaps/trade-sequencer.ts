@@ -84,6 +84,8 @@ interface SymbolState {
   lateTo: number;
   /** See ClosedGap.incompleteBefore. */
   lostBefore: number | undefined;
+  /** While held trades are being emitted: how many of them have left (they stay in `held` until the batch is spliced off). */
+  released: number;
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -138,7 +140,7 @@ export class TradeSequencer {
     const symbol = trade.symbol;
     let state = this.states.get(symbol);
     if (state === undefined) {
-      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0, lateFrom: undefined, lateTo: 0, lostBefore: undefined };
+      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0, lateFrom: undefined, lateTo: 0, lostBefore: undefined, released: 0 };
       this.states.set(symbol, state);
     }
     const id = trade.tradeId;
@@ -166,9 +168,15 @@ export class TradeSequencer {
     this.enforceTotalBound();
   }
 
-  /** True while `symbol` has a gap open: its live trades are held, its values rest on partial data. */
+  /**
+   * True while `symbol` has a gap open: its live trades are held, its values rest
+   * on partial data. While held trades are being released, true until the last
+   * one: the state of the last is made with every trade up to it emitted, and
+   * flagging it `gap` left that flag on a quiet symbol until its next trade.
+   */
   isBackfilling(symbol: string): boolean {
-    return (this.states.get(symbol)?.held.length ?? 0) > 0;
+    const state = this.states.get(symbol);
+    return state !== undefined && state.held.length - state.released > 0;
   }
 
   /** Id of the last trade emitted for `symbol`. */
@@ -371,9 +379,14 @@ export class TradeSequencer {
   private flushHeld(state: SymbolState): void {
     const held = state.held;
     let index = 0;
-    while (index < held.length && (held[index] as Trade).tradeId === (state.lastId as number) + 1) {
-      this.emitLate(state, held[index] as Trade);
-      index += 1;
+    try {
+      while (index < held.length && (held[index] as Trade).tradeId === (state.lastId as number) + 1) {
+        state.released = index + 1;
+        this.emitLate(state, held[index] as Trade);
+        index += 1;
+      }
+    } finally {
+      state.released = 0;
     }
     if (index > 0) {
       held.splice(0, index);
@@ -404,10 +417,15 @@ export class TradeSequencer {
    */
   private giveUp(state: SymbolState, reason: string): void {
     const held = state.held;
-    for (const trade of held) {
-      const lastId = state.lastId as number;
-      if (trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, reason, trade.tradeTime);
-      this.emitLate(state, trade);
+    try {
+      for (const [index, trade] of held.entries()) {
+        const lastId = state.lastId as number;
+        if (trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, reason, trade.tradeTime);
+        state.released = index + 1;
+        this.emitLate(state, trade);
+      }
+    } finally {
+      state.released = 0;
     }
     this.heldTotal -= held.length;
     state.held = [];

@@ -99,4 +99,22 @@ describe('TradeSequencer: the gap-closed event', () => {
     // Assert
     expect(closed).toEqual([]);
   });
+
+  it('counts the gap open while held trades are released, up to but not including the last one', async () => {
+    // Prepare: the consumer asks isBackfilling for every trade it receives.
+    const seen: Array<[number, boolean]> = [];
+    const sequencer: TradeSequencer = new TradeSequencer({
+      backfill: (_symbol, fromId, limit) => Promise.resolve(range(fromId, fromId + limit - 1)),
+      emit: (t) => seen.push([t.tradeId, sequencer.isBackfilling('BTCUSDT')]),
+    });
+    sequencer.push(trade(1));
+
+    // Act
+    sequencer.push(trade(4));
+    sequencer.push(trade(5));
+    await jest.runAllTimersAsync();
+
+    // Assert: 2 and 3 backfilled, 4 released with 5 still held, 5 the last.
+    expect(seen).toEqual([[1, false], [2, true], [3, true], [4, true], [5, false]]);
+  });
 });

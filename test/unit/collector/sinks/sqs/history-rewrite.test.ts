@@ -78,8 +78,9 @@ describe('HistoryPersister.rewrite', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  it('sends corrected rows for intervals already emitted, from the evaluator, and skips what it cannot answer', async () => {
+  it('sends corrected rows for closed intervals at once and for the others once they close, skipping what the evaluator cannot answer', async () => {
     // Prepare: a clock at 15.2 s, settle 1 s; the symbol has history rows.
+    let now = 15_200;
     const sent: string[] = [];
     const client = {
       send: (command: SendMessageBatchCommand) => {
@@ -97,7 +98,7 @@ describe('HistoryPersister.rewrite', () => {
       maxMessageBytes: 256 * 1024,
       spillDirectory: directory,
       spillMaxBytes: 1024 * 1024,
-      now: () => 15_200,
+      now: () => now,
       connections: () => [],
       client,
     });
@@ -106,22 +107,28 @@ describe('HistoryPersister.rewrite', () => {
 
     // Act
     persister.start();
-    const count = persister.rewrite('BTCUSDT', 11_300, (t) => {
+    // Late trades from 11.3 s to 15.1 s: intervals 11-13 s are closed (clock less settle 14.2 s), 14 and 15 s are not.
+    const count = persister.rewrite('BTCUSDT', 11_300, 15_100, (t) => {
       asked.push(t);
       return t === 12_999 ? undefined : state(t, `${t}.00`);
     });
-    const unknown = persister.rewrite('ETHUSDT', 11_300, (t) => state(t, '1.00'));
+    const askedAtOnce = [...asked];
+    const unknown = persister.rewrite('ETHUSDT', 11_300, 11_300, (t) => state(t, '1.00'));
+    now = 17_500;
     await persister.close(2000);
 
     // Assert
     const rows = sent.map((body) => JSON.parse(body) as { kind: string; rows?: RateRow[] }).filter((m) => m.kind === 'rates').flatMap((m) => m.rows!);
-    expect(asked).toEqual([11_999, 12_999, 13_999]);
+    expect(askedAtOnce).toEqual([11_999, 12_999, 13_999]);
+    expect(asked).toEqual([11_999, 12_999, 13_999, 14_999, 15_999]);
     expect(count).toBe(2);
     expect(unknown).toBe(0);
     expect(rows.filter((r) => r[7] % 1000 === 999)).toEqual([
       [11_000, 'BTCUSDT', '11999.00', null, null, null, [], 11_999],
       [13_000, 'BTCUSDT', '13999.00', null, null, null, [], 13_999],
+      [14_000, 'BTCUSDT', '14999.00', null, null, null, [], 14_999],
+      [15_000, 'BTCUSDT', '15999.00', null, null, null, [], 15_999],
     ]);
-    expect(persister.status()).toMatchObject({ rowsRewritten: 2 });
+    expect(persister.status()).toMatchObject({ rowsRewritten: 4 });
   });
 });
