@@ -7,7 +7,7 @@ import { isInShard, type CollectorConfig } from './config';
 import { ConnectionPool, type ConnectionSettings, type PoolStatus } from './connection';
 import type { Trade } from './domain';
 import { createBinanceAdapter, type BinanceAdapter } from './exchange';
-import { TradeSequencer } from './gaps';
+import { TradeSequencer, type ClosedGap } from './gaps';
 import { CollectorHttpServer, type Readiness } from './http';
 import { CollectorMetrics } from './metrics';
 import { RateEngine, WarmStart } from './rates';
@@ -93,6 +93,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.sequencer = new TradeSequencer({
       backfill: (symbol, fromId, limit) => this.adapter.rest.fetchTradesFrom(symbol, fromId, limit),
       emit: (trade) => this.onSequencedTrade(trade),
+      onGapClosed: (symbol, gap) => this.rewriteHistory(symbol, gap),
       metrics: this.metrics,
       logger: this.logger,
     });
@@ -269,6 +270,17 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.tradesProcessed += 1;
     this.publish(this.engine.onTrade(trade));
     this.emit('trade', trade);
+  }
+
+  /**
+   * Rows written while a symbol's trades were late (a silent connection, then its
+   * backfill) rested on a partial record: written again from the completed one
+   * (issue 11 §7; HistoryPersister.rewrite, RateEngine.evaluateAt).
+   */
+  private rewriteHistory(symbol: string, gap: ClosedGap): void {
+    if (!this.persister || !this.symbols.has(symbol)) return;
+    const incompleteBefore = gap.incompleteBefore ?? Number.NEGATIVE_INFINITY;
+    this.persister.rewrite(symbol, gap.firstLateTradeTime, gap.lastLateTradeTime, (t) => this.engine.evaluateAt(symbol, t, { gap: t < incompleteBefore }));
   }
 
   /**

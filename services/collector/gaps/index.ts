@@ -1,2 +1,2 @@
 export { TradeSequencer } from './trade-sequencer';
-export type { BackfillFunction, SequencerCounts, TradeSequencerOptions } from './trade-sequencer';
+export type { BackfillFunction, ClosedGap, SequencerCounts, TradeSequencerOptions } from './trade-sequencer';

@@ -30,8 +30,26 @@ export interface TradeSequencerOptions {
   maxAttempts?: number;
   /** First retry delay, doubled per failed attempt, capped at 30 s. Default 1 s. */
   retryDelayMs?: number;
+  /**
+   * Called once a symbol's gap has closed (filled, or given up) and every trade
+   * it delayed has been emitted: states evaluated meanwhile rested on partial
+   * data, and this says from when.
+   */
+  onGapClosed?: (symbol: string, gap: ClosedGap) => void;
   metrics?: CollectorMetrics;
   logger?: Logger;
+}
+
+export interface ClosedGap {
+  /** Trade time of the first trade emitted after the gap opened (backfilled or held): states from here on may lack it. */
+  firstLateTradeTime: number;
+  /** Trade time of the last trade emitted by the gap's closing. */
+  lastLateTradeTime: number;
+  /**
+   * Set when ids were given up: the trade time of the first trade after the last
+   * lost range. Before it the trade record stays incomplete.
+   */
+  incompleteBefore?: number;
 }
 
 export interface SequencerCounts {
@@ -61,6 +79,13 @@ interface SymbolState {
   retryTimer: NodeJS.Timeout | undefined;
   /** Bumped when the state's gap is abandoned, so a late page is not mistaken for progress. */
   epoch: number;
+  /** Trade times of the first and last trade emitted since the open gap opened; undefined when none yet. */
+  lateFrom: number | undefined;
+  lateTo: number;
+  /** See ClosedGap.incompleteBefore. */
+  lostBefore: number | undefined;
+  /** While held trades are being emitted: how many of them have left (they stay in `held` until the batch is spliced off). */
+  released: number;
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -82,6 +107,7 @@ export class TradeSequencer {
   private active = 0;
   private readonly backfill: BackfillFunction;
   private readonly emit: (trade: Trade) => void;
+  private readonly onGapClosed: ((symbol: string, gap: ClosedGap) => void) | undefined;
   private readonly maxHeld: number;
   private readonly maxConcurrent: number;
   private readonly pageSize: number;
@@ -98,6 +124,7 @@ export class TradeSequencer {
   constructor(options: TradeSequencerOptions) {
     this.backfill = options.backfill;
     this.emit = options.emit;
+    this.onGapClosed = options.onGapClosed;
     this.maxHeld = Math.max(1, options.maxHeldPerSymbol ?? 20_000);
     this.maxHeldTotal = Math.max(1, options.maxHeldTotal ?? 200_000);
     this.maxConcurrent = Math.max(1, options.maxConcurrentBackfills ?? 4);
@@ -113,7 +140,7 @@ export class TradeSequencer {
     const symbol = trade.symbol;
     let state = this.states.get(symbol);
     if (state === undefined) {
-      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0 };
+      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0, lateFrom: undefined, lateTo: 0, lostBefore: undefined, released: 0 };
       this.states.set(symbol, state);
     }
     const id = trade.tradeId;
@@ -141,9 +168,15 @@ export class TradeSequencer {
     this.enforceTotalBound();
   }
 
-  /** True while `symbol` has a gap open: its live trades are held, its values rest on partial data. */
+  /**
+   * True while `symbol` has a gap open: its live trades are held, its values rest
+   * on partial data. While held trades are being released, true until the last
+   * one: the state of the last is made with every trade up to it emitted, and
+   * flagging it `gap` left that flag on a quiet symbol until its next trade.
+   */
   isBackfilling(symbol: string): boolean {
-    return (this.states.get(symbol)?.held.length ?? 0) > 0;
+    const state = this.states.get(symbol);
+    return state !== undefined && state.held.length - state.released > 0;
   }
 
   /** Id of the last trade emitted for `symbol`. */
@@ -186,6 +219,23 @@ export class TradeSequencer {
     this.emit(trade);
   }
 
+  /** Emits a trade the open gap delayed (backfilled or held), remembering the span of such trades. */
+  private emitLate(state: SymbolState, trade: Trade): void {
+    state.lateFrom ??= trade.tradeTime;
+    state.lateTo = Math.max(state.lateTo, trade.tradeTime);
+    this.emitOne(state, trade);
+  }
+
+  /** Reports the gap once nothing is held any more. */
+  private finishGap(state: SymbolState): void {
+    if (state.held.length > 0 || state.lateFrom === undefined) return;
+    const gap: ClosedGap = { firstLateTradeTime: state.lateFrom, lastLateTradeTime: state.lateTo, ...(state.lostBefore !== undefined ? { incompleteBefore: state.lostBefore } : {}) };
+    state.lateFrom = undefined;
+    state.lateTo = 0;
+    state.lostBefore = undefined;
+    this.onGapClosed?.(state.symbol, gap);
+  }
+
   /** Inserts into the held buffer in id order; appending is the common case. */
   private hold(state: SymbolState, trade: Trade): void {
     const held = state.held;
@@ -214,7 +264,10 @@ export class TradeSequencer {
     // orders: a held trade may close the gap by itself, with no REST needed.
     if ((held[0] as Trade).tradeId === (state.lastId as number) + 1) {
       this.flushHeld(state);
-      if (held.length === 0) this.closeGap(state);
+      if (held.length === 0) {
+        this.closeGap(state);
+        this.finishGap(state);
+      }
       return;
     }
     if (held.length > this.maxHeld) this.giveUp(state, 'held-buffer-full');
@@ -299,6 +352,7 @@ export class TradeSequencer {
     }
     state.attempts = 0;
     this.flushHeld(state);
+    this.finishGap(state);
   }
 
   private isStale(state: SymbolState, epoch: number): boolean {
@@ -314,10 +368,10 @@ export class TradeSequencer {
       if (id <= lastId) continue;
       if (id >= limit) break;
       // The exchange skipped ids (pruned history): those are lost, the rest is still worth having.
-      if (id > lastId + 1) this.lose(state, id - lastId - 1, 'range-partially-returned');
+      if (id > lastId + 1) this.lose(state, id - lastId - 1, 'range-partially-returned', trade.tradeTime);
       this.counts.backfilled += 1;
       this.metrics?.backfilledTrades.inc();
-      this.emitOne(state, trade);
+      this.emitLate(state, trade);
     }
   }
 
@@ -325,9 +379,14 @@ export class TradeSequencer {
   private flushHeld(state: SymbolState): void {
     const held = state.held;
     let index = 0;
-    while (index < held.length && (held[index] as Trade).tradeId === (state.lastId as number) + 1) {
-      this.emitOne(state, held[index] as Trade);
-      index += 1;
+    try {
+      while (index < held.length && (held[index] as Trade).tradeId === (state.lastId as number) + 1) {
+        state.released = index + 1;
+        this.emitLate(state, held[index] as Trade);
+        index += 1;
+      }
+    } finally {
+      state.released = 0;
     }
     if (index > 0) {
       held.splice(0, index);
@@ -358,10 +417,15 @@ export class TradeSequencer {
    */
   private giveUp(state: SymbolState, reason: string): void {
     const held = state.held;
-    for (const trade of held) {
-      const lastId = state.lastId as number;
-      if (trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, reason);
-      this.emitOne(state, trade);
+    try {
+      for (const [index, trade] of held.entries()) {
+        const lastId = state.lastId as number;
+        if (trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, reason, trade.tradeTime);
+        state.released = index + 1;
+        this.emitLate(state, trade);
+      }
+    } finally {
+      state.released = 0;
     }
     this.heldTotal -= held.length;
     state.held = [];
@@ -370,9 +434,11 @@ export class TradeSequencer {
     clearTimeout(state.retryTimer);
     state.retryTimer = undefined;
     this.queue.delete(state.symbol);
+    this.finishGap(state);
   }
 
-  private lose(state: SymbolState, missing: number, reason: string): void {
+  private lose(state: SymbolState, missing: number, reason: string, nextTradeTime: number): void {
+    state.lostBefore = Math.max(state.lostBefore ?? nextTradeTime, nextTradeTime);
     this.counts.unrecoverable += missing;
     this.metrics?.unrecoverableGapTrades.inc(missing);
     const admitted = this.logThrottle.admit(`lost:${reason}`);

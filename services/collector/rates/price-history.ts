@@ -1,3 +1,6 @@
+const SEEDED = 1;
+const ANOMALY = 2;
+
 /**
  * One symbol's trade prices over the longest window, as "the last trade of each
  * millisecond", in time order.
@@ -10,23 +13,26 @@
  * `t - maxWindow` can never be a reference again once the clock has passed them
  * (the exchange clock does not go back), so `prune` drops them and keeps that one.
  *
- * Memory is bounded by the distinct milliseconds with trades in the longest
- * window: at most `maxWindowMs + 1` entries (900,001 for 15 minutes, 16 bytes
- * each), in practice the symbol's trades in 15 minutes. Typed arrays in a ring
- * keep it compact and free of per-trade allocation.
+ * Memory is bounded by the distinct milliseconds with trades in the retained
+ * span (the longest window plus the caller's margin for past evaluations): at
+ * most one entry per millisecond, 17 bytes each, in practice the symbol's trades
+ * in that span. Typed arrays in a ring keep it compact and free of per-trade
+ * allocation.
  */
 export class PriceHistory {
   private times: Float64Array;
   private prices: Float64Array;
-  /** 1 where the entry came from warm-start candles rather than a trade. */
-  private seeded: Uint8Array;
+  /** Per entry: SEEDED where it came from warm-start candles rather than a trade, ANOMALY where that trade was flagged. */
+  private marks: Uint8Array;
   private head = 0;
   private count = 0;
+  /** True once `prune` dropped an entry: lookups before `firstTime` are no longer answerable. */
+  private prunedValue = false;
 
   constructor(private readonly initialCapacity = 64) {
     this.times = new Float64Array(initialCapacity);
     this.prices = new Float64Array(initialCapacity);
-    this.seeded = new Uint8Array(initialCapacity);
+    this.marks = new Uint8Array(initialCapacity);
   }
 
   get length(): number {
@@ -45,17 +51,33 @@ export class PriceHistory {
     return this.count === 0 ? undefined : this.times[this.head];
   }
 
+  /** True once entries were pruned: the history no longer starts with the symbol's first known price. */
+  get pruned(): boolean {
+    return this.prunedValue;
+  }
+
   /**
-   * Records a trade. Trades arrive in id order; Binance's trade times never go
-   * back with the id, but should one do, it is kept at the newest time seen so far
-   * (it is the latest trade, and time order must hold for the lookups).
+   * Records a trade (or, `seeded`, a candle's close). Trades arrive in id order;
+   * Binance's trade times never go back with the id, but should one do, it is
+   * kept at the newest time seen so far (it is the latest trade, and time order
+   * must hold for the lookups).
+   *
+   * A trade at or before the newest candle stand-ins replaces them instead: the
+   * live feed is complete from its first trade on (the sequencer fills gaps), so
+   * candles at or after that trade's time stand for trades that will arrive as
+   * trades. Overwriting the candle's slot in place (as this did before) gave the
+   * trade's price the candle's time and cleared its `seeded` mark, while the
+   * engine kept the candle's price text: a candle price written as current, with
+   * no flag (issue 11).
    */
-  append(time: number, price: number, seeded = false): void {
+  append(time: number, price: number, seeded = false, anomaly = false): void {
+    if (!seeded) while (this.count > 0 && this.isSeededAt(this.count - 1) && this.times[this.index(this.count - 1)]! >= time) this.count -= 1;
+    const mark = (seeded ? SEEDED : 0) | (anomaly ? ANOMALY : 0);
     if (this.count > 0) {
       const last = this.index(this.count - 1);
       if (time <= this.times[last]!) {
         this.prices[last] = price;
-        this.seeded[last] = seeded ? 1 : 0;
+        this.marks[last] = mark;
         return;
       }
     }
@@ -63,7 +85,7 @@ export class PriceHistory {
     const at = this.index(this.count);
     this.times[at] = time;
     this.prices[at] = price;
-    this.seeded[at] = seeded ? 1 : 0;
+    this.marks[at] = mark;
     this.count += 1;
   }
 
@@ -74,7 +96,7 @@ export class PriceHistory {
     this.head = (this.head - 1 + this.times.length) % this.times.length;
     this.times[this.head] = time;
     this.prices[this.head] = price;
-    this.seeded[this.head] = seeded ? 1 : 0;
+    this.marks[this.head] = seeded ? SEEDED : 0;
     this.count += 1;
     return true;
   }
@@ -105,7 +127,12 @@ export class PriceHistory {
   }
 
   isSeededAt(position: number): boolean {
-    return this.seeded[this.index(position)] === 1;
+    return (this.marks[this.index(position)]! & SEEDED) !== 0;
+  }
+
+  /** Whether the last trade of the entry's millisecond was an anomaly (the engine's `anomaly` as of that entry). */
+  isAnomalyAt(position: number): boolean {
+    return (this.marks[this.index(position)]! & ANOMALY) !== 0;
   }
 
   /** Drops entries that can no longer be a reference for any t >= `horizon + maxWindow`. */
@@ -114,6 +141,7 @@ export class PriceHistory {
     if (keepFrom > 0) {
       this.head = this.index(keepFrom);
       this.count -= keepFrom;
+      this.prunedValue = true;
     }
     if (this.times.length > this.initialCapacity && this.count < this.times.length / 4) this.resize(Math.max(this.initialCapacity, this.times.length / 2));
   }
@@ -126,16 +154,16 @@ export class PriceHistory {
   private resize(capacity: number): void {
     const times = new Float64Array(capacity);
     const prices = new Float64Array(capacity);
-    const seeded = new Uint8Array(capacity);
+    const marks = new Uint8Array(capacity);
     for (let i = 0; i < this.count; i++) {
       const from = this.index(i);
       times[i] = this.times[from]!;
       prices[i] = this.prices[from]!;
-      seeded[i] = this.seeded[from]!;
+      marks[i] = this.marks[from]!;
     }
     this.times = times;
     this.prices = prices;
-    this.seeded = seeded;
+    this.marks = marks;
     this.head = 0;
   }
 }

@@ -1,6 +1,7 @@
 import type { Kline, Trade } from '../domain';
 import type { RateState } from '../sinks/redis';
 import { PriceHistory } from './price-history';
+import { priceTextOf } from './price-text';
 import { RecentMedian } from './recent-median';
 
 export const RATE_WINDOWS_MS = { '1m': 60_000, '5m': 300_000, '15m': 900_000 } as const;
@@ -27,6 +28,18 @@ export interface RateEngineOptions extends Partial<RateEngineSettings> {
    * of that instant can still be in flight on any connection. Default 1000 ms.
    */
   settleMs?: number;
+  /**
+   * How far before the timer's evaluation time `evaluateAt` must still answer
+   * exactly: history is kept this much longer than the longest window. Default
+   * 300 s (HistoryPersister's rewrite bound at 1 s intervals); it costs a third
+   * more history than the 15 minutes alone.
+   */
+  pastEvaluationMs?: number;
+}
+
+export interface PastEvaluationOptions {
+  /** The trades up to this instant were not all recovered (a gap given up): the state carries `gap`. */
+  gap?: boolean;
 }
 
 interface SymbolRates {
@@ -58,6 +71,7 @@ export class RateEngine {
   private readonly refreshAfterMs: number;
   private readonly medianSize: number;
   private readonly settleMs: number;
+  readonly pastEvaluationMs: number;
 
   constructor(options: RateEngineOptions = {}) {
     this.settings = { anomalyThresholdPct: options.anomalyThresholdPct ?? 10, staleAfterMs: options.staleAfterMs ?? 60_000 };
@@ -65,6 +79,7 @@ export class RateEngine {
     this.refreshAfterMs = options.refreshAfterMs ?? 30_000;
     this.medianSize = options.medianSize ?? 21;
     this.settleMs = options.settleMs ?? 1000;
+    this.pastEvaluationMs = options.pastEvaluationMs ?? 300_000;
   }
 
   get symbolCount(): number {
@@ -89,11 +104,10 @@ export class RateEngine {
     const median = rates.median.count >= 3 ? rates.median.median() : Number.NaN;
     rates.anomaly = Number.isFinite(median) && (Math.abs(trade.price - median) / median) * 100 > this.settings.anomalyThresholdPct;
     rates.median.push(trade.price);
-    rates.history.append(trade.tradeTime, trade.price);
-    if (trade.tradeTime >= rates.tradeTs) {
-      rates.priceText = trade.priceText;
-      rates.tradeTs = trade.tradeTime;
-    }
+    rates.history.append(trade.tradeTime, trade.price, false, rates.anomaly);
+    // The trade holds the newest entry whatever its time (see PriceHistory.append), so text and time follow it.
+    rates.priceText = trade.priceText;
+    rates.tradeTs = rates.history.lastTime as number;
     rates.receivedAtMono = trade.receivedAtMono;
     return this.evaluateSymbol(rates, Math.max(trade.tradeTime, rates.lastTs));
   }
@@ -124,6 +138,28 @@ export class RateEngine {
   }
 
   /**
+   * The state the definition gives at a past instant `t` from the history as it
+   * is now (with trades that arrived late), without touching the symbol's
+   * bookkeeping: live states go on exactly as before. Flags are those as of `t`:
+   * `backfilled` when a price used rests on candles, `stale` from the last trade
+   * at or before `t`, `anomaly` of that trade, `gap` only when asked (the data
+   * is otherwise complete). Undefined when nothing is known at `t`, when pruning
+   * already dropped a reference `t` needs, or when the exact price text cannot
+   * be recovered.
+   */
+  evaluateAt(symbol: string, t: number, options: PastEvaluationOptions = {}): RateState | undefined {
+    const rates = this.symbols.get(symbol);
+    if (!rates || rates.history.length === 0 || rates.priceText === undefined) return undefined;
+    const history = rates.history;
+    if (history.pruned && t - LONGEST_WINDOW_MS < (history.firstTime as number)) return undefined;
+    const position = history.positionAtOrBefore(t);
+    if (position < 0) return undefined;
+    const priceText = position === history.length - 1 ? rates.priceText : priceTextOf(history.priceAt(position), rates.priceText);
+    if (priceText === undefined) return undefined;
+    return this.stateAt(rates, t, position, priceText, history.isAnomalyAt(position), options.gap === true, undefined);
+  }
+
+  /**
    * The timer's pass over every symbol: hands `emit` the states that changed
    * since last emitted (or are due a refresh), and prunes history no window can
    * reach any more.
@@ -132,7 +168,7 @@ export class RateEngine {
     const t = now - this.settleMs;
     for (const rates of this.symbols.values()) {
       // Pruning comes first: busy symbols, skipped below, are the ones whose history grows.
-      rates.history.prune(t - LONGEST_WINDOW_MS);
+      rates.history.prune(t - LONGEST_WINDOW_MS - this.pastEvaluationMs);
       // A symbol that traded since t already has a newer state than this pass could give.
       if (rates.history.length === 0 || t <= rates.lastTs) continue;
       const state = this.evaluateSymbol(rates, t, false);
@@ -164,8 +200,22 @@ export class RateEngine {
     rates.lastTs = now;
     const history = rates.history;
     const at = history.positionAtOrBefore(now);
-    const pricePosition = at >= 0 ? at : history.length - 1;
+    const last = history.length - 1;
+    const position = at >= 0 ? at : last;
+    // Only a timer or seed evaluation before a candle's close time lands before the newest entry.
+    const priceText = position === last ? (rates.priceText as string) : (priceTextOf(history.priceAt(position), rates.priceText as string) ?? String(history.priceAt(position)));
+    const state = this.stateAt(rates, now, position, priceText, rates.anomaly, this.isGapOpen(rates.symbol), fromTrade ? rates.receivedAtMono : undefined);
+    // A trade's state goes out anyway; forgetting the signature makes the next timer
+    // pass emit once more and record it, cheaper than building it on every trade.
+    if (fromTrade) rates.lastEmitted = undefined;
+    return state;
+  }
+
+  /** The definition at `now` with the price at `pricePosition`; reads the symbol's state, writes nothing. */
+  private stateAt(rates: SymbolRates, now: number, pricePosition: number, priceText: string, anomaly: boolean, gap: boolean, receivedAtMono: number | undefined): RateState {
+    const history = rates.history;
     const price = history.priceAt(pricePosition);
+    const tradeTs = history.timeAt(pricePosition);
     let backfilled = history.isSeededAt(pricePosition);
     const change = (windowMs: number): number | undefined => {
       const ref = history.positionAtOrBefore(now - windowMs);
@@ -179,24 +229,9 @@ export class RateEngine {
     const change15m = change(RATE_WINDOWS_MS['15m']);
     const flags: RateFlag[] = [];
     if (backfilled) flags.push('backfilled');
-    if (now - rates.tradeTs > this.settings.staleAfterMs) flags.push('stale');
-    if (rates.anomaly) flags.push('anomaly');
-    if (this.isGapOpen(rates.symbol)) flags.push('gap');
-    const state: RateState = {
-      symbol: rates.symbol,
-      // Set by the first trade or candle, before any history exists to evaluate.
-      priceText: rates.priceText as string,
-      ts: now,
-      tradeTs: rates.tradeTs,
-      change1m,
-      change5m,
-      change15m,
-      flags,
-      receivedAtMono: fromTrade ? rates.receivedAtMono : undefined,
-    };
-    // A trade's state goes out anyway; forgetting the signature makes the next timer
-    // pass emit once more and record it, cheaper than building it on every trade.
-    if (fromTrade) rates.lastEmitted = undefined;
-    return state;
+    if (now - tradeTs > this.settings.staleAfterMs) flags.push('stale');
+    if (anomaly) flags.push('anomaly');
+    if (gap) flags.push('gap');
+    return { symbol: rates.symbol, priceText, ts: now, tradeTs, change1m, change5m, change15m, flags, receivedAtMono };
   }
 }

@@ -105,6 +105,21 @@ export class HistoryBatcher {
     });
   }
 
+  has(symbol: string): boolean {
+    return this.symbols.has(symbol);
+  }
+
+  /**
+   * The row of a state evaluated again at an interval's last millisecond (see
+   * history-rewrite.ts), outside the per-interval bookkeeping: the interval may
+   * long be emitted. Undefined for any other instant: only the last millisecond
+   * is at least as new as every live state of the interval.
+   */
+  correctionRow(state: RateState): RateRow | undefined {
+    const start = this.intervalStart(state.ts);
+    return state.ts === start + this.intervalMs - 1 ? toRow(start, state.symbol, state, state.ts) : undefined;
+  }
+
   get symbolCount(): number {
     return this.symbols.size;
   }
@@ -119,7 +134,7 @@ export class HistoryBatcher {
       first = Math.max(first, lastClosed - (this.maxCatchUpIntervals - 1) * this.intervalMs);
       for (let start = first; start <= lastClosed; start += this.intervalMs) {
         while (history.open.length > 0 && this.intervalStart(history.open[0]!.ts) <= start) history.carried = history.open.shift();
-        if (history.carried) rows.push(toRow(start, symbol, history.carried));
+        if (history.carried) rows.push(toRow(start, symbol, history.carried, history.carried.ts));
         history.emittedThrough = start;
       }
     }
@@ -127,7 +142,7 @@ export class HistoryBatcher {
   }
 }
 
-function toRow(time: number, symbol: string, state: RateState): RateRow {
+function toRow(time: number, symbol: string, state: RateState, evaluatedAt: number): RateRow {
   const change = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? null : value);
-  return [time, symbol, state.priceText, change(state.change1m), change(state.change5m), change(state.change15m), state.flags.filter((f) => FLAGS.has(f)) as RateRow[6], state.ts];
+  return [time, symbol, state.priceText, change(state.change1m), change(state.change5m), change(state.change15m), state.flags.filter((f) => FLAGS.has(f)) as RateRow[6], evaluatedAt];
 }

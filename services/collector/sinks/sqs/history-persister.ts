@@ -1,10 +1,11 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { HISTORY_MESSAGE_VERSION, type ConnectionStatusEntry } from '../../../shared/history';
+import { HISTORY_MESSAGE_VERSION, type ConnectionStatusEntry, type RateRow } from '../../../shared/history';
 import type { Logger } from '../../../shared';
 import type { CollectorMetrics } from '../../metrics';
 import type { RateState } from '../redis';
 import { packRateRows } from './encode';
 import { HistoryBatcher } from './history-batcher';
+import { rewriteInstants } from './history-rewrite';
 import { join } from 'node:path';
 import { SpillAdoption, spillDirectoryName } from './spill-adoption';
 import { SpillStore } from './spill-store';
@@ -30,6 +31,8 @@ export interface HistoryPersisterOptions {
   /** Connection states for the status snapshots sent every `statusIntervalMs`. */
   connections: () => ConnectionStatusEntry[];
   statusIntervalMs?: number;
+  /** Rows one closed gap may rewrite per symbol (see history-rewrite.ts). Default 300. */
+  maxRewriteIntervals?: number;
   client?: SQSClient;
   metrics?: CollectorMetrics;
   logger?: Logger;
@@ -49,6 +52,12 @@ export class HistoryPersister {
   private intervalTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private rowsSent = 0;
+  private rowsRewritten = 0;
+  /**
+   * Per symbol, intervals a closed gap reached that had not closed yet when it
+   * closed: rewritten once they have (their states were made during the gap).
+   */
+  private readonly pendingRewrites = new Map<string, { from: number; through: number; evaluateAt: (t: number) => RateState | undefined }>();
 
   constructor(private readonly options: HistoryPersisterOptions) {
     this.batcher = new HistoryBatcher(options.intervalMs);
@@ -73,11 +82,34 @@ export class HistoryPersister {
 
   remove(symbol: string): void {
     this.batcher.remove(symbol);
+    this.pendingRewrites.delete(symbol);
   }
 
   /** See HistoryBatcher.resume. */
   resume(state: RateState, previous?: RateState): void {
     this.batcher.resume(state, previous);
+  }
+
+  /**
+   * Writes again the rows of a symbol from the interval holding
+   * `firstLateTradeTime` (trades from then on arrived late) through the one
+   * holding `lastLateTradeTime`, each from `evaluateAt` at the interval's last
+   * millisecond (see history-rewrite.ts), bypassing the batcher's per-interval
+   * state: most of these intervals were emitted already. Intervals not closed yet
+   * are rewritten when they close. Instants `evaluateAt` cannot answer exactly
+   * are skipped. Returns the number of rows sent now.
+   */
+  rewrite(symbol: string, firstLateTradeTime: number, lastLateTradeTime: number, evaluateAt: (t: number) => RateState | undefined): number {
+    if (!this.batcher.has(symbol)) return 0;
+    const interval = this.batcher.interval;
+    const until = this.options.now() - this.options.settleMs;
+    const lastClosed = this.batcher.intervalStart(until) - interval;
+    const through = this.batcher.intervalStart(lastLateTradeTime);
+    const pending = this.pendingRewrites.get(symbol);
+    if (through > lastClosed) {
+      this.pendingRewrites.set(symbol, { from: Math.min(pending?.from ?? Infinity, lastClosed + interval), through: Math.max(pending?.through ?? -Infinity, through), evaluateAt });
+    }
+    return this.sendRewrite(rewriteInstants(firstLateTradeTime, until, interval, this.maxRewriteIntervals), evaluateAt);
   }
 
   get intervalMs(): number {
@@ -93,7 +125,7 @@ export class HistoryPersister {
     const oldest = this.spill.oldestAt();
     this.options.metrics?.spillBytes.set(sender.spillBytes);
     this.options.metrics?.spillOldestAge.set(oldest === undefined ? 0 : (Date.now() - oldest) / 1000);
-    return { ...sender, rowsSent: this.rowsSent, intervalMs: this.batcher.interval };
+    return { ...sender, rowsSent: this.rowsSent, rowsRewritten: this.rowsRewritten, intervalMs: this.batcher.interval };
   }
 
   /**
@@ -129,10 +161,35 @@ export class HistoryPersister {
 
   private flushRows(until: number): void {
     const rows = this.batcher.close(until);
-    if (rows.length === 0) return;
+    if (rows.length > 0) {
+      this.rowsSent += rows.length;
+      this.sender.send(packRateRows(rows, { exchange: this.options.exchange, collectorId: this.options.collectorId, intervalMs: this.batcher.interval }, this.options.maxMessageBytes));
+      this.status();
+    }
+    const lastClosed = this.batcher.intervalStart(until) - this.batcher.interval;
+    for (const [symbol, pending] of this.pendingRewrites) {
+      if (pending.through > lastClosed) continue;
+      this.pendingRewrites.delete(symbol);
+      this.sendRewrite(rewriteInstants(pending.from, pending.through + this.batcher.interval, this.batcher.interval, this.maxRewriteIntervals), pending.evaluateAt);
+    }
+  }
+
+  private get maxRewriteIntervals(): number {
+    return this.options.maxRewriteIntervals ?? 300;
+  }
+
+  private sendRewrite(instants: readonly number[], evaluateAt: (t: number) => RateState | undefined): number {
+    const rows: RateRow[] = [];
+    for (const t of instants) {
+      const state = evaluateAt(t);
+      const row = state && this.batcher.correctionRow(state);
+      if (row) rows.push(row);
+    }
+    if (rows.length === 0) return 0;
     this.rowsSent += rows.length;
+    this.rowsRewritten += rows.length;
     this.sender.send(packRateRows(rows, { exchange: this.options.exchange, collectorId: this.options.collectorId, intervalMs: this.batcher.interval }, this.options.maxMessageBytes));
-    this.status();
+    return rows.length;
   }
 
   private sendStatus(): void {

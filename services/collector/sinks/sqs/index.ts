@@ -3,6 +3,7 @@ export { packRateRows } from './encode';
 export type { BatchHeader } from './encode';
 export { HistoryBatcher } from './history-batcher';
 export { HistoryPersister } from './history-persister';
+export { rewriteInstants } from './history-rewrite';
 export type { HistoryPersisterOptions } from './history-persister';
 export { classifySendError } from './send-errors';
 export type { SendFailure, SendFailureClass } from './send-errors';

@@ -65,4 +65,39 @@ describe('PriceHistory', () => {
     expect(history.isSeededAt(0)).toBe(true);
     expect(history.isSeededAt(1)).toBe(false);
   });
+
+  it('lets a trade at or before the newest candle stand-ins replace them instead of taking their slot', () => {
+    // Prepare: two candle closes, the newer at 59.
+    const history = new PriceHistory(4);
+    history.append(59, 95, true);
+    history.prepend(29, 90, true);
+
+    // Act: a trade at 50 (older than the newest candle) arrives after the candles.
+    history.append(50, 100);
+
+    // Assert: the candle at 59 is gone, the trade is an entry of its own at 50, unmarked.
+    expect(history.length).toBe(2);
+    expect(history.lastTime).toBe(50);
+    expect(history.isSeededAt(1)).toBe(false);
+    expect(history.priceAt(history.positionAtOrBefore(59))).toBe(100);
+    expect(history.isSeededAt(history.positionAtOrBefore(40))).toBe(true);
+  });
+
+  it('keeps the anomaly mark of the last trade of each millisecond, and says when it pruned', () => {
+    // Prepare
+    const history = new PriceHistory(4);
+
+    // Act
+    history.append(10, 1, false, true);
+    history.append(10, 2, false, false);
+    history.append(20, 3, false, true);
+    const prunedBefore = history.pruned;
+    history.prune(20);
+
+    // Assert
+    expect(prunedBefore).toBe(false);
+    expect(history.pruned).toBe(true);
+    expect(history.firstTime).toBe(20);
+    expect(history.isAnomalyAt(0)).toBe(true);
+  });
 });
