@@ -4,13 +4,11 @@ import { faultTable, runFaultMatrix, type FaultMatrixReport } from '../support/f
  * A short slice of the fault matrix (`npm run bench -- faults` runs all of it
  * with the issue's durations) on the whole local pipeline: simulator, a
  * collector child process, Redis and fauxqs of its own, the ingest runner and
- * a database of its own. Only faults the pipeline already survives without a
- * lost or doubled row are here; the bench reports the others. The collector
- * SIGKILL is left out for now: the killed task's last intervals, not yet sent,
- * are lost (a restart resumes history after the last state in Redis, not after
- * the last interval persisted).
+ * a database of its own, through every kind of fault with short durations.
+ * Rows that are wrong but unflagged are measured by the bench, not asserted
+ * here: their count depends on timing on a loaded 2-core machine.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 describe('fault matrix end to end', () => {
   let report: FaultMatrixReport;
@@ -21,8 +19,14 @@ describe('fault matrix end to end', () => {
       rate: 200,
       seed: 20261,
       faults: [
+        { fault: 'collector-sigkill', durationMs: 3000 },
+        { fault: 'redis-restart', durationMs: 1000 },
+        { fault: 'redis-blackhole', durationMs: 4000 },
         { fault: 'sqs-down', durationMs: 5000 },
+        { fault: 'postgres-down', durationMs: 5000 },
+        { fault: 'spill-unwritable', durationMs: 4000 },
         { fault: 'exchange-drop', durationMs: 0 },
+        { fault: 'exchange-stall', durationMs: 0 },
       ],
       warmupMs: 6000,
       quietMs: 5000,

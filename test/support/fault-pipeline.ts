@@ -7,7 +7,7 @@ import { createIngestHandler, createIngestPool, createSqsClient, ensureQueues, S
 import { runMigrations } from '../../services/shared/db';
 import { createLogger } from '../../services/shared/logger';
 import { startSimulator, type SimulatorHandle } from '../../services/simulator';
-import { FaultProxy } from './fault-proxy';
+import { TcpProxy } from './tcp-proxy';
 import { CollectorProcess, FauxqsProcess, RedisServerProcess } from './pipeline-processes';
 import { createTestDatabase, type TestDatabase } from './services';
 
@@ -38,7 +38,7 @@ const noMetrics: IngestMetrics = { addMetric: () => undefined, publishStoredMetr
  * The whole local pipeline with a handle on every place a fault is injected:
  * the simulator in this process (its trade record is the truth the rows are
  * checked against), a Redis and an SQS endpoint of their own as child
- * processes, each behind a FaultProxy, PostgreSQL behind a FaultProxy on the
+ * processes, each behind a TcpProxy (down, or blackholed), PostgreSQL behind one on the
  * ingest side, the ingest runner in this process, and the collector as a
  * child process. The harness itself watches Redis, SQS and PostgreSQL directly,
  * never through the proxies, so its measurements do not share the faults.
@@ -46,10 +46,10 @@ const noMetrics: IngestMetrics = { addMetric: () => undefined, publishStoredMetr
 export class FaultPipeline {
   sim!: SimulatorHandle;
   redis!: RedisServerProcess;
-  redisProxy!: FaultProxy;
+  redisProxy!: TcpProxy;
   fauxqs!: FauxqsProcess;
-  sqsProxy!: FaultProxy;
-  pgProxy!: FaultProxy;
+  sqsProxy!: TcpProxy;
+  pgProxy!: TcpProxy;
   db!: TestDatabase;
   queues!: EnsuredQueues;
   /** Direct clients for the harness's own observations. */
@@ -122,15 +122,15 @@ export class FaultPipeline {
     this.monitorDb = new Pool({ connectionString: this.db.url, max: 2 });
     this.closers.push(() => this.monitorDb.end());
     const dbUrl = new URL(this.db.url);
-    this.pgProxy = new FaultProxy(dbUrl.hostname, Number(dbUrl.port || 5432));
+    this.pgProxy = new TcpProxy(dbUrl.hostname, Number(dbUrl.port || 5432));
     await this.pgProxy.start();
-    this.closers.push(() => this.pgProxy.down());
+    this.closers.push(() => this.pgProxy.stop());
 
     this.redis = await RedisServerProcess.start(this.options.workDir);
     this.closers.push(() => this.redis.stop());
-    this.redisProxy = new FaultProxy('127.0.0.1', this.redis.port);
+    this.redisProxy = new TcpProxy('127.0.0.1', this.redis.port);
     await this.redisProxy.start();
-    this.closers.push(() => this.redisProxy.down());
+    this.closers.push(() => this.redisProxy.stop());
     this.monitorRedis = new Redis({ host: '127.0.0.1', port: this.redis.port, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 200, lazyConnect: true });
     this.monitorRedis.on('error', () => undefined); // the restart fault takes it down on purpose; polls report it
     await this.monitorRedis.connect();
@@ -138,9 +138,9 @@ export class FaultPipeline {
 
     this.fauxqs = await FauxqsProcess.start(this.options.workDir);
     this.closers.push(() => this.fauxqs.stop());
-    this.sqsProxy = new FaultProxy('127.0.0.1', this.fauxqs.port);
+    this.sqsProxy = new TcpProxy('127.0.0.1', this.fauxqs.port);
     await this.sqsProxy.start();
-    this.closers.push(() => this.sqsProxy.down());
+    this.closers.push(() => this.sqsProxy.stop());
     this.monitorSqs = createSqsClient({ endpoint: this.fauxqs.endpoint, region: this.options.region });
     this.closers.push(async () => this.monitorSqs.destroy());
   }
@@ -156,7 +156,7 @@ export class FaultPipeline {
     const ingestDbUrl = Object.assign(new URL(this.db.url), { hostname: '127.0.0.1', port: String(this.pgProxy.port) }).toString();
     this.ingestPool = createIngestPool({ connectionString: ingestDbUrl, max: 3, connectionTimeoutMillis: 5000 });
     this.closers.push(() => this.ingestPool!.end());
-    this.ingestSqs = createSqsClient({ endpoint: `http://${this.sqsProxy.url}`, region });
+    this.ingestSqs = createSqsClient({ endpoint: `http://127.0.0.1:${this.sqsProxy.port}`, region });
     this.closers.push(async () => this.ingestSqs!.destroy());
     const logger = createLogger({ serviceName: 'ingest-faults', logLevel: 'SILENT' });
     this.runner = new SqsEventSourceRunner({
@@ -177,12 +177,12 @@ export class FaultPipeline {
     return {
       BINANCE_WS_URL: this.sim.wsUrl,
       BINANCE_REST_URL: this.sim.restUrl,
-      REDIS_URL: `redis://${this.redisProxy.url}/0`,
+      REDIS_URL: `redis://127.0.0.1:${this.redisProxy.port}/0`,
       SYMBOLS: 'ALL',
       // Into the collector's log file, not the terminal: what it saw during a fault is the first thing to read.
       LOG_LEVEL: 'WARN',
       SQS_QUEUE_URL: this.queues.queueUrl,
-      AWS_ENDPOINT_URL: `http://${this.sqsProxy.url}`,
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${this.sqsProxy.port}`,
       AWS_REGION: this.options.region,
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',

@@ -52,23 +52,23 @@ export async function injectFault(pipeline: FaultPipeline, step: FaultStep, next
       return { injectedAt, liftedAt: Date.now(), how: `redis-server SIGKILLed, an empty one started ${step.durationMs / 1000} s later` };
     case 'redis-blackhole':
       pipeline.redisProxy.blackhole();
-      await hold(() => pipeline.redisProxy.restore());
+      await hold(() => pipeline.redisProxy.heal('resume'));
       return { injectedAt, liftedAt: Date.now(), how: 'proxy holds every byte, new connections hang' };
     case 'sqs-down':
-      await pipeline.sqsProxy.down();
-      await hold(() => pipeline.sqsProxy.up());
+      await pipeline.sqsProxy.stop();
+      await hold(async () => void (await pipeline.sqsProxy.start()));
       return { injectedAt, liftedAt: Date.now(), how: 'SQS proxy closed (collector and ingest): refused' };
     case 'postgres-down':
-      await pipeline.pgProxy.down();
-      await hold(() => pipeline.pgProxy.up());
+      await pipeline.pgProxy.stop();
+      await hold(async () => void (await pipeline.pgProxy.start()));
       return { injectedAt, liftedAt: Date.now(), how: 'PostgreSQL proxy (ingest side) closed: refused' };
     case 'spill-unwritable': {
       // The spill is written only while SQS refuses batches; without that the fault would test nothing.
       const spill = new UnwritableDirectory(pipeline.spillRoot);
       try {
         spill.lock();
-        await pipeline.sqsProxy.down();
-        await hold(() => pipeline.sqsProxy.up());
+        await pipeline.sqsProxy.stop();
+        await hold(async () => void (await pipeline.sqsProxy.start()));
       } finally {
         spill.restore();
       }
