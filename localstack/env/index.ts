@@ -7,6 +7,7 @@ import { ensureSqsEndpoint } from './sqs';
 
 export { ManagedProcess } from './process';
 export type { EnsuredService } from './redis';
+export { redisAnswers } from './redis';
 export { MissingDependencyError, LocalServiceError } from './errors';
 export { httpOk, isPortOpen } from './probe';
 export { ensurePromtool, PROMTOOL_PACKAGE } from './promtool';

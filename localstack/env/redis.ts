@@ -14,7 +14,8 @@ export interface EnsuredService {
   origin: string;
 }
 
-async function redisAnswers(url: string): Promise<boolean> {
+/** True when a Redis at `url` answers PING; never throws (refused or starting is a plain false). */
+export async function redisAnswers(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
   client.on('error', () => undefined); // the probe's result is the answer; errors are expected while it starts
   try {

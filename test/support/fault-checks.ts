@@ -1,3 +1,4 @@
+import type { RateRecord } from '../../lambdas/ingest/merge';
 /**
  * What the fault matrix asserts and measures about stored history, as pure
  * functions over rows, the exchange's trade record and the collector runs, so
@@ -41,17 +42,8 @@ export function latestAtOrBefore(tape: TradeTape, t: number): number {
   return found;
 }
 
-export interface StoredRow {
-  symbol: string;
-  /** Interval start, epoch ms. */
-  time: number;
-  price: string;
-  change1m: number | null;
-  change5m: number | null;
-  change15m: number | null;
-  flags: string[];
-  evaluatedAt: number;
-}
+/** A stored `price_change_rates` row of the one exchange a run collects: the ingest record without its exchange. */
+export type StoredRow = Omit<RateRecord, 'exchange'>;
 
 /** One collector process: trades are known to it live from the moment all its streams were subscribed. */
 export interface CollectorRun {

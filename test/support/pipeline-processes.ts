@@ -1,7 +1,6 @@
-import Redis from 'ioredis';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { httpOk, ManagedProcess, REPO_ROOT } from '../../localstack/env';
+import { httpOk, ManagedProcess, redisAnswers, REPO_ROOT } from '../../localstack/env';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -31,19 +30,6 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
-}
-
-async function redisAnswers(port: number): Promise<boolean> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-  client.on('error', () => undefined); // refused while it starts: the answer is the result
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
 }
 
 /**
@@ -83,7 +69,7 @@ export class RedisServerProcess {
       args: ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
       logFile: this.logFile,
     }));
-    await this.process.waitUntilReady(() => redisAnswers(this.port), 15_000, this.logFile);
+    await this.process.waitUntilReady(() => redisAnswers(`redis://127.0.0.1:${this.port}`), 15_000, this.logFile);
   }
 }
 
