@@ -231,7 +231,7 @@ export class Monitoring extends Construct {
       alarmName: `${prefix}-database-free-storage-low`,
       alarmDescription: describe(
         `PostgreSQL free storage is below ${formatBytes(freeStorageThreshold)}: when it runs out the instance stops accepting writes and ingestion fails.`,
-        'Check partition retention (retention_days, partition maintenance), then increase allocated storage or enable storage autoscaling.',
+        'Check history retention (collection_settings raw_retention_days / rollup_retention_days, docs/database.md "Sizing") and partition maintenance, then raise the maximum allocated storage.',
       ),
       metric: db.metricFreeStorageSpace({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MINIMUM }),
       threshold: freeStorageThreshold,

@@ -1,3 +1,8 @@
+-- supersedes-checksum: c49c13199e45816639a060d25902fc8716ac2c4aedd3548ee3142e4cc6db63a7
+--   That revision tried CREATE EXTENSION timescaledb whenever the package was
+--   installed; where it is installed but not preloaded, TimescaleDB's loader
+--   raises FATAL and the connection dies. Where that revision succeeded, this
+--   one makes the same decision, so those databases need nothing re-applied.
 -- Rate history, partitioned by time. Which mechanism is decided here, on the
 -- server the migration runs on, so one set of files serves all platforms:
 --   (a) TimescaleDB usable        -> hypertable, 1-day chunks, compression and retention policies
@@ -11,13 +16,26 @@
 -- on the third) and "latest per symbol" (the same index read backwards with
 -- LIMIT 1), so no further index is created: each one would slow every insert.
 
+-- TimescaleDB works only when its library is preloaded: CREATE EXTENSION on a
+-- server where it is installed but not in shared_preload_libraries (the state
+-- right after installing the package) makes its loader raise FATAL, which ends
+-- the session, and no exception handler can catch that. So decide from the
+-- setting before trying. A pure function, so it is testable without TimescaleDB.
+CREATE FUNCTION mdc_timescaledb_usable(installed boolean, created boolean, shared_preload_libraries text)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT installed AND (created OR 'timescaledb' = ANY (
+    SELECT btrim(library, ' "') FROM unnest(string_to_array(coalesce(shared_preload_libraries, ''), ',')) AS library))
+$$;
+
 -- pg_partman computes day boundaries in the session time zone; keep them in UTC.
 SET LOCAL TimeZone = 'UTC';
 
 DO $migration$
 DECLARE
   requested text := current_setting('mdc.partitioning', true);
-  timescaledb_available boolean := EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb');
+  timescaledb_installed boolean := EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb');
+  timescaledb_available boolean := mdc_timescaledb_usable(timescaledb_installed,
+    EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'), current_setting('shared_preload_libraries', true));
   pg_partman_available boolean := EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_partman');
   chosen text;
   reason text;
@@ -48,6 +66,8 @@ BEGIN
   reason := CASE
     WHEN coalesce(nullif(requested, ''), 'auto') <> 'auto' THEN 'forced by mdc.partitioning = ' || requested
     WHEN chosen = 'timescaledb' THEN 'timescaledb extension available'
+    WHEN chosen = 'pg_partman' AND timescaledb_installed THEN 'pg_partman available; timescaledb installed but not in shared_preload_libraries'
+    WHEN chosen = 'native' AND timescaledb_installed THEN 'timescaledb installed but not in shared_preload_libraries, pg_partman not available'
     WHEN chosen = 'pg_partman' THEN 'pg_partman available, timescaledb not'
     ELSE 'neither timescaledb nor pg_partman available'
   END;

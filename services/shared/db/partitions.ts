@@ -27,13 +27,16 @@ export async function runPartitionMaintenanceOn(pool: Pool, logger: Logger): Pro
     "SELECT to_regprocedure('mdc_run_partition_maintenance()') IS NOT NULL AND to_regclass('price_change_rates') IS NOT NULL AS ready",
   );
   if (!present[0]?.ready) return undefined;
-  const { rows: strategy } = await pool.query<{ strategy: PartitioningStrategy }>("SELECT strategy FROM schema_partitioning WHERE table_name = 'price_change_rates'");
+  const { rows: strategy } = await pool.query<{ strategy: PartitioningStrategy; reason: string }>(
+    "SELECT strategy, reason FROM schema_partitioning WHERE table_name = 'price_change_rates'",
+  );
   const { rows } = await pool.query<{ action: string; partition_name: string }>('SELECT action, partition_name FROM mdc_run_partition_maintenance()');
   const result: PartitionMaintenanceResult = {
     strategy: strategy[0]!.strategy,
     actions: rows.map((row) => ({ action: row.action, partition: row.partition_name })),
   };
-  logger.info('partition maintenance done', { strategy: result.strategy, actions: result.actions });
+  // The reason says, among others, why TimescaleDB was not used where it is installed.
+  logger.info('partition maintenance done', { strategy: result.strategy, reason: strategy[0]!.reason, actions: result.actions });
   return result;
 }
 

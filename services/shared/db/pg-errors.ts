@@ -59,3 +59,15 @@ export function classifyPgError(error: unknown): PgErrorKind {
   }
   return 'other';
 }
+
+/**
+ * The connection itself is gone (terminated by the server, reset, or closed
+ * under a pending query), as opposed to a statement that failed on a live one.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  for (const link of chainOf(error)) {
+    if (typeof link.code === 'string' && (/^(08[0-9A-Z]{3}|57P0[1-3])$/.test(link.code) || RETRYABLE_SOCKET_CODES.has(link.code))) return true;
+    if (typeof link.message === 'string' && LOST_CONNECTION_MESSAGE.test(link.message)) return true;
+  }
+  return false;
+}

@@ -37,5 +37,30 @@ export function createPool(options: PoolOptions): Pool {
   });
   // An idle client whose server went away emits here; without a listener the process would crash.
   pool.on('error', (error) => options.logger?.warn('idle database connection failed', { applicationName: options.applicationName, error: errorMessage(error) }));
+  // A checked-out client whose connection the server terminates (failover, an
+  // administrator, an extension loader raising FATAL) also emits 'error', and the
+  // pool listens only to idle ones. Its pending queries reject with the cause,
+  // which is where callers handle it; this listener only keeps the event from
+  // crashing the process.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.logger?.warn('database connection lost', { applicationName: options.applicationName, error: errorMessage(error) }));
+  });
   return pool;
+}
+
+/**
+ * `host:port/database` of a pool's server, for messages that must say which
+ * server to look at; never the user or password.
+ */
+export function describeServer(pool: Pool): string {
+  const options = (pool as unknown as { options: { connectionString?: string; host?: string; port?: number; database?: string } }).options;
+  if (options.connectionString) {
+    try {
+      const url = new URL(options.connectionString);
+      return `${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname || '/'}`;
+    } catch {
+      return 'the configured server';
+    }
+  }
+  return `${options.host ?? 'localhost'}:${options.port ?? 5432}/${options.database ?? ''}`;
 }

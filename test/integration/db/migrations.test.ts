@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMigrationsFromDir, MigrationChangedError, REPOSITORY_MIGRATIONS_DIR, runMigrations } from '../../../services/shared/db';
+import { loadMigrationsFromDir, MigrationChangedError, MigrationConnectionLostError, migrationChecksum, REPOSITORY_MIGRATIONS_DIR, runMigrations } from '../../../services/shared/db';
 import { createLogger } from '../../../services/shared/logger';
 import { createTestDatabase, type TestDatabase, queryOnce } from '../../support';
 
@@ -144,5 +144,38 @@ describe('runMigrations on a directory of its own', () => {
       "SELECT to_regclass('ok') IS NOT NULL AS ok, to_regclass('half') IS NOT NULL AS half, ARRAY(SELECT file_name FROM schema_migrations) AS recorded",
     );
     expect(rows[0]).toEqual({ ok: true, half: false, recorded: ['0001_ok.sql'] });
+  });
+
+  it('accepts an applied file whose earlier revision the new one declares it supersedes', async () => {
+    // Prepare
+    const first = 'CREATE TABLE widgets (id int PRIMARY KEY);\n';
+    writeFileSync(join(dir, '0001_widgets.sql'), first);
+    await runMigrations({ databaseUrl: db.url, logger, migrationsDir: dir });
+    writeFileSync(join(dir, '0001_widgets.sql'), `-- supersedes-checksum: ${migrationChecksum(first)}\nCREATE TABLE IF NOT EXISTS widgets (id int PRIMARY KEY);\n`);
+    writeFileSync(join(dir, '0002_gadgets.sql'), 'CREATE TABLE gadgets (id int PRIMARY KEY);\n');
+
+    // Act
+    const result = await runMigrations({ databaseUrl: db.url, logger, migrationsDir: dir });
+
+    // Assert
+    expect(result.applied).toEqual(['0002_gadgets.sql']);
+  });
+
+  it('turns a connection the server terminates mid-migration into an error naming the server and the file', async () => {
+    // Prepare: what TimescaleDB's loader does when it is installed but not preloaded.
+    writeFileSync(join(dir, '0001_ok.sql'), 'CREATE TABLE ok (id int);\n');
+    writeFileSync(join(dir, '0002_fatal.sql'), 'CREATE TABLE half (id int);\nSELECT pg_terminate_backend(pg_backend_pid());\n');
+    const { port, pathname } = new URL(db.url);
+
+    // Act
+    const run = runMigrations({ databaseUrl: db.url, logger, migrationsDir: dir });
+
+    // Assert
+    await expect(run).rejects.toThrow(MigrationConnectionLostError);
+    await expect(runMigrations({ databaseUrl: db.url, logger, migrationsDir: dir })).rejects.toThrow(
+      new RegExp(`server 127\\.0\\.0\\.1:${port}${pathname} terminated the migration's connection while applying 0002_fatal\\.sql \\(rolled back, not applied\\)`),
+    );
+    const rows = await queryOnce<{ half: boolean; recorded: string[] }>(db.url, "SELECT to_regclass('half') IS NOT NULL AS half, ARRAY(SELECT file_name FROM schema_migrations) AS recorded");
+    expect(rows[0]).toEqual({ half: false, recorded: ['0001_ok.sql'] });
   });
 });

@@ -34,3 +34,15 @@ export class MigrationFailedError extends CollectorError {
     super('MIGRATION_FAILED', message, options);
   }
 }
+
+/**
+ * The server closed the migration's connection (an administrator, a failover,
+ * or an extension's loader raising FATAL, as TimescaleDB's does when it is
+ * installed but not in shared_preload_libraries). Nothing of the running file
+ * was applied.
+ */
+export class MigrationConnectionLostError extends CollectorError {
+  constructor(readonly server: string, readonly fileName: string | undefined, message: string, options?: { cause?: unknown }) {
+    super('MIGRATION_CONNECTION_LOST', message, options);
+  }
+}

@@ -11,9 +11,18 @@ export interface Migration {
   sql: string;
   /** SHA-256 (hex) of the SQL with line endings normalised. */
   checksum: string;
+  /**
+   * Checksums of earlier revisions of this file that an applied database may
+   * carry, declared in the file as `-- supersedes-checksum: <hex>` lines. Only
+   * for fixes that change nothing where the earlier revision succeeded (e.g. a
+   * decision that used to kill the connection on some servers), so those
+   * databases need nothing re-applied.
+   */
+  supersedes: string[];
 }
 
 const FILE_NAME = /^(\d{4,})_([a-z0-9][a-z0-9_]*)\.sql$/;
+const SUPERSEDES = /^--\s*supersedes-checksum:\s*([0-9a-f]{64})\b/gm;
 
 /**
  * The version of a migration file name (`0001_trading_pairs.sql` -> 1), or
@@ -57,7 +66,7 @@ export function prepareMigrations(files: ReadonlyArray<{ fileName: string; sql: 
         `Migration file '${fileName}' contains a transaction statement (BEGIN/COMMIT/ROLLBACK); remove it: the runner applies each file in a transaction of its own`,
       );
     }
-    byVersion.set(version, { version, fileName, sql, checksum: migrationChecksum(sql) });
+    byVersion.set(version, { version, fileName, sql, checksum: migrationChecksum(sql), supersedes: [...sql.matchAll(SUPERSEDES)].map((match) => match[1]!) });
   }
   return [...byVersion.values()].sort((a, b) => a.version - b.version);
 }

@@ -4,7 +4,9 @@ import type { PoolClient } from 'pg';
 import { errorMessage } from '../../errors';
 import { lineOfPosition, openDatabase, withTransaction, type DatabaseTarget } from '../connection';
 import { runPartitionMaintenanceOn, type PartitionMaintenanceResult } from '../partitions';
-import { MigrationChangedError, MigrationFailedError, MigrationLockError, MigrationOrderError } from './errors';
+import { isConnectionLost } from '../pg-errors';
+import { describeServer } from '../pool';
+import { MigrationChangedError, MigrationConnectionLostError, MigrationFailedError, MigrationLockError, MigrationOrderError } from './errors';
 import { loadMigrationsFromDir, type Migration } from './files';
 
 export interface RunMigrationsOptions extends DatabaseTarget {
@@ -59,7 +61,7 @@ export function planMigrations(available: readonly Migration[], applied: readonl
       missing.push(row);
       continue;
     }
-    if (file.checksum !== row.checksum) {
+    if (file.checksum !== row.checksum && !file.supersedes.includes(row.checksum)) {
       throw new MigrationChangedError(
         file.fileName,
         `Migration ${file.fileName} was applied as '${row.file_name}' with checksum ${row.checksum.slice(0, 12)}…, but the file now has ${file.checksum.slice(0, 12)}…. ` +
@@ -97,7 +99,17 @@ async function acquireLock(client: PoolClient, timeoutMs: number): Promise<void>
   }
 }
 
-async function applyOne(client: PoolClient, migration: Migration): Promise<number> {
+function connectionLost(server: string, fileName: string | undefined, cause: unknown): MigrationConnectionLostError {
+  return new MigrationConnectionLostError(
+    server,
+    fileName,
+    `The PostgreSQL server ${server} terminated the migration's connection${fileName ? ` while applying ${fileName} (rolled back, not applied)` : ''}: ${errorMessage(cause)}. ` +
+      "Read that server's log for the FATAL that ended the session (for example an extension that must be in shared_preload_libraries), fix the server, and run the migrations again.",
+    { cause },
+  );
+}
+
+async function applyOne(client: PoolClient, migration: Migration, server: string): Promise<number> {
   const started = Date.now();
   try {
     await withTransaction(client, async () => {
@@ -110,6 +122,7 @@ async function applyOne(client: PoolClient, migration: Migration): Promise<numbe
       ]);
     });
   } catch (cause) {
+    if (isConnectionLost(cause)) throw connectionLost(server, migration.fileName, cause);
     const line = lineOfPosition(migration.sql, (cause as { position?: string }).position);
     throw new MigrationFailedError(
       migration.fileName,
@@ -130,6 +143,7 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
   const migrations = options.migrations ?? loadMigrationsFromDir(options.migrationsDir ?? process.env.MIGRATIONS_DIR ?? REPOSITORY_MIGRATIONS_DIR);
   const db = openDatabase(options, 'migrate');
   const { logger } = db;
+  const server = describeServer(db.pool);
   try {
     const client = await db.pool.connect();
     let applied: string[];
@@ -147,19 +161,24 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
         }
         applied = [];
         for (const migration of pending) {
-          const durationMs = await applyOne(client, migration);
+          const durationMs = await applyOne(client, migration, server);
           applied.push(migration.fileName);
           logger.info('migration applied', { fileName: migration.fileName, durationMs });
         }
         skipped = migrations.length - pending.length;
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]).catch((unlockError: unknown) => {
+          // A lost connection took its session lock with it; the error that
+          // ended the session is the one to report, not this follow-up.
+          if (!isConnectionLost(unlockError)) throw unlockError;
+        });
       }
     } catch (error) {
       // Destroy rather than return the connection: after a failure its state
       // (an open transaction, the lock if unlocking failed) is unknown.
       client.release(true);
-      throw error;
+      if (error instanceof MigrationConnectionLostError || !isConnectionLost(error)) throw error;
+      throw connectionLost(server, undefined, error);
     }
     client.release();
 

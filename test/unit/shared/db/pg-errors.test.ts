@@ -1,4 +1,4 @@
-import { classifyPgError } from '../../../../services/shared/db';
+import { classifyPgError, isConnectionLost } from '../../../../services/shared/db';
 import { CollectorError } from '../../../../services/shared/errors';
 
 const pgError = (code: string, message = `failure ${code}`) => Object.assign(new Error(message), { code });
@@ -60,5 +60,32 @@ describe('classifyPgError', () => {
 
     // Assert
     expect(classified).toBe('credentials');
+  });
+});
+
+describe('isConnectionLost', () => {
+  it.each([
+    ['a server-side termination (57P01)', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
+    ['a reset socket', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
+    ["node-postgres's own message", new Error('Connection terminated unexpectedly')],
+    ['a wrapped cause', new Error('write failed', { cause: Object.assign(new Error('x'), { code: '08006' }) })],
+  ])('is true for %s', (_name, error) => {
+    // Act
+    const lost = isConnectionLost(error);
+
+    // Assert
+    expect(lost).toBe(true);
+  });
+
+  it.each([
+    ['a syntax error', Object.assign(new Error('syntax error'), { code: '42601' })],
+    ['a constraint violation', Object.assign(new Error('violates check'), { code: '23514' })],
+    ['a statement timeout', Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })],
+  ])('is false for %s', (_name, error) => {
+    // Act
+    const lost = isConnectionLost(error);
+
+    // Assert
+    expect(lost).toBe(false);
   });
 });

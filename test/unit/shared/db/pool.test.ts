@@ -1,4 +1,4 @@
-import { createPool } from '../../../../services/shared/db';
+import { createPool, describeServer } from '../../../../services/shared/db';
 import type { Logger } from '../../../../services/shared/logger';
 
 describe('createPool', () => {
@@ -40,6 +40,32 @@ describe('createPool', () => {
 
     // Assert
     expect(warn).toHaveBeenCalledWith('idle database connection failed', { applicationName: 'mdc-test', error: 'terminating connection due to administrator command' });
+    await pool.end();
+  });
+});
+
+describe('describeServer', () => {
+  it('names host, port and database of a URL, never the credentials', async () => {
+    // Prepare
+    const pool = createPool({ connectionString: 'postgres://someone:s3cret@db.example.internal:6543/history', applicationName: 'test' });
+
+    // Act
+    const server = describeServer(pool);
+
+    // Assert
+    expect(server).toBe('db.example.internal:6543/history');
+    await pool.end();
+  });
+
+  it('fills in the default port', async () => {
+    // Prepare
+    const pool = createPool({ connectionString: 'postgres://someone:s3cret@db.example.internal/history', applicationName: 'test' });
+
+    // Act
+    const server = describeServer(pool);
+
+    // Assert
+    expect(server).toBe('db.example.internal:5432/history');
     await pool.end();
   });
 });
