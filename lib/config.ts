@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { DEFAULT_ALLOCATED_STORAGE_GIB, DEFAULT_MAX_ALLOCATED_STORAGE_GIB } from './sizing';
 
 /**
  * Everything a deployment can change, read from CDK context (`cdk.json` or
@@ -26,7 +27,11 @@ export interface AppConfig {
   ingestMaxConcurrency: number;
   /** RDS instance class without the `db.` prefix, e.g. `t4g.medium`, `m7g.large`. */
   dbInstanceClass: string;
-  /** Initial and maximum (storage autoscaling) RDS storage in GiB. */
+  /**
+   * Initial and maximum (storage autoscaling) RDS storage in GiB. The defaults
+   * come from lib/sizing.ts: what 1,500 symbols need at the default retentions
+   * (docs/database.md "Sizing"); raise them with the symbol count or a retention.
+   */
   dbAllocatedStorageGiB: number;
   dbMaxAllocatedStorageGiB: number;
   /** ElastiCache node type, e.g. `cache.t4g.small`. */
@@ -50,8 +55,8 @@ export const DEFAULT_CONFIG: AppConfig = {
   ingestMaxBatchingWindowSeconds: 2,
   ingestMaxConcurrency: 4,
   dbInstanceClass: 't4g.medium',
-  dbAllocatedStorageGiB: 50,
-  dbMaxAllocatedStorageGiB: 500,
+  dbAllocatedStorageGiB: DEFAULT_ALLOCATED_STORAGE_GIB,
+  dbMaxAllocatedStorageGiB: DEFAULT_MAX_ALLOCATED_STORAGE_GIB,
   redisNodeType: 'cache.t4g.small',
   logRetentionDays: 30,
   adotImage: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.42.0',

@@ -1,3 +1,4 @@
+import { DEFAULT_FREE_STORAGE_ALARM_GIB } from '../sizing';
 import {
   Annotations,
   Duration,
@@ -33,8 +34,8 @@ export * from './metrics';
 export * from './prometheus-rules';
 export * from './props';
 
-/** Default free-storage threshold of the RDS alarm: 10 GiB. */
-export const DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES = 10 * 1024 ** 3;
+/** Default free-storage threshold of the RDS alarm: one day of history growth at the default scale (lib/sizing.ts). */
+export const DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES = DEFAULT_FREE_STORAGE_ALARM_GIB * 1024 ** 3;
 
 /** Namespace of ECS Container Insights (service-level task counts). */
 export const CONTAINER_INSIGHTS_NAMESPACE = 'ECS/ContainerInsights';

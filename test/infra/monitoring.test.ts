@@ -210,7 +210,7 @@ describe('Monitoring', () => {
       EvaluationPeriods: 1,
       TreatMissingData: 'ignore',
     });
-    expect(DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES).toBe(10 * 1024 * 1024 * 1024);
+    expect(DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES).toBe(26 * 1024 * 1024 * 1024);
   });
 
   it('topic: KMS-encrypted with a rotating key CloudWatch may use, TLS enforced, e-mail subscribed', () => {
