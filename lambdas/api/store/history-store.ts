@@ -138,6 +138,11 @@ const ROLLUP_BUCKETS_SQL = `
     FROM summary JOIN first USING (b) JOIN last USING (b) LEFT JOIN flag_union USING (b)
    ORDER BY summary.b`;
 
+// date_bin on every partitioning strategy (a TimescaleDB hypertable included: the
+// time range prunes chunks, the bucket function does not matter), so the API
+// needs no read of schema_partitioning and no privilege beyond the history tables.
+const RAW_BUCKETS_SQL = rawBucketSql(`date_bin($5::interval, time, 'epoch'::timestamptz)`);
+
 function rawBucketSql(bucketExpression: string): string {
   // The last row of a bucket carries its price and changes (the state at the
   // bucket's end); open / high / low / rows summarize the rest; flags are the
@@ -179,7 +184,6 @@ const bucketDto = (row: BucketRow): HistoryRowDto => ({
 });
 
 export class HistoryStore {
-  private bucketExpression: Promise<string> | undefined;
   private retention: { rawRetentionMs: number; readAt: number } | undefined;
   private readonly now: () => number;
 
@@ -271,8 +275,7 @@ export class HistoryStore {
     if (window.source === 'raw') {
       // The first bucket starts at the aligned `from` but holds only rows at or after `from`.
       const rangeStart = Math.max(window.start, request.fromMs);
-      const sql = rawBucketSql(await this.bucketExpressionFor(client));
-      return (await client.query<BucketRow>(sql, [request.exchange, request.symbol, new Date(rangeStart), new Date(window.end), `${width / 1000} seconds`])).rows;
+      return (await client.query<BucketRow>(RAW_BUCKETS_SQL, [request.exchange, request.symbol, new Date(rangeStart), new Date(window.end), `${width / 1000} seconds`])).rows;
     }
     // Rollup minutes are whole: a bucket holds every minute starting inside it.
     const rangeStart = alignDown(window.start, ROLLUP_MS);
@@ -303,17 +306,5 @@ export class HistoryStore {
       this.retention = { rawRetentionMs: Number(rows[0]!.raw_retention_ms), readAt: now };
     }
     return now - this.retention.rawRetentionMs;
-  }
-
-  /** time_bucket on a TimescaleDB hypertable, date_bin otherwise; both align buckets to the epoch for these widths. */
-  private bucketExpressionFor(client: PoolClient): Promise<string> {
-    this.bucketExpression ??= client
-      .query<{ strategy: string }>(`SELECT strategy FROM schema_partitioning WHERE table_name = 'price_change_rates'`)
-      .then(({ rows }) => (rows[0]?.strategy === 'timescaledb' ? 'time_bucket($5::interval, time)' : `date_bin($5::interval, time, 'epoch'::timestamptz)`))
-      .catch((error: unknown) => {
-        this.bucketExpression = undefined;
-        throw error;
-      });
-    return this.bucketExpression;
   }
 }
