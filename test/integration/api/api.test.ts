@@ -583,6 +583,29 @@ describe('history', () => {
       expect(pages.slice(1).flatMap((page) => page.times)).toEqual(Array.from({ length: 180 }, (_, i) => base + i * 1000));
     });
 
+    it('pages 1s buckets of a straddling range from rollup minutes into raw seconds', async () => {
+      // Act
+      const pages: Array<{ source: string; rows: Array<{ timeMs: number; rows: number }> }> = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = `from=${old}&to=${base + 180_000}&interval=1s&limit=5000${cursor ? `&cursor=${cursor}` : ''}`;
+        const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?${query}`, caller: READER_ARN });
+        expect(reply.status).toBe(200);
+        pages.push({ source: reply.body.source, rows: reply.body.rows });
+        cursor = reply.body.nextCursor;
+      } while (cursor !== null && pages.length < 50);
+
+      // Assert: two minute bars of the old range, then the 180 one-second buckets of the last hour, each once.
+      const rollup = pages.filter((page) => page.source === 'rollup').flatMap((page) => page.rows);
+      const raw = pages.filter((page) => page.source === 'raw').flatMap((page) => page.rows);
+      expect(rollup.map((r) => [r.timeMs, r.rows])).toEqual([
+        [old, 60],
+        [old + 60_000, 60],
+      ]);
+      expect(raw.map((r) => r.timeMs)).toEqual(Array.from({ length: 180 }, (_, i) => base + i * 1000));
+      expect(cursor).toBeNull();
+    });
+
     it('serves 1m buckets of a straddling range from the rollup throughout', async () => {
       // Act
       const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${old}&to=${old + 180_000}&interval=1m`, caller: READER_ARN });
