@@ -132,6 +132,7 @@ export class MarketDataStack extends Stack {
       stageName: config.stageName,
       logRetention,
       metricsNamespace: API_METRICS_NAMESPACE,
+      reservedConcurrency: config.apiReservedConcurrency,
     });
     // The reconciliation reads the config tables: schedule it once they exist.
     this.configApi.reconcileRule.node.addDependency(this.migrations.resource);

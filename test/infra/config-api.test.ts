@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { ROUTES, routeArnPath } from '../../lambdas/api/routes';
 import { buildApp } from '../../lib/app';
-import { DEFAULT_API_THROTTLING_BURST_LIMIT, DEFAULT_API_THROTTLING_RATE_LIMIT, GATEWAY_ERROR_TEMPLATE } from '../../lib/constructs/config-api';
+import { DEFAULT_API_RESERVED_CONCURRENCY, DEFAULT_API_THROTTLING_BURST_LIMIT, DEFAULT_API_THROTTLING_RATE_LIMIT, GATEWAY_ERROR_TEMPLATE } from '../../lib/constructs/config-api';
 import type { MarketDataStack } from '../../lib/market-data-stack';
 import { API_METRICS_NAMESPACE } from '../../lib/monitoring';
 
@@ -183,6 +183,18 @@ describe('function', () => {
     expect(render(env().REDIS_URL)).toMatch(/^rediss:\/\/\$\{.+\.PrimaryEndPoint\.Address\}:\$\{.+\.PrimaryEndPoint\.Port\}\/0$/);
     expect(env()).not.toHaveProperty('REDIS_PASSWORD');
     expect(env()).not.toHaveProperty('DATABASE_URL');
+  });
+
+  test('its reserved concurrency bounds the requests, and so the database statements, reads run at once', () => {
+    expect(DEFAULT_API_RESERVED_CONCURRENCY).toBe(10);
+    expect(fnProps().ReservedConcurrentExecutions).toBe(DEFAULT_API_RESERVED_CONCURRENCY);
+  });
+
+  test('apiReservedConcurrency sets it, within 1 to 100', () => {
+    const { stack: tuned } = buildApp(new App(), { apiReservedConcurrency: 4 });
+    const tunedFn = Template.fromStack(tuned).toJSON().Resources[tuned.getLogicalId(tuned.configApi.function.function.node.defaultChild as CfnElement)];
+    expect(tunedFn.Properties.ReservedConcurrentExecutions).toBe(4);
+    expect(() => buildApp(new App(), { apiReservedConcurrency: 0 })).toThrow(/apiReservedConcurrency=0 must be an integer from 1 to 100/);
   });
 
   test('Node.js 22 on ARM64 in the isolated subnets with its own security group, below the gateway timeout', () => {
