@@ -158,7 +158,8 @@ export class ConfigApi extends Construct {
         // The handler matches sessions (`assumed-role/<name>/…`) of these roles.
         API_READER_PRINCIPALS: this.readerRole.roleArn,
         API_ADMIN_PRINCIPALS: this.adminRole.roleArn,
-        DB_SECRET_ARN: props.database.secretArn,
+        // Its own login (mdc_api): it can read history and write the config, nothing else.
+        DB_SECRET_ARN: props.database.apiSecret.secretArn,
         DB_HOST: props.database.proxy.endpoint,
         DB_SSLMODE: 'verify-full',
         // rediss:// = TLS, as for the collector; the AUTH token is the secret's plain string.
@@ -168,7 +169,7 @@ export class ConfigApi extends Construct {
       },
     });
     const fn = this.function.function;
-    props.database.instance.secret!.grantRead(fn);
+    props.database.apiSecret.grantRead(fn);
     props.redis.authToken.grantRead(fn);
     props.database.allowProxyFrom(this.securityGroup, 'config API function');
     props.redis.allowFrom(this.securityGroup, 'config API function');

@@ -177,9 +177,11 @@ describe('function', () => {
       POWERTOOLS_SERVICE_NAME: 'config-api',
       POWERTOOLS_METRICS_NAMESPACE: API_METRICS_NAMESPACE,
     });
-    // Same secret as ingest; the URL is TLS (rediss://) like the collector's.
+    // Its own login (mdc_api): neither ingest's nor the master's. The URL is TLS (rediss://) like the collector's.
     const ingestEnv = (resources[logicalId(stack.ingest.function)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env().DB_SECRET_ARN).toEqual(ingestEnv.DB_SECRET_ARN);
+    expect(env().DB_SECRET_ARN).toEqual(stack.resolve(stack.database.apiSecret.secretArn));
+    expect(ingestEnv.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.ingestSecret.secretArn));
+    expect(env().DB_SECRET_ARN).not.toEqual(stack.resolve(stack.database.secretArn));
     expect(render(env().REDIS_URL)).toMatch(/^rediss:\/\/\$\{.+\.PrimaryEndPoint\.Address\}:\$\{.+\.PrimaryEndPoint\.Port\}\/0$/);
     expect(env()).not.toHaveProperty('REDIS_PASSWORD');
     expect(env()).not.toHaveProperty('DATABASE_URL');
