@@ -14,6 +14,8 @@ export { SqsEventSourceRunner } from './runner';
 export type { RunnerOptions, RunnerStats } from './runner';
 export type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
 export { encodeRateCopyLine, encodeRatesCopy, RATE_COPY_COLUMNS } from './copy';
+export { aggregateMinutes, compareDecimal } from './rollup';
+export type { MinuteRecord } from './rollup';
 export { partitionProbeTimes, RetentionCache, splitByRetention } from './retention';
 export type { RetentionCacheOptions, RetentionSplit } from './retention';
 export {
@@ -21,6 +23,8 @@ export {
   minuteAggregateSql,
   ratePrecedenceKey,
   RATES_COPY_SQL,
+  RATES_DIRECT_COPY_SQL,
+  ROLLUP_MINUTES_MERGE_SQL,
   RATES_INSERT_SQL,
   RATES_REPLACE_SQL,
   RATES_ROLLUP_LOCK_SQL,

@@ -61,6 +61,25 @@ export const minuteAggregateSql = (source: string): string => `
   ) AS f USING (bucket, exchange, symbol)`;
 
 /**
+ * How a minute of rows new to the raw table merges into its stored rollup row
+ * (see RATES_INSERT_SQL for why this is exact in any order). The conflict target
+ * is the rollup's key; `EXCLUDED` is the batch's aggregate of the minute.
+ */
+const ROLLUP_MERGE_CLAUSE = `  ON CONFLICT (exchange, symbol, bucket) DO UPDATE SET
+    open = CASE WHEN EXCLUDED.open_time < r.open_time THEN EXCLUDED.open ELSE r.open END,
+    open_time = least(r.open_time, EXCLUDED.open_time),
+    high = greatest(r.high, EXCLUDED.high),
+    low = least(r.low, EXCLUDED.low),
+    close = CASE WHEN EXCLUDED.close_time > r.close_time THEN EXCLUDED.close ELSE r.close END,
+    change_1m = CASE WHEN EXCLUDED.close_time > r.close_time THEN EXCLUDED.change_1m ELSE r.change_1m END,
+    change_5m = CASE WHEN EXCLUDED.close_time > r.close_time THEN EXCLUDED.change_5m ELSE r.change_5m END,
+    change_15m = CASE WHEN EXCLUDED.close_time > r.close_time THEN EXCLUDED.change_15m ELSE r.change_15m END,
+    close_time = greatest(r.close_time, EXCLUDED.close_time),
+    -- Most minutes have no flags: skip the union (a sort) when it cannot change anything.
+    flags = CASE WHEN cardinality(EXCLUDED.flags) = 0 THEN r.flags ELSE mdc_flags_union(r.flags, EXCLUDED.flags) END,
+    rows = r.rows + EXCLUDED.rows`;
+
+/**
  * The first statement after the COPY: the rows new to the raw table are
  * inserted (ON CONFLICT DO NOTHING, so RETURNING lists exactly the rows this
  * batch inserted) and merged into their minutes of price_change_rates_1m. Rows
@@ -90,22 +109,35 @@ WITH inserted AS (
 merged AS (
   INSERT INTO price_change_rates_1m AS r (${ROLLUP_COLUMNS})
   SELECT ${ROLLUP_COLUMNS} FROM (${minuteAggregateSql('inserted')}) AS minutes ORDER BY exchange, symbol, bucket
-  ON CONFLICT (exchange, symbol, bucket) DO UPDATE SET
-    open = CASE WHEN EXCLUDED.open_time < r.open_time THEN EXCLUDED.open ELSE r.open END,
-    open_time = least(r.open_time, EXCLUDED.open_time),
-    high = greatest(r.high, EXCLUDED.high),
-    low = least(r.low, EXCLUDED.low),
-    close = CASE WHEN EXCLUDED.close_time > r.close_time THEN EXCLUDED.close ELSE r.close END,
-    change_1m = CASE WHEN EXCLUDED.close_time > r.close_time THEN EXCLUDED.change_1m ELSE r.change_1m END,
-    change_5m = CASE WHEN EXCLUDED.close_time > r.close_time THEN EXCLUDED.change_5m ELSE r.change_5m END,
-    change_15m = CASE WHEN EXCLUDED.close_time > r.close_time THEN EXCLUDED.change_15m ELSE r.change_15m END,
-    close_time = greatest(r.close_time, EXCLUDED.close_time),
-    -- Most minutes have no flags: skip the union (a sort) when it cannot change anything.
-    flags = CASE WHEN cardinality(EXCLUDED.flags) = 0 THEN r.flags ELSE mdc_flags_union(r.flags, EXCLUDED.flags) END,
-    rows = r.rows + EXCLUDED.rows
+${ROLLUP_MERGE_CLAUSE}
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM merged)::int AS minutes_merged`;
+
+/**
+ * The merge of minutes aggregated client-side (rollup.ts aggregateMinutes) from
+ * rows the batch COPYed straight into price_change_rates, all of them new: one
+ * array parameter per column, as in RATES_INSERT_SQL's merge. Flags travel as one
+ * comma-joined string per minute (unnest would flatten a 2-D array; flag names
+ * hold no comma). Rows in key order, the order every batch locks minutes in.
+ */
+export const ROLLUP_MINUTES_MERGE_SQL = `
+INSERT INTO price_change_rates_1m AS r (${ROLLUP_COLUMNS})
+SELECT m.bucket, m.exchange, m.symbol, m.open, m.high, m.low, m.close, m.change_1m, m.change_5m, m.change_15m,
+       string_to_array(m.flags, ','), m.rows, m.open_time, m.close_time
+FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[],
+            $8::float8[], $9::float8[], $10::float8[], $11::text[], $12::int[], $13::timestamptz[], $14::timestamptz[])
+  AS m(bucket, exchange, symbol, open, high, low, close, change_1m, change_5m, change_15m, flags, rows, open_time, close_time)
+${ROLLUP_MERGE_CLAUSE}`;
+
+/**
+ * COPY straight into the raw table: the usual batch holds only new rows (one
+ * persistence interval per record), and then this is all the raw write needs.
+ * A row whose key is already stored makes it fail with 23505 (waiting first for
+ * a concurrent batch that holds the key), and the batch is written again
+ * through the staging table (RATES_COPY_SQL and the statements below).
+ */
+export const RATES_DIRECT_COPY_SQL = `COPY price_change_rates (${RATE_COPY_COLUMNS}) FROM STDIN`;
 
 /**
  * The second statement, run only when the first did not insert every staged

@@ -8,7 +8,18 @@ import { encodeRatesCopy } from './copy';
 import { IngestDatabaseError } from './errors';
 import type { MergedBatch, RateRecord } from './merge';
 import { partitionProbeTimes, RetentionCache, splitByRetention } from './retention';
-import { buildStatusUpsert, RATES_COPY_SQL, RATES_INSERT_SQL, RATES_REPLACE_SQL, RATES_ROLLUP_LOCK_SQL, RATES_ROLLUP_RECOMPUTE_SQL, RATES_STAGE_SQL } from './sql';
+import { aggregateMinutes, type MinuteRecord } from './rollup';
+import {
+  buildStatusUpsert,
+  RATES_COPY_SQL,
+  RATES_DIRECT_COPY_SQL,
+  ROLLUP_MINUTES_MERGE_SQL,
+  RATES_INSERT_SQL,
+  RATES_REPLACE_SQL,
+  RATES_ROLLUP_LOCK_SQL,
+  RATES_ROLLUP_RECOMPUTE_SQL,
+  RATES_STAGE_SQL,
+} from './sql';
 
 export interface WriteResult {
   /** Rate rows inserted or replaced by a newer state. */
@@ -56,11 +67,43 @@ interface RatesWrite {
   replaced: number;
 }
 
-/** COPY into the session's staging table, insert and merge the new rows, replace stored ones and recompute their minutes. */
-async function writeRates(client: PoolClient, rates: readonly RateRecord[]): Promise<RatesWrite> {
-  await pipeline(Readable.from(encodeRatesCopy(rates)), client.query(copyFrom(RATES_COPY_SQL)));
+async function copyRows(client: PoolClient, sql: string, rates: readonly RateRecord[]): Promise<void> {
+  await pipeline(Readable.from(encodeRatesCopy(rates)), client.query(copyFrom(sql)));
+}
+
+/** A COPY row whose key is already stored (or being stored by a concurrent batch that then committed). */
+const isUniqueViolation = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === '23505';
+
+const isoOf = (ms: number): string => new Date(ms).toISOString();
+
+/** Minutes aggregated client-side merged into the rollup (ROLLUP_MINUTES_MERGE_SQL). */
+async function mergeMinutes(client: PoolClient, minutes: readonly MinuteRecord[]): Promise<void> {
+  if (minutes.length === 0) return;
+  await client.query(ROLLUP_MINUTES_MERGE_SQL, [
+    minutes.map((m) => isoOf(m.bucket)),
+    minutes.map((m) => m.exchange),
+    minutes.map((m) => m.symbol),
+    minutes.map((m) => m.open),
+    minutes.map((m) => m.high),
+    minutes.map((m) => m.low),
+    minutes.map((m) => m.close),
+    minutes.map((m) => m.change1m),
+    minutes.map((m) => m.change5m),
+    minutes.map((m) => m.change15m),
+    minutes.map((m) => m.flags.join(',')),
+    minutes.map((m) => m.rows),
+    minutes.map((m) => isoOf(m.openTime)),
+    minutes.map((m) => isoOf(m.closeTime)),
+  ]);
+}
+
+/**
+ * Through the staging table: insert the new rows and merge them into their
+ * minutes, replace stored ones of lower precedence and recompute their minutes.
+ */
+async function writeRatesStaged(client: PoolClient, rates: readonly RateRecord[]): Promise<RatesWrite> {
+  await copyRows(client, RATES_COPY_SQL, rates);
   const { inserted } = (await client.query<{ inserted: number }>(RATES_INSERT_SQL)).rows[0]!;
-  // The usual batch is all new rows: nothing is stored under its keys, nothing to replace.
   if (inserted === rates.length) return { written: inserted, replaced: 0 };
   const replace = (await client.query<{ replaced: number; exchanges: string[]; symbols: string[]; buckets: Date[] }>(RATES_REPLACE_SQL)).rows[0]!;
   if (replace.buckets.length > 0) {
@@ -76,16 +119,36 @@ async function writeRates(client: PoolClient, rates: readonly RateRecord[]): Pro
  * Writes the rows in one transaction: all of them are stored or none, so
  * "committed" is a clear line for which records may be acknowledged; the
  * rollup is maintained in the same transaction, so it is exact at every commit.
+ *
+ * First optimistically: COPY straight into price_change_rates, then merge the
+ * batch's minutes aggregated here. The usual batch (new intervals) is then
+ * stored with about the work of a bare COPY. If any key is already stored (a
+ * redelivery, a second collector on the symbol, a late-trade rewrite) the COPY
+ * fails and the transaction is started again through the staging table, which
+ * applies the precedence rule row by row.
  */
 async function writeInTransaction(client: PoolClient, rates: readonly RateRecord[], batch: MergedBatch): Promise<WriteResult> {
-  // One round trip: the staging table exists from then on for this session (a
-  // rolled-back transaction that created it takes it away again, hence every time).
-  await client.query(rates.length > 0 ? `BEGIN; ${RATES_STAGE_SQL}` : 'BEGIN');
+  await client.query('BEGIN');
   const result = emptyWriteResult();
   if (rates.length > 0) {
-    const write = await writeRates(client, rates);
-    result.rowsWritten = write.written;
-    result.rowsReplaced = write.replaced;
+    let direct = true;
+    try {
+      await copyRows(client, RATES_DIRECT_COPY_SQL, rates);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      direct = false;
+    }
+    if (direct) {
+      await mergeMinutes(client, aggregateMinutes(rates));
+      result.rowsWritten = rates.length;
+    } else {
+      // The staging table is created in this transaction if this session has none
+      // (a rolled-back transaction that created it takes it away again, hence every time).
+      await client.query(`ROLLBACK; BEGIN; ${RATES_STAGE_SQL}`);
+      const write = await writeRatesStaged(client, rates);
+      result.rowsWritten = write.written;
+      result.rowsReplaced = write.replaced;
+    }
   }
   if (batch.statuses.length > 0) result.statusesWritten = (await client.query(buildStatusUpsert(batch.statuses))).rowCount ?? 0;
   await client.query('COMMIT');
