@@ -50,10 +50,10 @@ export function encodeRateCopyLine(row: RateRecord, cache: IsoCache = new Map())
 /**
  * The rows as COPY text in chunks of about `chunkBytes` (each a whole number of
  * lines), so the stream is written in a few large writes rather than one per row
- * or one string of the whole batch.
+ * or one string of the whole batch. Lazy: the write path streams it, so the
+ * client encodes the next chunk while the server parses the previous one.
  */
-export function encodeRatesCopy(rows: readonly RateRecord[], chunkBytes = 256 * 1024): string[] {
-  const chunks: string[] = [];
+export function* rateCopyChunks(rows: readonly RateRecord[], chunkBytes = 256 * 1024): Generator<string> {
   let lines: string[] = [];
   let size = 0;
   const cache: IsoCache = new Map();
@@ -62,11 +62,15 @@ export function encodeRatesCopy(rows: readonly RateRecord[], chunkBytes = 256 * 
     lines.push(line);
     size += line.length;
     if (size >= chunkBytes) {
-      chunks.push(lines.join(''));
+      yield lines.join('');
       lines = [];
       size = 0;
     }
   }
-  if (lines.length > 0) chunks.push(lines.join(''));
-  return chunks;
+  if (lines.length > 0) yield lines.join('');
+}
+
+/** rateCopyChunks, all at once. */
+export function encodeRatesCopy(rows: readonly RateRecord[], chunkBytes = 256 * 1024): string[] {
+  return [...rateCopyChunks(rows, chunkBytes)];
 }

@@ -19,6 +19,12 @@ import { createVisibilityBackoff, type VisibilityDeferral } from './visibility';
 export interface IngestMetrics {
   addMetric(name: string, unit: Parameters<Metrics['addMetric']>[1], value: number): unknown;
   publishStoredMetrics(): unknown;
+  /**
+   * A metric published on its own with extra dimensions (Powertools'
+   * singleMetric): refused rows are counted per `reason` as well. Optional, so a
+   * recorder in a test or benchmark need not have it.
+   */
+  singleMetric?(): { addDimension(name: string, value: string): unknown; addMetric(name: string, unit: Parameters<Metrics['addMetric']>[1], value: number): unknown };
 }
 
 export interface IngestHandlerOptions {
@@ -130,6 +136,9 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       latencyMs: Math.round(latencyMs),
     };
     if (outcome.write.rowsRefused > 0) {
+      const byReason = metrics.singleMetric?.();
+      byReason?.addDimension('reason', 'older_than_retention');
+      byReason?.addMetric('RowsRefused', MetricUnit.Count, outcome.write.rowsRefused);
       logger.warn('rows older than raw retention refused: not stored, not failed', {
         reason: 'older_than_retention',
         rowsRefused: outcome.write.rowsRefused,

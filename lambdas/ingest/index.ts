@@ -13,7 +13,7 @@ export { compareRatePrecedence, supersedes } from './precedence';
 export { SqsEventSourceRunner } from './runner';
 export type { RunnerOptions, RunnerStats } from './runner';
 export type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
-export { encodeRateCopyLine, encodeRatesCopy, RATE_COPY_COLUMNS } from './copy';
+export { encodeRateCopyLine, encodeRatesCopy, RATE_COPY_COLUMNS, rateCopyChunks } from './copy';
 export { aggregateMinutes, compareDecimal } from './rollup';
 export type { MinuteRecord } from './rollup';
 export { partitionProbeTimes, RetentionCache, splitByRetention } from './retention';

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { classifyPgError } from '../../services/shared/db';
 import { errorMessage } from '../../services/shared/errors';
-import { encodeRatesCopy } from './copy';
+import { rateCopyChunks } from './copy';
 import { IngestDatabaseError } from './errors';
 import type { MergedBatch, RateRecord } from './merge';
 import { partitionProbeTimes, RetentionCache, splitByRetention } from './retention';
@@ -68,7 +68,7 @@ interface RatesWrite {
 }
 
 async function copyRows(client: PoolClient, sql: string, rates: readonly RateRecord[]): Promise<void> {
-  await pipeline(Readable.from(encodeRatesCopy(rates)), client.query(copyFrom(sql)));
+  await pipeline(Readable.from(rateCopyChunks(rates)), client.query(copyFrom(sql)));
 }
 
 /** A COPY row whose key is already stored (or being stored by a concurrent batch that then committed). */

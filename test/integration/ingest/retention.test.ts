@@ -13,7 +13,15 @@ class RecordingMetrics implements IngestMetrics {
   addMetric(name: string, _unit: unknown, value: number): void {
     (this.values[name] ??= []).push(value);
   }
+  readonly single: { dimensions: Record<string, string>; name: string; value: number }[] = [];
   publishStoredMetrics(): void {}
+  singleMetric() {
+    const dimensions: Record<string, string> = {};
+    return {
+      addDimension: (name: string, value: string) => (dimensions[name] = value),
+      addMetric: (name: string, _unit: unknown, value: number) => this.single.push({ dimensions, name, value }),
+    };
+  }
   last(name: string): number | undefined {
     return this.values[name]?.at(-1);
   }
@@ -105,6 +113,7 @@ describe.each(['native', 'pg_partman'] as const)('every day inside raw retention
     expect(metrics.last('RowsRefused')).toBe(1);
     expect(metrics.last('RowsInserted')).toBe(1);
     expect(metrics.last('RecordsFailed')).toBe(0);
+    expect(metrics.single.at(-1)).toEqual({ dimensions: { reason: 'older_than_retention' }, name: 'RowsRefused', value: 1 });
     const refusals = warn.mock.calls.filter(([message]) => String(message).includes('older than raw retention'));
     expect(refusals).toHaveLength(1);
     expect(refusals[0]![1]).toMatchObject({ reason: 'older_than_retention', rowsRefused: 1 });
