@@ -25,6 +25,11 @@ export interface AppConfig {
   ingestBatchSize: number;
   ingestMaxBatchingWindowSeconds: number;
   ingestMaxConcurrency: number;
+  /**
+   * Reserved concurrency of the config API function: the most requests (and
+   * database statements) it runs at once; docs/api.md "Reads cannot starve ingest".
+   */
+  apiReservedConcurrency: number;
   /** RDS instance class without the `db.` prefix, e.g. `t4g.medium`, `m7g.large`. */
   dbInstanceClass: string;
   /**
@@ -54,6 +59,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   ingestBatchSize: 100,
   ingestMaxBatchingWindowSeconds: 2,
   ingestMaxConcurrency: 4,
+  apiReservedConcurrency: 10,
   dbInstanceClass: 't4g.medium',
   dbAllocatedStorageGiB: DEFAULT_ALLOCATED_STORAGE_GIB,
   dbMaxAllocatedStorageGiB: DEFAULT_MAX_ALLOCATED_STORAGE_GIB,
@@ -121,6 +127,7 @@ export function loadConfig(node: Node, overrides: Partial<AppConfig> = {}): AppC
     ingestBatchSize: integer('ingestBatchSize', get('ingestBatchSize'), 1, 10_000),
     ingestMaxBatchingWindowSeconds: integer('ingestMaxBatchingWindowSeconds', get('ingestMaxBatchingWindowSeconds'), 0, 300),
     ingestMaxConcurrency: integer('ingestMaxConcurrency', get('ingestMaxConcurrency'), 2, 1000),
+    apiReservedConcurrency: integer('apiReservedConcurrency', get('apiReservedConcurrency'), 1, 100),
     dbInstanceClass: text('dbInstanceClass', get('dbInstanceClass'), /^[a-z0-9]+\.[a-z0-9]+$/, 'an instance class without the db. prefix, e.g. t4g.medium'),
     dbAllocatedStorageGiB: integer('dbAllocatedStorageGiB', get('dbAllocatedStorageGiB'), 20, 65_536),
     dbMaxAllocatedStorageGiB: integer('dbMaxAllocatedStorageGiB', get('dbMaxAllocatedStorageGiB'), 20, 65_536),

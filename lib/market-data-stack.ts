@@ -78,12 +78,13 @@ export class MarketDataStack extends Stack {
       vpcSubnets: this.network.dataSubnets,
       securityGroups: [this.ingestSecurityGroup],
       environment: {
-        DB_SECRET_ARN: this.database.secretArn,
+        // Its own login (mdc_ingest), never the master user.
+        DB_SECRET_ARN: this.database.ingestSecret.secretArn,
         DB_HOST: this.database.proxy.endpoint,
         DB_SSLMODE: 'verify-full',
       },
     });
-    this.database.instance.secret!.grantRead(this.ingest.function);
+    this.database.ingestSecret.grantRead(this.ingest.function);
     this.database.allowProxyFrom(this.ingestSecurityGroup, 'ingest function');
     this.ingestEventSource = this.history.addConsumer(this, 'IngestEventSource', this.ingest.function, {
       batchSize: config.ingestBatchSize,
@@ -132,6 +133,7 @@ export class MarketDataStack extends Stack {
       stageName: config.stageName,
       logRetention,
       metricsNamespace: API_METRICS_NAMESPACE,
+      reservedConcurrency: config.apiReservedConcurrency,
     });
     // The reconciliation reads the config tables: schedule it once they exist.
     this.configApi.reconcileRule.node.addDependency(this.migrations.resource);

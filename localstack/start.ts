@@ -20,8 +20,10 @@ import {
   ensureLocalServices,
   httpOk,
   localDefaults,
+  localRoleLogins,
   ManagedProcess,
   REPO_ROOT,
+  roleDatabaseUrl,
   STATE_DIR,
   stopInOrder,
   waitForQueueDrained,
@@ -152,7 +154,8 @@ async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess):
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
   };
-  const migration = await runMigrations({ databaseUrl: localDefaults.databaseUrl });
+  // The ingest runner and the API connect as their own roles, as the functions do in AWS.
+  const migration = await runMigrations({ databaseUrl: localDefaults.databaseUrl, roleLogins: localRoleLogins() });
   const queueName = process.env.SQS_QUEUE_NAME ?? 'market-data-history';
   // As in AWS (lib/constructs/history-queue.ts): enough receives for a database outage as long as the
   // queue's retention (SQS's default, 4 days) under the ingest visibility backoff, so only poison reaches the DLQ.
@@ -179,7 +182,7 @@ async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess):
       sqs.destroy();
     }
   };
-  startProcess('ingest', 'ingest runner', tsxProcess('ingest', 'lambdas/ingest/local-runner.ts', ['--queue-url', queues.queueUrl], { ...awsEnv, DATABASE_URL: localDefaults.databaseUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' }), drain);
+  startProcess('ingest', 'ingest runner', tsxProcess('ingest', 'lambdas/ingest/local-runner.ts', ['--queue-url', queues.queueUrl], { ...awsEnv, DATABASE_URL: roleDatabaseUrl(localDefaults.databaseUrl, 'mdc_ingest'), LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' }), drain);
   rows.push(['ingest', queues.queueUrl, 'started: SQS -> price_change_rates, collection_status (the Lambda handler, locally)']);
 
   if (feed === 'simulator') {
@@ -223,7 +226,7 @@ async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess):
   rows.push(['collector', `http://127.0.0.1:${collectorPort}`, 'started: /health /ready /status /metrics']);
 
   // The config API's Lambda handler behind the local SigV4 gateway, in this process.
-  const apiConfig = loadLocalApiConfig({ ...process.env, DATABASE_URL: localDefaults.databaseUrl, REDIS_URL: localDefaults.redisUrl, AWS_REGION: localDefaults.awsRegion });
+  const apiConfig = loadLocalApiConfig({ ...process.env, DATABASE_URL: roleDatabaseUrl(localDefaults.databaseUrl, 'mdc_api'), REDIS_URL: localDefaults.redisUrl, AWS_REGION: localDefaults.awsRegion });
   const api: RunningLocalApi = await startLocalApi({ ...apiConfig, logger: createLogger({ serviceName: 'api-local', logLevel: process.env.LOG_LEVEL ?? 'WARN' }) });
   steps.push({ part: 'api', name: 'config API', stop: () => api.close() });
   rows.push(['api', api.url, 'started: config API (SigV4, service execute-api); keys below']);

@@ -18,7 +18,26 @@ const envSchema = z.object({
   REDIS_AUTH_SECRET_ARN: z.string().startsWith('arn:').optional(),
   API_MAX_BODY_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
   API_STAGE: z.string().default('local'),
+  /**
+   * Per-route statement timeouts (ms), server side, per transaction: a read that
+   * runs longer is cancelled and answered 503 QUERY_TIMEOUT, so it cannot hold
+   * database CPU the ingest needs. History pages cost ~10-60 ms when the
+   * database is idle (docs/api.md "Reads cannot starve ingest").
+   */
+  API_HISTORY_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(20_000).default(2_000),
+  API_STATUS_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(20_000).default(2_000),
+  /** Config reads and writes (transactions with row locks): the connection-wide bound. */
+  API_CONFIG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(20_000).default(10_000),
 });
+
+/** Statement timeouts by route group, ms. */
+export interface StatementTimeouts {
+  history: number;
+  status: number;
+  config: number;
+}
+
+export const DEFAULT_STATEMENT_TIMEOUTS: StatementTimeouts = { history: 2_000, status: 2_000, config: 10_000 };
 
 export interface ApiConfig {
   readerPrincipals: string[];
@@ -28,6 +47,7 @@ export interface ApiConfig {
   redisAuthSecretArn: string | undefined;
   maxBodyBytes: number;
   stage: string;
+  statementTimeouts: StatementTimeouts;
 }
 
 /** The API's environment, validated once at cold start; the error names every bad variable. */
@@ -44,5 +64,6 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     redisAuthSecretArn: e.REDIS_AUTH_SECRET_ARN,
     maxBodyBytes: e.API_MAX_BODY_BYTES,
     stage: e.API_STAGE,
+    statementTimeouts: { history: e.API_HISTORY_STATEMENT_TIMEOUT_MS, status: e.API_STATUS_STATEMENT_TIMEOUT_MS, config: e.API_CONFIG_STATEMENT_TIMEOUT_MS },
   };
 }

@@ -3,6 +3,7 @@ import { createPool } from '../../services/shared/db';
 import { errorMessage } from '../../services/shared/errors';
 import type { Logger } from '../../services/shared/logger';
 import { RatesReader } from './cache/rates-reader';
+import { DEFAULT_STATEMENT_TIMEOUTS, type StatementTimeouts } from './config';
 import { SnapshotPublisher } from './cache/snapshot-publisher';
 import { createOpenApiDocument } from './openapi';
 import type { ApiDependencies, ApiMetrics } from './operations';
@@ -17,6 +18,8 @@ export interface ConnectOptions {
   metrics: ApiMetrics;
   /** Pool size; a Lambda container serves one request at a time. */
   poolMax?: number;
+  /** Per-route statement timeouts; default DEFAULT_STATEMENT_TIMEOUTS. */
+  statementTimeouts?: Partial<StatementTimeouts>;
 }
 
 /**
@@ -25,13 +28,15 @@ export interface ConnectOptions {
  * makes the request fail with 503 in seconds instead of timing out at the gateway.
  */
 export function connectDependencies(options: ConnectOptions): ApiDependencies & { close(): Promise<void> } {
+  const timeouts: StatementTimeouts = { ...DEFAULT_STATEMENT_TIMEOUTS, ...options.statementTimeouts };
   const pool = createPool({
     connectionString: options.databaseUrl,
     applicationName: 'mdc-config-api',
     max: options.poolMax ?? 2,
     connectionTimeoutMillis: 3_000,
-    statementTimeoutMillis: 10_000,
-    queryTimeoutMillis: 12_000,
+    // The connection-wide bound (config routes); read routes set their own, lower, per transaction.
+    statementTimeoutMillis: timeouts.config,
+    queryTimeoutMillis: Math.max(timeouts.config, timeouts.history, timeouts.status) + 2_000,
     logger: options.logger,
   });
   const redisOptions: RedisOptions = {
@@ -47,7 +52,8 @@ export function connectDependencies(options: ConnectOptions): ApiDependencies & 
     pool,
     redis,
     configStore: new ConfigStore(pool),
-    historyStore: new HistoryStore(pool),
+    historyStore: new HistoryStore(pool, { statementTimeoutMs: timeouts.history }),
+    statementTimeouts: timeouts,
     rates: new RatesReader(redis),
     publisher: new SnapshotPublisher(redis),
     logger: options.logger,

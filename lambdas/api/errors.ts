@@ -38,3 +38,24 @@ export class DependencyError extends CollectorError {
     super(dependency === 'postgres' ? 'DATABASE_UNAVAILABLE' : 'REDIS_UNAVAILABLE', message, options);
   }
 }
+
+/**
+ * A read route's statement ran past its statement timeout and PostgreSQL
+ * cancelled it: 503 with its own code (counted as QueryTimeouts), so a client
+ * can tell "ask for less" from a database that is down. The request's cost was
+ * within the per-request bounds, so the database is busy; retrying later or
+ * asking for a narrower page both help.
+ */
+export class QueryTimeoutError extends ApiError {
+  constructor(
+    readonly route: string,
+    readonly timeoutMs: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(503, 'QUERY_TIMEOUT', `The ${route} query ran past its ${timeoutMs} ms statement timeout and was cancelled; retry shortly, or ask for fewer rows (lower limit or a coarser interval)`, options);
+  }
+}
+
+/** A request whose cost would exceed a per-request bound: refused before any database or Redis work. */
+export const costLimitExceeded = (field: string, message: string): ApiError =>
+  new ApiError(400, 'COST_LIMIT_EXCEEDED', message, { details: [{ field, reason: message }] });

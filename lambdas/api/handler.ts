@@ -6,7 +6,7 @@ import type { DependencySource, Lease } from '../../services/shared/lifecycle';
 import type { Logger } from '../../services/shared/logger';
 import { z } from 'zod';
 import { roleOf, type Principals } from './auth';
-import { ApiError, DependencyError } from './errors';
+import { ApiError, DependencyError, QueryTimeoutError } from './errors';
 import { errorResponse, normalizeHeaders, parseWith, readJsonBody, singleValueQuery } from './http';
 import { OPERATIONS, reconcileSourcesOf, type ApiDependencies } from './operations';
 import { reconcileSnapshot, type ReconcileResult } from './reconcile';
@@ -77,7 +77,12 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
       deps = lease.value;
       response = await OPERATIONS[route.operationId]({ pathParams: pathParams as Record<string, string>, query: query as Record<string, unknown>, body, headers, caller: caller!, requestId }, deps);
     } catch (error) {
-      if (error instanceof ApiError) {
+      if (error instanceof QueryTimeoutError) {
+        // A read cancelled at its statement timeout: counted, and retryable like any 503.
+        logger.warn('a read ran past its statement timeout', { requestId, route: error.route, timeoutMs: error.timeoutMs });
+        deps?.metrics.addMetric('QueryTimeouts', 'Count', 1);
+        response = errorResponse(error, { 'Retry-After': '1' });
+      } else if (error instanceof ApiError) {
         response = errorResponse(error);
       } else if (isDependencyFailure(error)) {
         logger.error('a dependency failed', { requestId, error: errorMessage(error) });

@@ -41,7 +41,7 @@ function buildRuntime(): LambdaRuntime {
         resolveDatabaseUrl(),
         config.redisPassword ?? (config.redisAuthSecretArn ? fetchSecretString(config.redisAuthSecretArn) : Promise.resolve(undefined)),
       ]);
-      return connectDependencies({ databaseUrl, redisUrl: config.redisUrl, redisPassword, logger, metrics: recorder });
+      return connectDependencies({ databaseUrl, redisUrl: config.redisUrl, redisPassword, logger, metrics: recorder, statementTimeouts: config.statementTimeouts });
     },
     close: async (deps) => deps.close?.(),
   });

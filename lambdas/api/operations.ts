@@ -13,7 +13,8 @@ import { etagOf, jsonResponse, notModified, parseEntityTags } from './http';
 import type { OperationId } from './routes';
 import {
   HISTORY_DEFAULT_LIMIT,
-  RATES_MAX_LIMIT,
+  HISTORY_MAX_LIMIT,
+  RATES_DEFAULT_LIMIT,
   type HistoryQuery,
   type ListRatesQuery,
   type ListSymbolsQuery,
@@ -24,6 +25,8 @@ import {
 import type { ConfigStore, Preconditions, WriteResult } from './store/config-store';
 import type { HistoryStore } from './store/history-store';
 import { readConnectionStatus } from './store/status-store';
+import { pageLimit } from './store/history-plan';
+import { DEFAULT_STATEMENT_TIMEOUTS, type StatementTimeouts } from './config';
 
 /** What the handler records; Powertools' Metrics in the Lambda, a recorder in tests. */
 export interface ApiMetrics {
@@ -40,6 +43,8 @@ export interface ApiDependencies {
   logger: Logger;
   metrics: ApiMetrics;
   openApiDocument: () => Record<string, unknown>;
+  /** Per-route statement timeouts; default DEFAULT_STATEMENT_TIMEOUTS. */
+  statementTimeouts?: StatementTimeouts;
   now?: () => number;
   /** Ends the connections (the handler drops them after the database refused its credentials). */
   close?: () => Promise<void>;
@@ -165,7 +170,7 @@ const toNumber = (text: string | undefined): number => (text === undefined || te
 
 const getStatus: Operation = async (_request, deps) => {
   const now = deps.now?.() ?? Date.now();
-  const [connections, heartbeats, published] = await Promise.all([readConnectionStatus(deps.pool, CONNECTION_HISTORY_MS), readHeartbeats(deps.redis), deps.publisher.publishedCommit()]);
+  const [connections, heartbeats, published] = await Promise.all([readConnectionStatus(deps.pool, CONNECTION_HISTORY_MS, (deps.statementTimeouts ?? DEFAULT_STATEMENT_TIMEOUTS).status), readHeartbeats(deps.redis), deps.publisher.publishedCommit()]);
   // After Redis, as reconciliation does: a write landing between the reads cannot make a collector look ahead.
   const database = await deps.configStore.currentCommit();
   const collectorIds = [...new Set([...heartbeats.keys(), ...connections.map((row) => row.collector_id)])].sort();
@@ -241,7 +246,7 @@ const listRates: Operation = async (request, deps) => {
   if (query.order !== undefined && query.sort === undefined) throw validationError([{ field: 'query.order', reason: 'only meaningful with sort' }]);
   const rates =
     query.sort === undefined
-      ? await deps.rates.list({ exchange: query.exchange, limit: query.limit ?? RATES_MAX_LIMIT })
+      ? await deps.rates.list({ exchange: query.exchange, limit: query.limit ?? RATES_DEFAULT_LIMIT })
       : await deps.rates.top({ exchange: query.exchange ?? 'binance', sort: query.sort, order: query.order ?? 'desc', limit: query.limit ?? 20 });
   return jsonResponse(200, { count: rates.length, rates });
 };
@@ -261,8 +266,10 @@ const getHistory: Operation = async (request, deps) => {
   const toMs = query.to ?? deps.now?.() ?? Date.now();
   const fromMs = query.from ?? toMs - HISTORY_DEFAULT_SPAN_MS;
   if (!(fromMs < toMs)) throw validationError([{ field: 'query.from', reason: `must be before to (${new Date(toMs).toISOString()})` }]);
-  const page = await deps.historyStore.page({ exchange: exchange!, symbol: symbol!, fromMs, toMs, interval: query.interval, limit: query.limit ?? HISTORY_DEFAULT_LIMIT, cursor: query.cursor });
-  return jsonResponse(200, { exchange: exchange!, symbol: symbol!, interval: query.interval ?? null, from: instant(fromMs), to: instant(toMs), rows: page.rows, nextCursor: page.nextCursor });
+  // The cost bound, before any database work: 400 COST_LIMIT_EXCEEDED naming the largest limit.
+  const limit = pageLimit(query.interval, query.limit, { defaultLimit: HISTORY_DEFAULT_LIMIT, schemaMax: HISTORY_MAX_LIMIT });
+  const page = await deps.historyStore.page({ exchange: exchange!, symbol: symbol!, fromMs, toMs, interval: query.interval, limit, cursor: query.cursor });
+  return jsonResponse(200, { exchange: exchange!, symbol: symbol!, interval: query.interval ?? null, source: page.source, from: instant(fromMs), to: instant(toMs), rows: page.rows, nextCursor: page.nextCursor });
 };
 
 const getOpenApi: Operation = async (_request, deps) => jsonResponse(200, deps.openApiDocument());

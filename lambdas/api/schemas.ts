@@ -220,13 +220,16 @@ const limitParam = (max: number, description: string) =>
       },
     });
 
+/** Cost bound of /v1/rates: symbols returned (HGETALLs) per request. */
 export const RATES_MAX_LIMIT = 5000;
+/** Without `sort`, every symbol up to the bound (a deployment collects ~1,500). */
+export const RATES_DEFAULT_LIMIT = RATES_MAX_LIMIT;
 
 export const listRatesQuerySchema = z.strictObject({
   exchange: exchangeSchema.optional().meta({ description: 'Only this exchange; required with `sort` unless it is binance (the default)' }),
   sort: z.enum(RATE_SORT_FIELDS).optional().meta({ description: 'Top movers by this change, from the rank sets' }),
   order: z.enum(['asc', 'desc']).optional().meta({ description: 'With `sort`; default desc' }),
-  limit: limitParam(RATES_MAX_LIMIT, `Default 20 with sort, else every symbol up to ${RATES_MAX_LIMIT}`).optional(),
+  limit: limitParam(RATES_MAX_LIMIT, `Symbols returned. Default 20 with sort, else every symbol up to ${RATES_MAX_LIMIT} (the cost bound: 400 beyond it)`).optional(),
 });
 
 export const rateListSchema = z
@@ -236,7 +239,8 @@ export const rateListSchema = z
 // ---------------------------------------------------------------------------
 // History (price_change_rates)
 
-export const HISTORY_INTERVALS = ['1s', '1m', '5m', '1h'] as const;
+/** 1s aggregates raw rows; 1m and coarser aggregate the 1-minute rollup (price_change_rates_1m). */
+export const HISTORY_INTERVALS = ['1s', '1m', '5m', '15m', '1h', '4h', '1d'] as const;
 export const HISTORY_MAX_LIMIT = 5000;
 export const HISTORY_DEFAULT_LIMIT = 1000;
 
@@ -250,8 +254,14 @@ const instantParam = z
 export const historyQuerySchema = z.strictObject({
   from: instantParam.optional().meta({ description: 'Inclusive; default `to` minus 1 hour' }),
   to: instantParam.optional().meta({ description: 'Exclusive; default now' }),
-  interval: z.enum(HISTORY_INTERVALS).optional().meta({ description: 'Aggregate into buckets of this size; raw rows when absent' }),
-  limit: limitParam(HISTORY_MAX_LIMIT, `Rows per page, default ${HISTORY_DEFAULT_LIMIT}`).optional(),
+  interval: z
+    .enum(HISTORY_INTERVALS)
+    .optional()
+    .meta({ description: 'Aggregate into buckets of this size: 1s from the raw rows, 1m and coarser from the 1-minute rollup. Absent: raw rows (rollup minutes for the part of the range older than raw retention)' }),
+  limit: limitParam(
+    HISTORY_MAX_LIMIT,
+    `Rows per page, default ${HISTORY_DEFAULT_LIMIT} (clipped to the interval's bound). Cost bound: a page reads at most 44,640 one-minute rows (31 days), so limit x interval must not exceed 31 days (1h: 744, 4h: 186, 1d: 31); beyond it 400 COST_LIMIT_EXCEEDED`,
+  ).optional(),
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'a cursor returned as nextCursor').optional().meta({ description: '`nextCursor` of the previous page' }),
 });
 
@@ -262,10 +272,10 @@ export const historyRowSchema = z
     time: z.string().meta({ description: 'Row (or bucket start) time, ISO-8601 UTC' }),
     timeMs: z.number().int().meta({ description: '`time` as epoch ms' }),
     price: z.string().meta({ description: 'Last price in the row or bucket, exact' }),
-    open: z.string().optional().meta({ description: 'Buckets only: first price' }),
+    open: z.string().optional().meta({ description: 'Buckets and rollup minutes only: first price' }),
     high: z.string().optional(),
     low: z.string().optional(),
-    rows: z.number().int().optional().meta({ description: 'Buckets only: rows aggregated' }),
+    rows: z.number().int().optional().meta({ description: 'Buckets and rollup minutes only: raw rows aggregated' }),
     change_1m: z.number().nullable(),
     change_5m: z.number().nullable(),
     change_15m: z.number().nullable(),
@@ -278,6 +288,9 @@ export const historyResponseSchema = z
     exchange: exchangeSchema,
     symbol: symbolSchema,
     interval: z.enum(HISTORY_INTERVALS).nullable(),
+    source: z
+      .enum(['raw', 'rollup'])
+      .meta({ description: 'Table this page came from: raw (price_change_rates) or rollup (price_change_rates_1m, 1-minute rows). A range straddling raw retention pages from rollup to raw' }),
     from: instantSchema,
     to: instantSchema,
     rows: z.array(historyRowSchema),

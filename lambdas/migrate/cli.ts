@@ -1,5 +1,5 @@
 import { errorMessage } from '../../services/shared/errors';
-import { runMigrations } from '../../services/shared/db';
+import { resolveRoleLogins, runMigrations } from '../../services/shared/db';
 import { LOCAL_DATABASE_URL, loadMigrateConfig } from './config';
 
 /**
@@ -11,9 +11,10 @@ async function main(): Promise<void> {
   const databaseUrl = config.databaseUrl ?? LOCAL_DATABASE_URL;
   const target = new URL(databaseUrl);
   const where = `${target.hostname}:${target.port || 5432}${target.pathname}`;
-  const result = await runMigrations({ databaseUrl, migrationsDir: config.migrationsDir });
+  const result = await runMigrations({ databaseUrl, migrationsDir: config.migrationsDir, roleLogins: await resolveRoleLogins() });
   console.log(result.applied.length ? `Applied to ${where}: ${result.applied.join(', ')}` : `Nothing to apply to ${where}`);
   console.log(`Already applied: ${result.skipped}`);
+  if (result.provisionedLogins.length > 0) console.log(`Logins provisioned: ${result.provisionedLogins.join(', ')}`);
   if (result.partitions) {
     const changes = result.partitions.actions.map((entry) => `${entry.action} ${entry.partition}`);
     console.log(`Partitioning: ${result.partitions.strategy}${changes.length ? ` (${changes.join(', ')})` : ''}`);

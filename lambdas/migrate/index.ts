@@ -1,4 +1,4 @@
-import { resolveDatabaseUrl, runMigrations } from '../../services/shared/db';
+import { resolveDatabaseUrl, resolveRoleLogins, runMigrations } from '../../services/shared/db';
 import { createLogger } from '../../services/shared/logger';
 import { loadMigrateConfig } from './config';
 
@@ -35,9 +35,10 @@ export async function handler(event: CustomResourceEvent): Promise<CustomResourc
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID };
   const config = loadMigrateConfig();
   const databaseUrl = await resolveDatabaseUrl();
-  const result = await runMigrations({ databaseUrl, logger, migrationsDir: config.migrationsDir });
+  const roleLogins = await resolveRoleLogins();
+  const result = await runMigrations({ databaseUrl, logger, migrationsDir: config.migrationsDir, roleLogins });
   return {
     PhysicalResourceId: PHYSICAL_RESOURCE_ID,
-    Data: { Applied: result.applied.join(','), AppliedCount: result.applied.length, Skipped: result.skipped, Partitioning: result.partitions?.strategy ?? 'none' },
+    Data: { Applied: result.applied.join(','), AppliedCount: result.applied.length, Skipped: result.skipped, Partitioning: result.partitions?.strategy ?? 'none', Logins: result.provisionedLogins.join(',') },
   };
 }

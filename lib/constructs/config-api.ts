@@ -25,6 +25,17 @@ export const CONFIG_API_TIMEOUT = Duration.seconds(28);
 /** Stage throttling defaults: requests per second (steady) and burst. */
 export const DEFAULT_API_THROTTLING_RATE_LIMIT = 50;
 export const DEFAULT_API_THROTTLING_BURST_LIMIT = 100;
+/**
+ * Reserved concurrency of the API function: at most this many requests run at
+ * once, so at most this many API statements run on the database ingest writes
+ * to, each bounded by its statement timeout (API_HISTORY_STATEMENT_TIMEOUT_MS).
+ * At the 50 rps stage throttle a history page of ~10-60 ms keeps 1-3 instances
+ * busy; 10 absorbs the burst of 100 for requests up to 100 ms. Connections: 10
+ * instances x a pool of 2 = 20 through RDS Proxy, beside ingest's 4 x 2 = 8, of
+ * the ~330 the proxy may open on a db.t4g.medium (80 % of max_connections ~410);
+ * docs/api.md "Reads cannot starve ingest" has the arithmetic.
+ */
+export const DEFAULT_API_RESERVED_CONCURRENCY = 10;
 /** How often EventBridge invokes the function to reconcile the Redis config snapshot with PostgreSQL. */
 export const RECONCILE_INTERVAL = Duration.minutes(1);
 
@@ -68,6 +79,8 @@ export interface ConfigApiProps {
   throttlingRateLimit?: number;
   /** Stage-wide burst. Default 100. */
   throttlingBurstLimit?: number;
+  /** Reserved concurrency of the function. Default DEFAULT_API_RESERVED_CONCURRENCY (10). */
+  reservedConcurrency?: number;
   /**
    * Who may assume the reader and admin roles. Default the account root: the account's
    * IAM administrators then decide, with `sts:AssumeRole` in identity policies, which
@@ -136,6 +149,8 @@ export class ConfigApi extends Construct {
       logRetention: props.logRetention,
       timeout: CONFIG_API_TIMEOUT,
       memorySize: 512,
+      // Bounds the database work reads can take from ingest (and the connections they hold).
+      reservedConcurrentExecutions: props.reservedConcurrency ?? DEFAULT_API_RESERVED_CONCURRENCY,
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [this.securityGroup],
@@ -143,7 +158,8 @@ export class ConfigApi extends Construct {
         // The handler matches sessions (`assumed-role/<name>/…`) of these roles.
         API_READER_PRINCIPALS: this.readerRole.roleArn,
         API_ADMIN_PRINCIPALS: this.adminRole.roleArn,
-        DB_SECRET_ARN: props.database.secretArn,
+        // Its own login (mdc_api): it can read history and write the config, nothing else.
+        DB_SECRET_ARN: props.database.apiSecret.secretArn,
         DB_HOST: props.database.proxy.endpoint,
         DB_SSLMODE: 'verify-full',
         // rediss:// = TLS, as for the collector; the AUTH token is the secret's plain string.
@@ -153,7 +169,7 @@ export class ConfigApi extends Construct {
       },
     });
     const fn = this.function.function;
-    props.database.instance.secret!.grantRead(fn);
+    props.database.apiSecret.grantRead(fn);
     props.redis.authToken.grantRead(fn);
     props.database.allowProxyFrom(this.securityGroup, 'config API function');
     props.redis.allowFrom(this.securityGroup, 'config API function');

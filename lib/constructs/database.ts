@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, aws_ec2 as ec2, aws_logs as logs, aws_rds as rds, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, aws_ec2 as ec2, aws_logs as logs, aws_rds as rds, aws_secretsmanager as secretsmanager, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 export interface DatabaseProps {
@@ -15,6 +15,8 @@ export interface DatabaseProps {
 
 export const DATABASE_NAME = 'mdc';
 export const POSTGRES_PORT = 5432;
+/** Rotation period of every database secret. */
+export const DATABASE_SECRET_ROTATION = Duration.days(30);
 
 /**
  * RDS for PostgreSQL 16, Multi-AZ, encrypted, with generated credentials in
@@ -29,6 +31,10 @@ export class Database extends Construct {
   readonly proxy: rds.DatabaseProxy;
   readonly securityGroup: ec2.SecurityGroup;
   readonly proxySecurityGroup: ec2.SecurityGroup;
+  /** The ingest function's login (role mdc_ingest, migration 0011), attached to the instance. */
+  readonly ingestSecret: secretsmanager.ISecret;
+  /** The config API's login (role mdc_api). */
+  readonly apiSecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -90,13 +96,37 @@ export class Database extends Construct {
 
     // Rotation replaces the password every 30 days; the proxy and the functions read the secret again.
     this.instance.addRotationSingleUser({
-      automaticallyAfter: Duration.days(30),
+      automaticallyAfter: DATABASE_SECRET_ROTATION,
       vpcSubnets: props.subnets,
       endpoint: props.secretsManagerEndpoint,
     });
 
+    // One login per function, so neither uses the master user (migrate alone
+    // does). Generated here, given to the roles by migrate, and rotated by the
+    // multi-user scheme: the master sets the password of the role's `_clone`
+    // (a member of the role) and switches the secret to it, so connections on
+    // the previous login keep working through the switch.
+    const functionSecret = (id: string, username: string): secretsmanager.ISecret => {
+      const secret = new rds.DatabaseSecret(this, id, {
+        username,
+        masterSecret: this.instance.secret!,
+        excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
+      });
+      const attached = secret.attach(this.instance);
+      this.instance.addRotationMultiUser(`${id}Rotation`, {
+        secret: attached,
+        automaticallyAfter: DATABASE_SECRET_ROTATION,
+        vpcSubnets: props.subnets,
+        endpoint: props.secretsManagerEndpoint,
+      });
+      return attached;
+    };
+    this.ingestSecret = functionSecret('IngestSecret', 'mdc_ingest');
+    this.apiSecret = functionSecret('ApiSecret', 'mdc_api');
+
     this.proxy = this.instance.addProxy('Proxy', {
-      secrets: [this.instance.secret!],
+      // The proxy logs in as whichever user a client names, with that user's secret.
+      secrets: [this.instance.secret!, this.ingestSecret, this.apiSecret],
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [this.proxySecurityGroup],
@@ -109,6 +139,7 @@ export class Database extends Construct {
     // addProxy admits the proxy's security group on the instance port itself.
   }
 
+  /** The master secret: migrate (and rotation) only. */
   get secretArn(): string {
     return this.instance.secret!.secretArn;
   }

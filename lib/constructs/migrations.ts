@@ -58,7 +58,13 @@ export class Migrations extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [this.securityGroup],
-      environment: { DB_SECRET_ARN: props.database.secretArn, DB_SSLMODE: 'verify-full' },
+      // The master login (it owns the schema), and the functions' secrets to give their roles the passwords.
+      environment: {
+        DB_SECRET_ARN: props.database.secretArn,
+        DB_SSLMODE: 'verify-full',
+        INGEST_DB_SECRET_ARN: props.database.ingestSecret.secretArn,
+        API_DB_SECRET_ARN: props.database.apiSecret.secretArn,
+      },
       commandHooks: {
         beforeBundling: () => [],
         beforeInstall: () => [],
@@ -67,6 +73,8 @@ export class Migrations extends Construct {
       },
     });
     props.database.instance.secret!.grantRead(this.function.function);
+    props.database.ingestSecret.grantRead(this.function.function);
+    props.database.apiSecret.grantRead(this.function.function);
     props.database.allowDirectFrom(this.securityGroup, 'migrate function (session advisory lock)');
 
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DATABASE_ROLES, type DatabaseRole, type RoleLogin } from '../../services/shared/db/roles';
 import { ensurePostgres } from './postgres';
 import { ensureRedis, type EnsuredService } from './redis';
 import { stopInOrder, type ShutdownStep } from './shutdown';
@@ -21,10 +22,31 @@ export const STATE_DIR = process.env.MDC_STATE_DIR ?? join(REPO_ROOT, '.local');
 /** Endpoints of the local pipeline; each can be overridden by the variable the services themselves read. */
 export const localDefaults = {
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+  /** The migration login (owner of every object): migrations and operator tasks only. */
   databaseUrl: process.env.DATABASE_URL ?? 'postgres://mdc:mdc@127.0.0.1:5432/mdc',
   sqsEndpoint: process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566',
   awsRegion: process.env.AWS_REGION ?? 'us-east-1',
+  /**
+   * Passwords of the functions' logins on this machine's server (roles are
+   * server-wide, so `npm start` and `npm test` share them). Local only: AWS
+   * generates and rotates them in Secrets Manager.
+   */
+  rolePasswords: {
+    mdc_ingest: process.env.MDC_INGEST_DB_PASSWORD ?? 'mdc_ingest_local_password',
+    mdc_api: process.env.MDC_API_DB_PASSWORD ?? 'mdc_api_local_password',
+  } satisfies Record<DatabaseRole, string>,
 };
+
+/** The logins migrate provisions on this machine. */
+export const localRoleLogins = (): RoleLogin[] => DATABASE_ROLES.map((role) => ({ role, username: role, password: localDefaults.rolePasswords[role] }));
+
+/** `databaseUrl` with a function's login instead of the owner's (same server and database). */
+export function roleDatabaseUrl(databaseUrl: string, role: DatabaseRole): string {
+  const url = new URL(databaseUrl);
+  url.username = role;
+  url.password = encodeURIComponent(localDefaults.rolePasswords[role]);
+  return url.toString();
+}
 
 export interface LocalServices {
   redis: EnsuredService;

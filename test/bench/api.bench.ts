@@ -10,6 +10,7 @@ import { createLogger } from '../../services/shared/logger';
 import { startSimulator, type SimulatorHandle } from '../../services/simulator';
 import { createTestDatabase, type TestDatabase } from '../support';
 import type { BenchResult } from './run';
+import { measureHistoryTiers } from './support/history-tiers';
 
 /**
  * The config API in one process, as `npm start` runs it: the exchange simulator,
@@ -22,6 +23,9 @@ import type { BenchResult } from './run';
  *    Once more with the pub/sub notification lost, to time the polling fallback.
  * 2. Reads: signed reader requests per route, sequential, through signature
  *    verification, the handler and Redis or PostgreSQL.
+ * 3. History tiers (first, in its own database state): a month of 1-minute bars
+ *    from the rollup through the handler, against a day of buckets from raw rows
+ *    the old way (support/history-tiers.ts). BENCH_API_ONLY=history runs only this.
  */
 const SIM_SYMBOLS = 300;
 const SIM_RATE = 3000;
@@ -106,6 +110,16 @@ function acknowledgedStreams(collector: Collector): number | undefined {
   return active.reduce((sum, c) => sum + c.streams, 0);
 }
 
+/** The history-tiers section leaves its rows behind; the reads below fill their own. */
+async function queryTruncate(url: string): Promise<void> {
+  const cleaner = new Pool({ connectionString: url, max: 1 });
+  try {
+    await cleaner.query('TRUNCATE price_change_rates, price_change_rates_1m');
+  } finally {
+    await cleaner.end();
+  }
+}
+
 export default async function runApiBench(): Promise<BenchResult> {
   const metrics: Record<string, number | string> = {};
   const notes: string[] = [];
@@ -120,6 +134,11 @@ export default async function runApiBench(): Promise<BenchResult> {
   try {
     db = await createTestDatabase('mdc_bench_api');
     await runMigrations({ databaseUrl: db.url, logger: silent });
+    const tiers = await measureHistoryTiers(db.url, silent);
+    Object.assign(metrics, tiers.metrics);
+    notes.push(...tiers.notes);
+    if (process.env.BENCH_API_ONLY === 'history') return { name: 'api', metrics, notes };
+    await queryTruncate(db.url);
     pool = new Pool({ connectionString: db.url, max: 2 });
     const store = new ConfigStore(pool);
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });

@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { ROUTES, routeArnPath } from '../../lambdas/api/routes';
 import { buildApp } from '../../lib/app';
-import { DEFAULT_API_THROTTLING_BURST_LIMIT, DEFAULT_API_THROTTLING_RATE_LIMIT, GATEWAY_ERROR_TEMPLATE } from '../../lib/constructs/config-api';
+import { DEFAULT_API_RESERVED_CONCURRENCY, DEFAULT_API_THROTTLING_BURST_LIMIT, DEFAULT_API_THROTTLING_RATE_LIMIT, GATEWAY_ERROR_TEMPLATE } from '../../lib/constructs/config-api';
 import type { MarketDataStack } from '../../lib/market-data-stack';
 import { API_METRICS_NAMESPACE } from '../../lib/monitoring';
 
@@ -177,12 +177,26 @@ describe('function', () => {
       POWERTOOLS_SERVICE_NAME: 'config-api',
       POWERTOOLS_METRICS_NAMESPACE: API_METRICS_NAMESPACE,
     });
-    // Same secret as ingest; the URL is TLS (rediss://) like the collector's.
+    // Its own login (mdc_api): neither ingest's nor the master's. The URL is TLS (rediss://) like the collector's.
     const ingestEnv = (resources[logicalId(stack.ingest.function)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env().DB_SECRET_ARN).toEqual(ingestEnv.DB_SECRET_ARN);
+    expect(env().DB_SECRET_ARN).toEqual(stack.resolve(stack.database.apiSecret.secretArn));
+    expect(ingestEnv.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.ingestSecret.secretArn));
+    expect(env().DB_SECRET_ARN).not.toEqual(stack.resolve(stack.database.secretArn));
     expect(render(env().REDIS_URL)).toMatch(/^rediss:\/\/\$\{.+\.PrimaryEndPoint\.Address\}:\$\{.+\.PrimaryEndPoint\.Port\}\/0$/);
     expect(env()).not.toHaveProperty('REDIS_PASSWORD');
     expect(env()).not.toHaveProperty('DATABASE_URL');
+  });
+
+  test('its reserved concurrency bounds the requests, and so the database statements, reads run at once', () => {
+    expect(DEFAULT_API_RESERVED_CONCURRENCY).toBe(10);
+    expect(fnProps().ReservedConcurrentExecutions).toBe(DEFAULT_API_RESERVED_CONCURRENCY);
+  });
+
+  test('apiReservedConcurrency sets it, within 1 to 100', () => {
+    const { stack: tuned } = buildApp(new App(), { apiReservedConcurrency: 4 });
+    const tunedFn = Template.fromStack(tuned).toJSON().Resources[tuned.getLogicalId(tuned.configApi.function.function.node.defaultChild as CfnElement)];
+    expect(tunedFn.Properties.ReservedConcurrentExecutions).toBe(4);
+    expect(() => buildApp(new App(), { apiReservedConcurrency: 0 })).toThrow(/apiReservedConcurrency=0 must be an integer from 1 to 100/);
   });
 
   test('Node.js 22 on ARM64 in the isolated subnets with its own security group, below the gateway timeout', () => {

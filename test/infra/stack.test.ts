@@ -67,7 +67,8 @@ describe('encryption', () => {
       Parameters: Match.objectLike({ shared_preload_libraries: Match.stringLikeRegexp('pg_cron'), 'cron.database_name': 'mdc', 'rds.force_ssl': '1' }),
     });
     template.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
-    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
+    // The master (single-user) and the ingest and API logins (multi-user, through the master).
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 3);
   });
 });
 
@@ -215,7 +216,7 @@ describe('security groups', () => {
       expect(port).toContain(JSON.stringify(rule.ToPort));
       expect(rule.CidrIp).toBeUndefined();
       const source = JSON.stringify(rule.SourceSecurityGroupId);
-      expect(allowed.includes(source) || /RotationSingleUserSecurityGroup/.test(source)).toBe(true);
+      expect(allowed.includes(source) || /RotationSingleUserSecurityGroup|(Ingest|Api)SecretRotationSecurityGroup/.test(source)).toBe(true);
     }
     const proxyRules = ingressTo(logicalId(stack.database.proxySecurityGroup));
     expect(proxyRules).toEqual(
@@ -351,5 +352,53 @@ describe('cdk-nag', () => {
     const report = new AwsSolutionsChecks().validateScope(app);
     expect(report.violations.filter((v) => v.severity === 'error').map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
     expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+  });
+});
+
+describe('database logins', () => {
+  const envOf = (fn: IConstruct) => (resources[logicalId(fn)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  const secretReadsOf = (fn: { role?: IConstruct }) => {
+    const roleId = logicalId(fn.role!);
+    return ofType('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((s) => actions(s).includes('secretsmanager:GetSecretValue'))
+      .flatMap((s) => resourcesOf(s))
+      .map((r) => JSON.stringify(r))
+      .sort();
+  };
+
+  test('ingest and the config API each connect with their own secret and may read only that one of the database secrets', () => {
+    const master = stack.resolve(stack.database.secretArn);
+    const ingest = stack.resolve(stack.database.ingestSecret.secretArn);
+    const api = stack.resolve(stack.database.apiSecret.secretArn);
+    expect(envOf(stack.ingest.function).DB_SECRET_ARN).toEqual(ingest);
+    expect(secretReadsOf(stack.ingest.function)).toEqual([JSON.stringify(ingest)]);
+    const apiReads = secretReadsOf(stack.configApi.function.function);
+    expect(apiReads).toContain(JSON.stringify(api));
+    expect(apiReads).not.toContain(JSON.stringify(master));
+    expect(apiReads).not.toContain(JSON.stringify(ingest));
+  });
+
+  test('migrate logs in as the master and reads the two function secrets to give the roles their passwords', () => {
+    const env = envOf(stack.migrations.function.function);
+    expect(env).toMatchObject({
+      DB_SECRET_ARN: stack.resolve(stack.database.secretArn),
+      INGEST_DB_SECRET_ARN: stack.resolve(stack.database.ingestSecret.secretArn),
+      API_DB_SECRET_ARN: stack.resolve(stack.database.apiSecret.secretArn),
+    });
+  });
+
+  test('RDS Proxy serves all three logins, and the function logins rotate through the master (multi-user)', () => {
+    const [, proxy] = ofType('AWS::RDS::DBProxy')[0]!;
+    const secrets = (proxy.Properties.Auth as Array<{ SecretArn: unknown }>).map((a) => JSON.stringify(a.SecretArn)).sort();
+    expect(secrets).toEqual(
+      [stack.database.secretArn, stack.database.ingestSecret.secretArn, stack.database.apiSecret.secretArn].map((arn) => JSON.stringify(stack.resolve(arn))).sort(),
+    );
+    // The template is a join (the master ARN is a token): look for the user and the masterarn key in it.
+    const templates = ofType('AWS::SecretsManager::Secret').map(([, s]) => JSON.stringify((s.Properties.GenerateSecretString as { SecretStringTemplate?: unknown } | undefined)?.SecretStringTemplate ?? ''));
+    for (const user of ['mdc_ingest', 'mdc_api']) {
+      expect(templates.filter((t) => t.includes(`\\"username\\":\\"${user}\\"`) && t.includes('masterarn'))).toHaveLength(1);
+    }
   });
 });

@@ -1,3 +1,3 @@
 export { appliedCommit, readAppliedCommits, readHeartbeats } from './heartbeats';
-export { parseRateHash, RatesReader } from './rates-reader';
+export { parseRateHash, RATE_EXCHANGES, RatesReader, symbolIndexKey } from './rates-reader';
 export { SnapshotPublisher } from './snapshot-publisher';

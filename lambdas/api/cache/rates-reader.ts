@@ -1,8 +1,25 @@
 import type Redis from 'ioredis';
-import { rankKey, rateKey } from '../../../services/collector/sinks/redis/keys';
+import { RATE_WINDOWS, rankKey, rateKey } from '../../../services/collector/sinks/redis/keys';
 import type { RateDto } from '../schemas';
 
-const RATE_KEY_PATTERN = /^rates:([a-z0-9]{2,20}):([A-Z0-9]{2,20})$/;
+/**
+ * The symbol index the collector maintains per exchange (issue 12, section 4):
+ * a sorted set, every score 0 so members are in byte order, one member per
+ * symbol with a live rates hash. ZADD on every applied state (in the apply
+ * script), ZREM when a symbol leaves collection and in the rank sweep once its
+ * hash expired. Unlike the rank sets it also holds symbols with no change known
+ * yet (the first minute after a start), so `GET /v1/rates` lists them.
+ */
+export const symbolIndexKey = (exchange: string): string => `rates:${exchange}:index`;
+
+/**
+ * The exchanges `GET /v1/rates` lists when none is given: the design's exchange
+ * ids (DESIGN.md "Exchanges"). An exchange without data costs one empty ZRANGE.
+ */
+export const RATE_EXCHANGES = ['binance', 'bybit', 'okx'] as const;
+const SYMBOL_PATTERN = /^[A-Z0-9]{2,20}$/;
+/** Members read per ZRANGE: one reply stays small however large the limit. */
+const PAGE_MAX = 1000;
 const KNOWN_FLAGS = new Set(['backfilled', 'stale', 'anomaly', 'gap']);
 const SORT_WINDOWS = { change_1m: '1m', change_5m: '5m', change_15m: '15m' } as const;
 
@@ -40,21 +57,53 @@ export class RatesReader {
     return parseRateHash(exchange, symbol, await this.redis.hgetall(rateKey(exchange, symbol)));
   }
 
-  /** Every live rates hash (of one exchange), by exchange and symbol, at most `limit`. */
+  /**
+   * Live rates by exchange and symbol, at most `limit`, never a SCAN of the
+   * keyspace: members of the symbol index (or, where the collector does not
+   * maintain it yet, of the rank sets) in pages, then pipelined HGETALLs. Redis
+   * work is bounded by the limit (plus members whose hash expired meanwhile),
+   * not by the size of the keyspace the collectors write.
+   */
   async list(options: { exchange?: string; limit: number }): Promise<RateDto[]> {
-    const pairs: Array<[string, string]> = [];
-    // SCAN, never KEYS: it does not block Redis for the collector's writes.
-    const stream = this.redis.scanStream({ match: options.exchange ? `rates:${options.exchange}:*` : 'rates:*', count: 1000 });
-    for await (const batch of stream as AsyncIterable<string[]>) {
-      for (const key of batch) {
-        const match = RATE_KEY_PATTERN.exec(key);
-        if (match) pairs.push([match[1]!, match[2]!]);
+    const exchanges = options.exchange === undefined ? [...RATE_EXCHANGES] : [options.exchange];
+    const result: RateDto[] = [];
+    for (const exchange of exchanges) {
+      if (result.length >= options.limit) break;
+      const pages = await this.symbolPages(exchange);
+      for (let offset = 0; result.length < options.limit; ) {
+        const pageSize = Math.min(PAGE_MAX, Math.max(options.limit - result.length + 20, 100));
+        const members = await pages(offset, pageSize);
+        if (members.length === 0) break;
+        const rates = await this.fetch(members.map((symbol) => [exchange, symbol]));
+        for (const rate of rates) if (result.length < options.limit) result.push(rate);
+        if (members.length < pageSize) break;
+        offset += pageSize;
       }
     }
-    pairs.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
-    // Keys can expire between SCAN and HGETALL: read a little beyond the limit, then cut.
-    const rates = await this.fetch(pairs.slice(0, options.limit + 100));
-    return rates.slice(0, options.limit);
+    return result;
+  }
+
+  /**
+   * A reader of the exchange's symbols in byte order, by offset: the index when it
+   * exists; else the union of the three rank sets (what a collector without the
+   * index maintains: symbols with no change known in any window are missing from
+   * it until their first change), read once, bounded by the symbols collected.
+   */
+  private async symbolPages(exchange: string): Promise<(offset: number, count: number) => Promise<string[]>> {
+    const indexKey = symbolIndexKey(exchange);
+    if ((await this.redis.exists(indexKey)) === 1) {
+      return (offset, count) => this.redis.zrange(indexKey, offset, String(offset + count - 1));
+    }
+    const pipeline = this.redis.pipeline();
+    for (const window of RATE_WINDOWS) pipeline.zrange(rankKey(exchange, window), 0, String(-1));
+    const replies = (await pipeline.exec()) ?? [];
+    const members = new Set<string>();
+    for (const [error, reply] of replies) {
+      if (error) throw error;
+      for (const symbol of reply as string[]) if (SYMBOL_PATTERN.test(symbol)) members.add(symbol);
+    }
+    const sorted = [...members].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return async (offset, count) => sorted.slice(offset, offset + count);
   }
 
   /**

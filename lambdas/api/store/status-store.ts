@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { withReadTransaction } from './read-transaction';
 
 export interface ConnectionStatusRow {
   collector_id: string;
@@ -17,14 +18,16 @@ export interface ConnectionStatusRow {
  * 15 s through the queue; tasks replaced by a deployment leave their rows
  * behind, and after an hour those are history, not status.
  */
-export async function readConnectionStatus(pool: Pool, withinMs: number): Promise<ConnectionStatusRow[]> {
-  const { rows } = await pool.query<ConnectionStatusRow>(
+export async function readConnectionStatus(pool: Pool, withinMs: number, statementTimeoutMs = 2_000): Promise<ConnectionStatusRow[]> {
+  const { rows } = await withReadTransaction(pool, { timeoutMs: statementTimeoutMs, route: 'GET /v1/status' }, (client) =>
+    client.query<ConnectionStatusRow>(
     `SELECT collector_id, connection_id, exchange, state, streams, last_message_at, reconnects, errors, updated_at
        FROM collection_status
       WHERE updated_at > now() - $1 * interval '1 millisecond'
       ORDER BY collector_id, connection_id
       LIMIT 10000`,
-    [withinMs],
+      [withinMs],
+    ),
   );
   return rows;
 }

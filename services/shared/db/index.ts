@@ -8,5 +8,7 @@ export { classifyPgError, isConnectionLost } from './pg-errors';
 export type { PgErrorKind } from './pg-errors';
 export { createPool, describeServer } from './pool';
 export type { PoolOptions } from './pool';
+export { DATABASE_ROLES, provisionRoleLogins, resolveRoleLogins, ROLE_CREDENTIAL_VARIABLES, RoleProvisioningError } from './roles';
+export type { DatabaseRole, RoleLogin } from './roles';
 export { databaseUrlFromSecret, resolveDatabaseUrl } from './secret';
 export type { SecretFetcher, SecretOverrides } from './secret';

@@ -49,7 +49,8 @@ export function databaseUrlFromSecret(secretString: string, overrides: SecretOve
   return url.toString();
 }
 
-async function fetchSecretString(secretArn: string): Promise<string> {
+/** Reads a secret's string with the SDK. */
+export async function fetchSecretString(secretArn: string): Promise<string> {
   // Loaded only when a secret is configured, so DATABASE_URL setups pay nothing at cold start.
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const client = new SecretsManagerClient({});

@@ -60,9 +60,9 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await deps.close();
-  await queryOnce(database.url, 'TRUNCATE collection_config, collection_status, price_change_rates, trading_pairs');
+  await queryOnce(database.url, 'TRUNCATE collection_config, collection_status, price_change_rates, price_change_rates_1m, trading_pairs');
   await queryOnce(database.url, 'UPDATE config_state SET version = 0, epoch = 0');
-  await queryOnce(database.url, `UPDATE collection_settings SET persist_interval_ms = NULL, anomaly_threshold_pct = NULL, stale_after_ms = NULL, max_streams_per_connection = NULL`);
+  await queryOnce(database.url, `UPDATE collection_settings SET persist_interval_ms = NULL, anomaly_threshold_pct = NULL, stale_after_ms = NULL, max_streams_per_connection = NULL, raw_retention_days = 7`);
   await redis.client.flushdb();
 });
 
@@ -341,6 +341,38 @@ describe('rates', () => {
     expect(reply.body.rates[2].flags).toEqual(['backfilled', 'gap']);
   });
 
+  it('lists a symbol with no change known yet from the symbol index, never scanning the keyspace', async () => {
+    // Prepare: the index the collector maintains; NEWUSDT has a hash but no change in any window, so no rank.
+    await redis.client.hset('rates:binance:NEWUSDT', { price: '1.25', ts: '1764064800000', tradeTs: '1764064800000', flags: '' });
+    await redis.client.zadd('rates:binance:index', 0, 'BTCUSDT', 0, 'ETHUSDT', 0, 'NEWUSDT', 0, 'SOLUSDT', 0, 'GONEUSDT');
+    const scans = new Redis(redis.url);
+    const monitor = await scans.monitor();
+    const commands: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => commands.push(String(args[0]).toLowerCase()));
+
+    // Act
+    const reply = await call({ method: 'GET', path: '/v1/rates?exchange=binance', caller: READER_ARN });
+    const limited = await call({ method: 'GET', path: '/v1/rates?exchange=binance&limit=2', caller: READER_ARN });
+    monitor.disconnect();
+    scans.disconnect();
+
+    // Assert
+    expect(reply.body.rates.map((r: { symbol: string }) => r.symbol)).toEqual(['BTCUSDT', 'ETHUSDT', 'NEWUSDT', 'SOLUSDT']);
+    expect(reply.body.rates[2]).toMatchObject({ symbol: 'NEWUSDT', change_1m: null, change_5m: null, change_15m: null });
+    expect(limited.body.rates.map((r: { symbol: string }) => r.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(commands).not.toContain('scan');
+    expect(commands).not.toContain('keys');
+  });
+
+  it('refuses a limit beyond the cost bound before reading Redis', async () => {
+    // Act
+    const reply = await call({ method: 'GET', path: '/v1/rates?limit=5001', caller: READER_ARN });
+
+    // Assert
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.details[0].field).toBe('query.limit');
+  });
+
   it('serves top movers from the rank sets, skipping expired members', async () => {
     // Act
     const top = await call({ method: 'GET', path: '/v1/rates?sort=change_5m&order=desc&limit=2', caller: READER_ARN });
@@ -378,7 +410,22 @@ describe('history', () => {
       values.push(`('${time}', 'binance', 'BTCUSDT', ${100 + i}.5, ${i / 10}, NULL, NULL, '${i === 90 ? '{gap}' : '{}'}', '${time}')`);
     }
     await queryOnce(database.url, `INSERT INTO price_change_rates (time, exchange, symbol, price, change_1m, change_5m, change_15m, flags, evaluated_at) VALUES ${values.join(',')}`);
+    await fillRollup();
   });
+
+  /** The minutes of the stored raw rows, aggregated in SQL as migration 0010's backfill does (ingest keeps them in step in production). */
+  async function fillRollup(): Promise<void> {
+    await queryOnce(
+      database.url,
+      `INSERT INTO price_change_rates_1m (bucket, exchange, symbol, open, high, low, close, change_1m, change_5m, change_15m, flags, rows, open_time, close_time)
+       SELECT date_trunc('minute', time), exchange, symbol,
+              (array_agg(price ORDER BY time))[1], max(price), min(price), (array_agg(price ORDER BY time DESC))[1],
+              (array_agg(change_1m ORDER BY time DESC))[1], (array_agg(change_5m ORDER BY time DESC))[1], (array_agg(change_15m ORDER BY time DESC))[1],
+              mdc_flags_union_agg(flags), count(*)::int, min(time), max(time)
+         FROM price_change_rates GROUP BY 1, 2, 3
+       ON CONFLICT (exchange, symbol, bucket) DO NOTHING`,
+    );
+  }
 
   it('pages raw rows by keyset without losing or repeating one', async () => {
     // Act
@@ -399,6 +446,15 @@ describe('history', () => {
     expect(times).toEqual(Array.from({ length: 180 }, (_, i) => base + i * 1000));
   });
 
+  it('says raw rows inside raw retention come from the raw table', async () => {
+    // Act
+    const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base}&to=${base + 180_000}&limit=5`, caller: READER_ARN });
+
+    // Assert
+    expect(reply.body.source).toBe('raw');
+    expect(reply.body.rows[0]).toEqual({ time: iso(base), timeMs: base, price: '100.5', change_1m: 0, change_5m: null, change_15m: null, flags: [] });
+  });
+
   it('accepts ISO-8601 with any offset and epoch ms, and answers with both', async () => {
     // Act
     const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${encodeURIComponent(isoPlusOneHour(base + 10_000))}&to=${base + 12_000}`, caller: READER_ARN });
@@ -412,12 +468,13 @@ describe('history', () => {
     ]);
   });
 
-  it('aggregates into 1m buckets in SQL: last price and changes, open / high / low, row count, flags of the bucket', async () => {
+  it('serves 1m buckets from the rollup: last price and changes, open / high / low, row count, flags of the minute', async () => {
     // Act
     const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base}&to=${base + 180_000}&interval=1m`, caller: READER_ARN });
 
     // Assert
     expect(reply.body.interval).toBe('1m');
+    expect(reply.body.source).toBe('rollup');
     expect(reply.body.rows).toHaveLength(3);
     expect(reply.body.rows[1]).toEqual({ time: iso(base + 60_000), timeMs: base + 60_000, price: '219.5', open: '160.5', high: '219.5', low: '160.5', rows: 60, change_1m: 11.9, change_5m: null, change_15m: null, flags: ['gap'] });
     expect(reply.body.rows[0].flags).toEqual([]);
@@ -444,13 +501,119 @@ describe('history', () => {
     expect(reply.body.nextCursor).not.toBeNull();
   });
 
-  it('aggregates at most a day of rows per page, whatever the limit', async () => {
-    // Act: 1h buckets with limit 5000 would otherwise read 208 days of rows in one request.
-    const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base - 5 * 86_400_000}&to=${base + 3 * 86_400_000}&interval=1h&limit=5000`, caller: READER_ARN });
+  it('aggregates coarser buckets from the rollup minutes: open of the first, close and changes of the last, max, min, sum, flags union', async () => {
+    // Act: the three minutes in one 5m bucket (base is an hour boundary).
+    const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base}&to=${base + 300_000}&interval=5m`, caller: READER_ARN });
 
-    // Assert: the page holding the data ends a day after it starts, and the next page starts there.
-    expect(reply.body.rows.map((r: { timeMs: number }) => r.timeMs)).toEqual([base]);
-    expect(Buffer.from(reply.body.nextCursor, 'base64url').toString('utf8')).toBe(`1h:${base + 86_400_000}`);
+    // Assert
+    expect(reply.body.source).toBe('rollup');
+    expect(reply.body.rows).toEqual([{ time: iso(base), timeMs: base, price: '279.5', open: '100.5', high: '279.5', low: '100.5', rows: 180, change_1m: 17.9, change_5m: null, change_15m: null, flags: ['gap'] }]);
+  });
+
+  it('refuses, before reading, a page that would aggregate more than 31 days of minutes, naming the largest limit', async () => {
+    // Act: 1h buckets with limit 5000 would read 208 days of minutes in one request.
+    const refused = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base - 5 * 86_400_000}&to=${base + 3 * 86_400_000}&interval=1h&limit=5000`, caller: READER_ARN });
+    const atBound = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base - 40 * 86_400_000}&to=${base + 40 * 86_400_000}&interval=1h&limit=744`, caller: READER_ARN });
+
+    // Assert: the empty 31 days before the data are skipped; the page holding it ends 31 days (744 h) after it starts, and the next page starts there.
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('COST_LIMIT_EXCEEDED');
+    expect(refused.body.error.message).toMatch(/limit=744/);
+    expect(atBound.status).toBe(200);
+    expect(atBound.body.rows.map((r: { timeMs: number }) => r.timeMs)).toEqual([base]);
+    expect(Buffer.from(atBound.body.nextCursor, 'base64url').toString('utf8')).toBe(`1h:${base + 744 * 3_600_000}`);
+  });
+
+  describe('older than raw retention', () => {
+    // Two days ago, a minute boundary: inside the default 7-day raw retention when written, outside once it is set to 1 day.
+    const old = Math.floor((Date.now() - 2 * 86_400_000) / 60_000) * 60_000;
+
+    beforeEach(async () => {
+      const values: string[] = [];
+      for (let i = 0; i < 120; i += 1) {
+        const time = new Date(old + i * 1000).toISOString();
+        values.push(`('${time}', 'binance', 'BTCUSDT', ${500 + i}, ${i}, ${-i}, NULL, '${i === 70 ? '{anomaly}' : '{}'}', '${time}')`);
+      }
+      await queryOnce(database.url, `SELECT count(*) FROM mdc_ensure_history_partitions(ARRAY['${iso(old)}'::timestamptz])`);
+      await queryOnce(database.url, `INSERT INTO price_change_rates (time, exchange, symbol, price, change_1m, change_5m, change_15m, flags, evaluated_at) VALUES ${values.join(',')}`);
+      await fillRollup();
+      await queryOnce(database.url, 'UPDATE collection_settings SET raw_retention_days = 1');
+    });
+
+    it('serves a raw query from the rollup minutes and says so', async () => {
+      // Act
+      const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${old}&to=${old + 120_000}`, caller: READER_ARN });
+
+      // Assert
+      expect(reply.body.source).toBe('rollup');
+      expect(reply.body.rows).toEqual([
+        { time: iso(old), timeMs: old, price: '559', open: '500', high: '559', low: '500', rows: 60, change_1m: 59, change_5m: -59, change_15m: null, flags: [] },
+        { time: iso(old + 60_000), timeMs: old + 60_000, price: '619', open: '560', high: '619', low: '560', rows: 60, change_1m: 119, change_5m: -119, change_15m: null, flags: ['anomaly'] },
+      ]);
+      expect(reply.body.nextCursor).toBeNull();
+    });
+
+    it('serves 1s buckets older than raw retention as rollup minutes', async () => {
+      // Act
+      const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${old}&to=${old + 120_000}&interval=1s`, caller: READER_ARN });
+
+      // Assert
+      expect(reply.body.source).toBe('rollup');
+      expect(reply.body.rows.map((r: { timeMs: number; rows: number }) => [r.timeMs, r.rows])).toEqual([
+        [old, 60],
+        [old + 60_000, 60],
+      ]);
+    });
+
+    it('pages a range straddling raw retention from the rollup into the raw rows without a gap or a repeat', async () => {
+      // Act
+      const pages: Array<{ source: string; times: number[] }> = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = `from=${old}&to=${base + 180_000}&limit=100${cursor ? `&cursor=${cursor}` : ''}`;
+        const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?${query}`, caller: READER_ARN });
+        expect(reply.status).toBe(200);
+        pages.push({ source: reply.body.source, times: reply.body.rows.map((r: { timeMs: number }) => r.timeMs) });
+        cursor = reply.body.nextCursor;
+      } while (cursor !== null && pages.length < 10);
+
+      // Assert: the old minutes from the rollup, then every raw row of the last hour.
+      expect(pages[0]).toEqual({ source: 'rollup', times: [old, old + 60_000] });
+      expect(pages.slice(1).every((page) => page.source === 'raw')).toBe(true);
+      expect(pages.slice(1).flatMap((page) => page.times)).toEqual(Array.from({ length: 180 }, (_, i) => base + i * 1000));
+    });
+
+    it('pages 1s buckets of a straddling range from rollup minutes into raw seconds', async () => {
+      // Act
+      const pages: Array<{ source: string; rows: Array<{ timeMs: number; rows: number }> }> = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = `from=${old}&to=${base + 180_000}&interval=1s&limit=5000${cursor ? `&cursor=${cursor}` : ''}`;
+        const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?${query}`, caller: READER_ARN });
+        expect(reply.status).toBe(200);
+        pages.push({ source: reply.body.source, rows: reply.body.rows });
+        cursor = reply.body.nextCursor;
+      } while (cursor !== null && pages.length < 50);
+
+      // Assert: two minute bars of the old range, then the 180 one-second buckets of the last hour, each once.
+      const rollup = pages.filter((page) => page.source === 'rollup').flatMap((page) => page.rows);
+      const raw = pages.filter((page) => page.source === 'raw').flatMap((page) => page.rows);
+      expect(rollup.map((r) => [r.timeMs, r.rows])).toEqual([
+        [old, 60],
+        [old + 60_000, 60],
+      ]);
+      expect(raw.map((r) => r.timeMs)).toEqual(Array.from({ length: 180 }, (_, i) => base + i * 1000));
+      expect(cursor).toBeNull();
+    });
+
+    it('serves 1m buckets of a straddling range from the rollup throughout', async () => {
+      // Act
+      const reply = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${old}&to=${old + 180_000}&interval=1m`, caller: READER_ARN });
+
+      // Assert
+      expect(reply.body.source).toBe('rollup');
+      expect(reply.body.rows.map((r: { timeMs: number }) => r.timeMs)).toEqual([old, old + 60_000]);
+    });
   });
 
   it('answers 400 to a cursor beyond any stored time', async () => {

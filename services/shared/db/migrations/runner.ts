@@ -6,6 +6,7 @@ import { lineOfPosition, openDatabase, withTransaction, type DatabaseTarget } fr
 import { runPartitionMaintenanceOn, type PartitionMaintenanceResult } from '../partitions';
 import { isConnectionLost } from '../pg-errors';
 import { describeServer } from '../pool';
+import { provisionRoleLogins, type RoleLogin } from '../roles';
 import { MigrationChangedError, MigrationConnectionLostError, MigrationFailedError, MigrationLockError, MigrationOrderError } from './errors';
 import { loadMigrationsFromDir, type Migration } from './files';
 
@@ -18,6 +19,8 @@ export interface RunMigrationsOptions extends DatabaseTarget {
   lockTimeoutMs?: number;
   /** Run partition maintenance after migrating when the schema has it (default true). */
   partitionMaintenance?: boolean;
+  /** Logins to give their passwords after migrating (resolveRoleLogins); none by default. */
+  roleLogins?: readonly RoleLogin[];
 }
 
 export interface MigrationResult {
@@ -27,6 +30,8 @@ export interface MigrationResult {
   skipped: number;
   /** Present when partition maintenance ran. */
   partitions?: PartitionMaintenanceResult;
+  /** Logins whose password was set. */
+  provisionedLogins: string[];
 }
 
 /** Resolved from this file so it works from any working directory (tsx, jest). */
@@ -182,7 +187,11 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
     }
     client.release();
 
-    const result: MigrationResult = { applied, skipped };
+    const result: MigrationResult = { applied, skipped, provisionedLogins: [] };
+    if (options.roleLogins && options.roleLogins.length > 0) {
+      await provisionRoleLogins(db.pool, options.roleLogins, logger);
+      result.provisionedLogins = options.roleLogins.map((login) => login.username);
+    }
     if (options.partitionMaintenance !== false) {
       const partitions = await runPartitionMaintenanceOn(db.pool, logger);
       if (partitions) result.partitions = partitions;

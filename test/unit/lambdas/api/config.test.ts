@@ -30,6 +30,7 @@ describe('loadApiConfig', () => {
       redisAuthSecretArn: undefined,
       maxBodyBytes: 16_384,
       stage: 'local',
+      statementTimeouts: { history: 2_000, status: 2_000, config: 10_000 },
     });
   });
 
@@ -60,6 +61,9 @@ describe('loadApiConfig', () => {
       REDIS_AUTH_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redis',
       API_MAX_BODY_BYTES: '4096',
       API_STAGE: 'prod',
+      API_HISTORY_STATEMENT_TIMEOUT_MS: '1500',
+      API_STATUS_STATEMENT_TIMEOUT_MS: '1000',
+      API_CONFIG_STATEMENT_TIMEOUT_MS: '8000',
     });
 
     // Assert
@@ -71,6 +75,7 @@ describe('loadApiConfig', () => {
       redisAuthSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redis',
       maxBodyBytes: 4096,
       stage: 'prod',
+      statementTimeouts: { history: 1500, status: 1000, config: 8000 },
     });
   });
 
@@ -106,6 +111,9 @@ describe('loadApiConfig', () => {
     ['API_MAX_BODY_BYTES', { API_ADMIN_PRINCIPALS: ADMIN, API_MAX_BODY_BYTES: '255' }],
     ['API_MAX_BODY_BYTES', { API_ADMIN_PRINCIPALS: ADMIN, API_MAX_BODY_BYTES: '1048577' }],
     ['API_MAX_BODY_BYTES', { API_ADMIN_PRINCIPALS: ADMIN, API_MAX_BODY_BYTES: 'lots' }],
+    ['API_HISTORY_STATEMENT_TIMEOUT_MS', { API_ADMIN_PRINCIPALS: ADMIN, API_HISTORY_STATEMENT_TIMEOUT_MS: '99' }],
+    ['API_STATUS_STATEMENT_TIMEOUT_MS', { API_ADMIN_PRINCIPALS: ADMIN, API_STATUS_STATEMENT_TIMEOUT_MS: '20001' }],
+    ['API_CONFIG_STATEMENT_TIMEOUT_MS', { API_ADMIN_PRINCIPALS: ADMIN, API_CONFIG_STATEMENT_TIMEOUT_MS: 'soon' }],
   ])('names %s when it is invalid', (variable, env) => {
     // Act
     const error = loadError(env);

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { ConfigSnapshot } from '../../../../services/shared/config-snapshot';
 import type { RatesReader } from '../../../../lambdas/api/cache/rates-reader';
 import type { SnapshotPublisher } from '../../../../lambdas/api/cache/snapshot-publisher';
-import { ApiError, DependencyError, preconditionFailed } from '../../../../lambdas/api/errors';
+import { ApiError, DependencyError, preconditionFailed, QueryTimeoutError } from '../../../../lambdas/api/errors';
 import { createApiHandler, createReconciler, isScheduledEvent, type ApiHandler } from '../../../../lambdas/api/handler';
 import type { ApiDependencies } from '../../../../lambdas/api/operations';
 import type { RateDto, SettingsDto, SymbolConfigDto } from '../../../../lambdas/api/schemas';
@@ -52,7 +52,10 @@ function fakes(): Fakes {
   const historyStore = { page: jest.fn() };
   const rates = { get: jest.fn(), list: jest.fn(), top: jest.fn() };
   const publisher = { publish: jest.fn(), publishedCommit: jest.fn() };
-  const pool = { query: jest.fn() };
+  const query = jest.fn();
+  // Read routes run in a transaction of their own (statement timeout): its BEGIN / COMMIT answer empty, the rest reaches `query`.
+  const client = { query: async (text: string, values?: unknown[]) => (/^(BEGIN|COMMIT|ROLLBACK)/.test(text) ? { rows: [] } : query(text, values)), release: () => undefined };
+  const pool = { query, connect: jest.fn(async () => client) };
   // No collector heartbeats unless a test writes some (scanStream yields batches of keys).
   const redis = { scanStream: jest.fn().mockReturnValue([]), pipeline: jest.fn() };
   const deps: ApiDependencies = {
@@ -619,7 +622,7 @@ describe('createApiHandler', () => {
     it('reads the last hour of history by default', async () => {
       // Prepare
       const f = fakes();
-      f.historyStore.page.mockResolvedValue({ rows: [], nextCursor: null });
+      f.historyStore.page.mockResolvedValue({ source: 'raw', rows: [], nextCursor: null });
       const handler = handlerFor(f);
 
       // Act
@@ -632,6 +635,7 @@ describe('createApiHandler', () => {
         exchange: 'binance',
         symbol: 'BTCUSDT',
         interval: null,
+        source: 'raw',
         from: { iso: '2026-11-25T09:00:00.000Z', epochMs: NOW - 3_600_000 },
         to: { iso: '2026-11-25T10:00:00.000Z', epochMs: NOW },
         rows: [],
@@ -642,7 +646,7 @@ describe('createApiHandler', () => {
     it('passes an explicit history range, interval, limit and cursor to the store', async () => {
       // Prepare
       const f = fakes();
-      f.historyStore.page.mockResolvedValue({ rows: [], nextCursor: 'next' });
+      f.historyStore.page.mockResolvedValue({ source: 'rollup', rows: [], nextCursor: 'next' });
       const handler = handlerFor(f);
 
       // Act
@@ -742,6 +746,37 @@ describe('createApiHandler', () => {
       expect(response.statusCode).toBe(412);
       expect(bodyOf(response).error).toEqual({ code: 'PRECONDITION_FAILED', message: 'binance:BTCUSDT changed' });
       expect(f.publisher.publish).not.toHaveBeenCalled();
+    });
+
+    it('answers a read cancelled at its statement timeout with 503 QUERY_TIMEOUT, Retry-After, and counts it', async () => {
+      // Prepare
+      const f = fakes();
+      f.historyStore.page.mockRejectedValue(new QueryTimeoutError('GET /v1/history', 2000, { cause: Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }) }));
+      const handler = handlerFor(f);
+
+      // Act
+      const response = await handler(apiEvent({ method: 'GET', resource: '/v1/history/{exchange}/{symbol}', pathParameters: { exchange: 'binance', symbol: 'BTCUSDT' } }));
+
+      // Assert
+      expect(response.statusCode).toBe(503);
+      expect(response.headers?.['Retry-After']).toBe('1');
+      expect(bodyOf(response).error?.code).toBe('QUERY_TIMEOUT');
+      expect(bodyOf(response).error?.message).toMatch(/2000 ms statement timeout/);
+      expect(f.metrics).toContainEqual(['QueryTimeouts', 'Count', 1]);
+    });
+
+    it('refuses a history page beyond the cost bound with 400 before touching the store', async () => {
+      // Prepare
+      const f = fakes();
+      const handler = handlerFor(f);
+
+      // Act
+      const response = await handler(apiEvent({ method: 'GET', resource: '/v1/history/{exchange}/{symbol}', pathParameters: { exchange: 'binance', symbol: 'BTCUSDT' }, query: { interval: ['1d'], limit: ['32'] } }));
+
+      // Assert
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf(response).error?.code).toBe('COST_LIMIT_EXCEEDED');
+      expect(f.historyStore.page).not.toHaveBeenCalled();
     });
 
     it('answers a 422 ApiError from the store as 422', async () => {

@@ -84,7 +84,7 @@ describe('encodeCursor / decodeCursor', () => {
 describe('INTERVAL_MS', () => {
   it('gives each interval its width in milliseconds', () => {
     // Assert
-    expect(INTERVAL_MS).toEqual({ '1s': 1000, '1m': 60_000, '5m': 300_000, '1h': 3_600_000 });
+    expect(INTERVAL_MS).toEqual({ '1s': 1000, '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 });
   });
 
   it('knows exactly the intervals the history query accepts', () => {

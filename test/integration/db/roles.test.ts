@@ -1,0 +1,217 @@
+import { Pool } from 'pg';
+import { localRoleLogins, roleDatabaseUrl } from '../../../localstack/env';
+import { runMigrations, type DatabaseRole } from '../../../services/shared/db';
+import { createLogger } from '../../../services/shared/logger';
+import { createTestDatabase, queryOnce, type TestDatabase } from '../../support';
+
+const logger = createLogger({ serviceName: 'roles-test', logLevel: 'SILENT' });
+
+type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE' | 'REFERENCES' | 'TRIGGER';
+const TABLE_PRIVILEGES: TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
+
+/**
+ * Every table, sequence and function of the migrated schema and what each role
+ * may do with it. A migration that adds an object without deciding its grants
+ * fails the first test: add the object here with the privileges it needs.
+ */
+const TABLES: Record<string, Record<DatabaseRole, TablePrivilege[]>> = {
+  price_change_rates: { mdc_ingest: ['SELECT', 'INSERT', 'UPDATE'], mdc_api: ['SELECT'] },
+  price_change_rates_1m: { mdc_ingest: ['SELECT', 'INSERT', 'UPDATE'], mdc_api: ['SELECT'] },
+  collection_status: { mdc_ingest: ['SELECT', 'INSERT', 'UPDATE'], mdc_api: ['SELECT'] },
+  collection_config: { mdc_ingest: [], mdc_api: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] },
+  collection_settings: { mdc_ingest: [], mdc_api: ['SELECT', 'UPDATE'] },
+  config_state: { mdc_ingest: [], mdc_api: ['SELECT', 'UPDATE'] },
+  trading_pairs: { mdc_ingest: [], mdc_api: ['SELECT', 'UPDATE'] },
+  schema_partitioning: { mdc_ingest: [], mdc_api: ['SELECT'] },
+  schema_migrations: { mdc_ingest: [], mdc_api: [] },
+};
+const SEQUENCES: Record<string, Record<DatabaseRole, Array<'USAGE' | 'SELECT' | 'UPDATE'>>> = {
+  config_version_seq: { mdc_ingest: [], mdc_api: ['USAGE', 'SELECT', 'UPDATE'] },
+};
+const FUNCTIONS: Record<string, DatabaseRole[]> = {
+  'mdc_choose_partitioning(text,boolean,boolean)': [],
+  'mdc_timescaledb_usable(boolean,boolean,text)': [],
+  'mdc_price_history_parent()': [],
+  'mdc_day_partition_name(date)': [],
+  'mdc_ensure_day_partition(date)': [],
+  'mdc_maintain_partitions(integer,integer)': [],
+  'mdc_rollup_partition_name(date)': [],
+  'mdc_ensure_rollup_month_partition(date)': [],
+  'mdc_maintain_rollup_partitions(integer)': [],
+  'mdc_run_partition_maintenance()': ['mdc_ingest'],
+  'mdc_ensure_history_partitions(timestamp with time zone[])': ['mdc_ingest'],
+  'mdc_history_retention()': ['mdc_ingest', 'mdc_api'],
+  'mdc_flags_union(text[],text[])': ['mdc_ingest'],
+  'mdc_flags_union_agg(text[])': ['mdc_ingest'],
+};
+
+let db: TestDatabase;
+const pools: Partial<Record<DatabaseRole, Pool>> = {};
+const as = (role: DatabaseRole): Pool => (pools[role] ??= new Pool({ connectionString: roleDatabaseUrl(db.url, role), max: 1 }));
+const denied = /permission denied|must be owner/;
+
+beforeAll(async () => {
+  db = await createTestDatabase('mdc_roles');
+  await runMigrations({ databaseUrl: db.url, logger, roleLogins: localRoleLogins() });
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(pools).map((pool) => pool.end()));
+  await db.drop();
+});
+
+describe('the access matrix', () => {
+  it('covers every table, sequence and function of the schema, and the roles hold exactly what it lists', async () => {
+    // Prepare
+    const roles: DatabaseRole[] = ['mdc_ingest', 'mdc_api'];
+
+    // Act
+    const tables = await queryOnce<{ name: string; kind: string }>(
+      db.url,
+      `SELECT c.relname AS name, c.relkind AS kind FROM pg_class c
+       WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition ORDER BY 1`,
+    );
+    const functions = await queryOnce<{ signature: string }>(
+      db.url,
+      "SELECT p.oid::regprocedure::text AS signature FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace ORDER BY 1",
+    );
+    const held: Record<string, Record<string, string[]>> = {};
+    for (const { name, kind } of tables) {
+      const privileges = kind === 'S' ? ['USAGE', 'SELECT', 'UPDATE'] : TABLE_PRIVILEGES;
+      const check = kind === 'S' ? 'has_sequence_privilege' : 'has_table_privilege';
+      held[name] = {};
+      for (const role of roles) {
+        const [row] = await queryOnce<{ granted: string[] }>(db.url, `SELECT ARRAY(SELECT p FROM unnest($3::text[]) AS p WHERE ${check}($1, $2, p)) AS granted`, [role, name, privileges]);
+        held[name]![role] = row!.granted;
+      }
+    }
+    const executable: Record<string, DatabaseRole[]> = {};
+    for (const { signature } of functions) {
+      const [row] = await queryOnce<{ roles: DatabaseRole[] }>(db.url, 'SELECT ARRAY(SELECT r FROM unnest($2::text[]) AS r WHERE has_function_privilege(r, $1::regprocedure, \'EXECUTE\')) AS roles', [signature, roles]);
+      executable[signature.replace(/, /g, ',')] = row!.roles;
+    }
+
+    // Assert
+    expect(held).toEqual({ ...TABLES, ...SEQUENCES });
+    expect(executable).toEqual(FUNCTIONS);
+  });
+
+  it('gives the roles nothing on partitions directly: every access goes through the parent', async () => {
+    // Act
+    const [row] = await queryOnce<{ reachable: string[] }>(
+      db.url,
+      `SELECT ARRAY(SELECT c.relname::text FROM pg_class c WHERE c.relispartition AND c.relnamespace = current_schema()::regnamespace
+         AND (has_table_privilege('mdc_api', c.oid, 'SELECT') OR has_table_privilege('mdc_ingest', c.oid, 'INSERT'))) AS reachable`,
+    );
+
+    // Assert
+    expect(row!.reachable).toEqual([]);
+  });
+
+  it('stays the same when the migrations run again', async () => {
+    // Act
+    const again = await runMigrations({ databaseUrl: db.url, logger, roleLogins: localRoleLogins() });
+
+    // Assert
+    expect(again.applied).toEqual([]);
+    await expect(as('mdc_api').query('SELECT count(*) FROM collection_config')).resolves.toBeDefined();
+  });
+});
+
+describe('mdc_api', () => {
+  it.each([
+    ['DROP TABLE price_change_rates', 'drop history'],
+    ['ALTER TABLE price_change_rates ADD COLUMN x int', 'alter history'],
+    ['TRUNCATE price_change_rates_1m', 'truncate the rollup'],
+    ["INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now(), 'binance', 'BTCUSDT', 1, now())", 'write history'],
+    ['UPDATE price_change_rates_1m SET rows = 1', 'rewrite the rollup'],
+    ['DELETE FROM price_change_rates', 'delete history'],
+    ['DELETE FROM collection_status', 'delete status'],
+    ['CREATE TABLE mine (id int)', 'create tables'],
+    ['SELECT * FROM mdc_run_partition_maintenance()', 'run partition maintenance'],
+    ["SELECT * FROM mdc_ensure_history_partitions(ARRAY[now()])", 'create partitions'],
+    ['SELECT * FROM schema_migrations', 'read the migration log'],
+    ['CREATE TEMP TABLE scratch (id int)', 'make temporary tables'],
+  ])('cannot %s (%s)', async (statement) => {
+    // Act
+    const run = as('mdc_api').query(statement);
+
+    // Assert
+    await expect(run).rejects.toMatchObject({ code: '42501', message: expect.stringMatching(denied) });
+  });
+
+  it('reads history and status and writes the configuration', async () => {
+    // Act
+    await as('mdc_api').query("INSERT INTO collection_config (exchange, symbol, streams) VALUES ('binance', 'BTCUSDT', '{aggTrade}')");
+    const config = await as('mdc_api').query("DELETE FROM collection_config WHERE symbol = 'BTCUSDT' RETURNING symbol");
+    const history = await as('mdc_api').query('SELECT count(*)::int AS n FROM price_change_rates, mdc_history_retention()');
+    const rollup = await as('mdc_api').query('SELECT count(*)::int AS n FROM price_change_rates_1m');
+    const version = await as('mdc_api').query("SELECT nextval('config_version_seq') > 0 AS ok");
+
+    // Assert
+    expect(config.rows).toEqual([{ symbol: 'BTCUSDT' }]);
+    expect(history.rows).toEqual([{ n: 0 }]);
+    expect(rollup.rows).toEqual([{ n: 0 }]);
+    expect(version.rows).toEqual([{ ok: true }]);
+  });
+});
+
+describe('mdc_ingest', () => {
+  it.each([
+    ['SELECT * FROM collection_config', 'read the configuration'],
+    ["INSERT INTO collection_config (exchange, symbol) VALUES ('binance', 'BTCUSDT')", 'write the configuration'],
+    ['UPDATE collection_settings SET raw_retention_days = 1', 'change retention'],
+    ['SELECT * FROM config_state', 'read the config state'],
+    ['UPDATE trading_pairs SET collect = true', 'change the pairs'],
+    ["SELECT nextval('config_version_seq')", 'draw config versions'],
+    ['DELETE FROM price_change_rates', 'delete history'],
+    ['DROP TABLE price_change_rates_1m', 'drop the rollup'],
+    ['CREATE TABLE mine (id int)', 'create tables'],
+  ])('cannot %s (%s)', async (statement) => {
+    // Act
+    const run = as('mdc_ingest').query(statement);
+
+    // Assert
+    await expect(run).rejects.toMatchObject({ code: '42501', message: expect.stringMatching(denied) });
+  });
+
+  it('writes history, the rollup and status, stages in a temporary table, and creates partitions through the owner', async () => {
+    // Prepare
+    const client = await as('mdc_ingest').connect();
+
+    // Act
+    try {
+      await client.query('BEGIN');
+      await client.query("SELECT * FROM mdc_ensure_history_partitions(ARRAY[now() - interval '2 days'])");
+      await client.query('CREATE TEMP TABLE staged (LIKE price_change_rates) ON COMMIT DROP');
+      await client.query(
+        "INSERT INTO staged (time, exchange, symbol, price, change_1m, change_5m, change_15m, flags, evaluated_at) VALUES (date_trunc('second', now()) - interval '2 days', 'binance', 'BTCUSDT', 1, NULL, NULL, NULL, '{}', now())",
+      );
+      await client.query('INSERT INTO price_change_rates SELECT * FROM staged ON CONFLICT (exchange, symbol, time) DO UPDATE SET price = EXCLUDED.price');
+      await client.query(
+        "INSERT INTO price_change_rates_1m (bucket, exchange, symbol, open, high, low, close, flags, rows, open_time, close_time) SELECT date_trunc('minute', time), exchange, symbol, price, price, price, price, mdc_flags_union(flags, '{}'), 1, time, time FROM staged",
+      );
+      await client.query(
+        "INSERT INTO collection_status (collector_id, connection_id, exchange, state, streams, reconnects, errors, updated_at) VALUES ('c', 'k', 'binance', 'open', 1, 0, 0, now())",
+      );
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+
+    // Assert
+    const [counts] = await queryOnce<{ raw: number; rollup: number; status: number }>(
+      db.url,
+      'SELECT (SELECT count(*)::int FROM price_change_rates) AS raw, (SELECT count(*)::int FROM price_change_rates_1m) AS rollup, (SELECT count(*)::int FROM collection_status) AS status',
+    );
+    expect(counts).toEqual({ raw: 1, rollup: 1, status: 1 });
+  });
+
+  it('runs partition maintenance through the owner', async () => {
+    // Act
+    const result = await as('mdc_ingest').query('SELECT * FROM mdc_run_partition_maintenance()');
+
+    // Assert
+    expect(Array.isArray(result.rows)).toBe(true);
+  });
+});
