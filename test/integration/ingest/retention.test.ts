@@ -4,7 +4,7 @@ import type { RateRow } from '../../../services/shared/history';
 import { createLogger } from '../../../services/shared/logger';
 import { createTestDatabase, queryOnce, type TestDatabase } from '../../support';
 import { ratesBody } from './fixtures';
-import { createIngestSchema } from './schema';
+import { createIngestSchema, ingestRoleUrl } from './schema';
 
 const DAY = 86_400_000;
 
@@ -69,7 +69,8 @@ describe.each(['native', 'pg_partman'] as const)('every day inside raw retention
     await queryOnce(db.url, 'UPDATE collection_settings SET raw_retention_days = 90');
     const [chosen] = await queryOnce<{ strategy: string }>(db.url, "SELECT strategy FROM schema_partitioning WHERE table_name = 'price_change_rates'");
     expect(chosen?.strategy).toBe(strategy);
-    pool = createIngestPool({ connectionString: db.url, logger });
+    // As the ingest function's own role: partitions are created through the owner's functions.
+    pool = createIngestPool({ connectionString: ingestRoleUrl(db.url), logger });
     metrics = new RecordingMetrics();
     handler = createIngestHandler({ pool, logger, metrics });
   });

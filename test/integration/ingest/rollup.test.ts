@@ -14,7 +14,7 @@ import type { RateRow } from '../../../services/shared/history';
 import { createLogger } from '../../../services/shared/logger';
 import { createTestDatabase, type TestDatabase } from '../../support';
 import { ratesBody } from './fixtures';
-import { createIngestSchema } from './schema';
+import { createIngestSchema, ingestRoleUrl } from './schema';
 
 const logger = createLogger({ serviceName: 'rollup-test', logLevel: process.env.LOG_LEVEL ?? 'SILENT' });
 const noMetrics: IngestMetrics = { addMetric: () => undefined, publishStoredMetrics: () => undefined };
@@ -75,7 +75,8 @@ describe('1-minute rollup maintained by ingest (PostgreSQL)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('mdc_ingest_rollup');
     await createIngestSchema(db.url);
-    pool = createIngestPool({ connectionString: db.url, max: 4, logger });
+    // As the ingest function's own role: the write path needs nothing it lacks.
+    pool = createIngestPool({ connectionString: ingestRoleUrl(db.url), max: 4, logger });
     admin = new Client({ connectionString: db.url });
     await admin.connect();
     handler = createIngestHandler({ pool, logger, metrics: noMetrics });
