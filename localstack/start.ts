@@ -77,7 +77,11 @@ function tsxProcess(name: string, entry: string, args: string[], env: NodeJS.Pro
   return new ManagedProcess({
     name,
     command: process.execPath,
-    args: [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO_ROOT, entry), ...args],
+    // tsx's loader in the process itself, not the tsx CLI: the CLI relays a stop
+    // signal to its child and SIGKILLs it when the child does not confirm within
+    // 30 ms (a loaded machine), which would cut the graceful drain short.
+    args: ['--import', 'tsx', join(REPO_ROOT, entry), ...args],
+    cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     prefixOutput: true,
   });

@@ -236,7 +236,10 @@ describe('collector against the simulator', () => {
   it('exits 0 within 10 s on SIGTERM', async () => {
     // Prepare
     sim = await startSimulator({ port: 0, symbols: 100, rate: 1000, seed: 13, logLevel: 'ERROR' });
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO_ROOT, 'services', 'collector', 'main.ts')], {
+    // Node with tsx's loader, not the tsx CLI: the CLI relays SIGTERM to its child and,
+    // when the child's "I handle it" reply is slow (a loaded machine), exits 143 itself.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'services', 'collector', 'main.ts')], {
+      cwd: REPO_ROOT,
       env: { ...process.env, BINANCE_WS_URL: sim.wsUrl, BINANCE_REST_URL: sim.restUrl, REDIS_URL: redis.url, HTTP_PORT: '0', LOG_LEVEL: 'INFO', SYMBOLS: 'ALL', COLLECTOR_ID: 'sigterm' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
