@@ -95,6 +95,11 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   return { statusCode: status, headers: { ...BASE_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/** A CSV body (history exports): no JSON envelope, the metadata in headers. */
+export function csvResponse(body: string, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode: 200, headers: { ...BASE_HEADERS, 'Content-Type': 'text/csv; charset=utf-8', ...headers }, body };
+}
+
 export function notModified(etag: string): APIGatewayProxyResult {
   return { statusCode: 304, headers: { ETag: etag, 'Cache-Control': 'no-store' }, body: '' };
 }

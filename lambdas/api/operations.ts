@@ -7,11 +7,12 @@ import type { Logger } from '../../services/shared/logger';
 import { appliedCommit, readAppliedCommits, readHeartbeats } from './cache/heartbeats';
 import type { RatesReader } from './cache/rates-reader';
 import type { SnapshotPublisher } from './cache/snapshot-publisher';
-import { notFound, validationError } from './errors';
+import { costLimitExceeded, notFound, validationError } from './errors';
 import { reconcileSnapshot, unknownToDatabase, type ReconcileSources } from './reconcile';
-import { etagOf, jsonResponse, notModified, parseEntityTags } from './http';
+import { csvResponse, etagOf, jsonResponse, notModified, parseEntityTags } from './http';
 import type { OperationId } from './routes';
 import {
+  HISTORY_CSV_MAX_LIMIT,
   HISTORY_DEFAULT_LIMIT,
   HISTORY_MAX_LIMIT,
   RATES_DEFAULT_LIMIT,
@@ -267,8 +268,17 @@ const getHistory: Operation = async (request, deps) => {
   const fromMs = query.from ?? toMs - HISTORY_DEFAULT_SPAN_MS;
   if (!(fromMs < toMs)) throw validationError([{ field: 'query.from', reason: `must be before to (${new Date(toMs).toISOString()})` }]);
   // The cost bound, before any database work: 400 COST_LIMIT_EXCEEDED naming the largest limit.
-  const limit = pageLimit(query.interval, query.limit, { defaultLimit: HISTORY_DEFAULT_LIMIT, schemaMax: HISTORY_MAX_LIMIT });
-  const page = await deps.historyStore.page({ exchange: exchange!, symbol: symbol!, fromMs, toMs, interval: query.interval, limit, cursor: query.cursor });
+  const csv = query.format === 'csv';
+  if (!csv && query.limit !== undefined && query.limit > HISTORY_MAX_LIMIT) {
+    throw costLimitExceeded('query.limit', `JSON pages hold at most ${HISTORY_MAX_LIMIT} rows; ask for format=csv (up to ${HISTORY_CSV_MAX_LIMIT} rows a page) or lower limit`);
+  }
+  const limit = pageLimit(query.interval, query.limit, { defaultLimit: HISTORY_DEFAULT_LIMIT, schemaMax: csv ? HISTORY_CSV_MAX_LIMIT : HISTORY_MAX_LIMIT });
+  const pageRequest = { exchange: exchange!, symbol: symbol!, fromMs, toMs, interval: query.interval, limit, cursor: query.cursor };
+  if (csv) {
+    const page = await deps.historyStore.csvPage(pageRequest);
+    return csvResponse(page.csv, { 'X-History-Source': page.source, ...(page.nextCursor ? { 'X-Next-Cursor': page.nextCursor } : {}) });
+  }
+  const page = await deps.historyStore.page(pageRequest);
   return jsonResponse(200, { exchange: exchange!, symbol: symbol!, interval: query.interval ?? null, source: page.source, from: instant(fromMs), to: instant(toMs), rows: page.rows, nextCursor: page.nextCursor });
 };
 

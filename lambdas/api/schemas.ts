@@ -242,6 +242,9 @@ export const rateListSchema = z
 /** 1s aggregates raw rows; 1m and coarser aggregate the 1-minute rollup (price_change_rates_1m). */
 export const HISTORY_INTERVALS = ['1s', '1m', '5m', '15m', '1h', '4h', '1d'] as const;
 export const HISTORY_MAX_LIMIT = 5000;
+/** CSV rows per page: a month of 1-minute bars (31 days), the rollup cost bound. */
+export const HISTORY_CSV_MAX_LIMIT = 44_640;
+export const HISTORY_FORMATS = ['json', 'csv'] as const;
 export const HISTORY_DEFAULT_LIMIT = 1000;
 
 /** ISO-8601 with any offset (or Z), or epoch milliseconds. */
@@ -259,9 +262,16 @@ export const historyQuerySchema = z.strictObject({
     .optional()
     .meta({ description: 'Aggregate into buckets of this size: 1s from the raw rows, 1m and coarser from the 1-minute rollup. Absent: raw rows (rollup minutes for the part of the range older than raw retention)' }),
   limit: limitParam(
-    HISTORY_MAX_LIMIT,
-    `Rows per page, default ${HISTORY_DEFAULT_LIMIT} (clipped to the interval's bound). Cost bound: a page reads at most 44,640 one-minute rows (31 days), so limit x interval must not exceed 31 days (1h: 744, 4h: 186, 1d: 31); beyond it 400 COST_LIMIT_EXCEEDED`,
+    HISTORY_CSV_MAX_LIMIT,
+    `Rows per page, default ${HISTORY_DEFAULT_LIMIT} (clipped to the interval's bound); at most ${HISTORY_MAX_LIMIT} as JSON, ${HISTORY_CSV_MAX_LIMIT} as CSV. Cost bound: a page reads at most 44,640 one-minute rows (31 days), so limit x interval must not exceed 31 days (1h: 744, 4h: 186, 1d: 31); beyond it 400 COST_LIMIT_EXCEEDED`,
   ).optional(),
+  format: z
+    .enum(HISTORY_FORMATS)
+    .optional()
+    .meta({
+      description:
+        'json (default) or csv: `text/csv` with a header line (raw rows: time,price,change_1m,change_5m,change_15m,flags; bars: time,open,high,low,close,change_1m,change_5m,change_15m,flags,rows; flags joined by |), the source in `X-History-Source` and the next page in `X-Next-Cursor`. CSV pages hold up to 44,640 rows: a month of 1-minute bars in one request',
+    }),
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'a cursor returned as nextCursor').optional().meta({ description: '`nextCursor` of the previous page' }),
 });
 

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { ApiError } from '../errors';
 import { HISTORY_INTERVALS, type HistoryRowDto } from '../schemas';
 import { alignDown, bucketWindow, INTERVAL_MS, rawTierStart, ROLLUP_MS, type HistoryInterval, type HistorySource } from './history-plan';
+import { barsToCsv, BAR_CSV_HEADER, copyCsv, minuteBarsCsvSql, RAW_CSV_HEADER, rawRowsCsvSql } from './history-csv';
 import { withReadTransaction } from './read-transaction';
 
 export { INTERVAL_MS };
@@ -24,6 +25,14 @@ export interface HistoryPage {
   /** Which table answered this page; a range straddling raw retention pages from `rollup` to `raw`. */
   source: HistorySource;
   rows: HistoryRowDto[];
+  nextCursor: string | null;
+}
+
+/** A page as CSV (header line first); the same source and cursor rules as JSON pages. */
+export interface HistoryCsvPage {
+  source: HistorySource;
+  csv: string;
+  rows: number;
   nextCursor: string | null;
 }
 
@@ -208,6 +217,52 @@ export class HistoryStore {
       const rawStart = rawTierStart(await this.rawCutoff(client));
       return request.interval === undefined ? this.rawPage(client, request, rawStart) : this.bucketPage(client, request, request.interval, rawStart);
     });
+  }
+
+  /**
+   * The page `page()` would answer, as CSV. Raw rows and 1-minute bars come
+   * straight from COPY (no row objects, no JSON: a month of bars in one
+   * response); coarser buckets are aggregated as for JSON and written out.
+   */
+  async csvPage(request: HistoryPageRequest): Promise<HistoryCsvPage> {
+    return withReadTransaction(this.pool, { timeoutMs: this.options.statementTimeoutMs, route: 'GET /v1/history' }, async (client) => {
+      const rawStart = rawTierStart(await this.rawCutoff(client));
+      if (request.interval === undefined) return this.rawCsvPage(client, request, rawStart);
+      if (request.interval === '1m') return this.minuteCsvPage(client, request, rawStart);
+      const page = await this.bucketPage(client, request, request.interval, rawStart);
+      return { source: page.source, csv: `${BAR_CSV_HEADER}\n${barsToCsv(page.rows)}`, rows: page.rows.length, nextCursor: page.nextCursor };
+    });
+  }
+
+  private async rawCsvPage(client: PoolClient, request: HistoryPageRequest, rawStart: number): Promise<HistoryCsvPage> {
+    const after = request.cursor === undefined ? null : decodeCursor(request.cursor, 'raw').position;
+    const firstUs = after === null ? BigInt(request.fromMs) * 1000n : after + 1n;
+    if (firstUs < BigInt(rawStart) * 1000n) {
+      // As rawPage: the rollup's minutes up to the tier boundary, then a cursor into the raw rows.
+      const end = Math.min(request.toMs, rawStart);
+      const range = { exchange: request.exchange, symbol: request.symbol, startMs: alignDown(request.fromMs, ROLLUP_MS), endMs: end, afterUs: after, limit: request.limit };
+      const rows = await copyCsv(client, minuteBarsCsvSql(client, range), request.limit);
+      let nextCursor: string | null = null;
+      if (rows.more) nextCursor = encodeCursor({ kind: 'raw', position: rows.lastUs! });
+      else if (end < request.toMs) nextCursor = encodeCursor({ kind: 'raw', position: BigInt(end) * 1000n - 1n });
+      return { source: 'rollup', csv: `${BAR_CSV_HEADER}\n${rows.body}`, rows: rows.count, nextCursor };
+    }
+    const range = { exchange: request.exchange, symbol: request.symbol, startMs: request.fromMs, endMs: request.toMs, afterUs: after, limit: request.limit };
+    const rows = await copyCsv(client, rawRowsCsvSql(client, range), request.limit);
+    return { source: 'raw', csv: `${RAW_CSV_HEADER}\n${rows.body}`, rows: rows.count, nextCursor: rows.more ? encodeCursor({ kind: 'raw', position: rows.lastUs! }) : null };
+  }
+
+  /** As bucketPage at 1m (always the rollup), its window of `limit` minutes written by COPY. */
+  private async minuteCsvPage(client: PoolClient, request: HistoryPageRequest, rawStart: number): Promise<HistoryCsvPage> {
+    const alignedFrom = alignDown(request.fromMs, ROLLUP_MS);
+    const start = request.cursor === undefined ? alignedFrom : Number(decodeCursor(request.cursor, '1m').position);
+    if (!Number.isSafeInteger(start) || start < alignedFrom || start % ROLLUP_MS !== 0) {
+      throw new ApiError(400, 'VALIDATION_FAILED', 'cursor: outside this query\'s range; start again without cursor', { details: [{ field: 'query.cursor', reason: 'outside the query range' }] });
+    }
+    const window = bucketWindow({ interval: '1m', start, toMs: request.toMs, limit: request.limit, rawStart });
+    const range = { exchange: request.exchange, symbol: request.symbol, startMs: window.start, endMs: window.end, afterUs: null, limit: request.limit };
+    const rows = await copyCsv(client, minuteBarsCsvSql(client, range), request.limit);
+    return { source: 'rollup', csv: `${BAR_CSV_HEADER}\n${rows.body}`, rows: rows.count, nextCursor: window.end < request.toMs ? encodeCursor({ kind: '1m', position: BigInt(window.end) }) : null };
   }
 
   /**

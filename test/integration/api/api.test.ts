@@ -638,6 +638,73 @@ describe('history', () => {
     expect(mixed.status).toBe(400);
     expect(mixed.body.error.details[0].field).toBe('query.cursor');
   });
+
+  describe('as CSV', () => {
+    const csvCall = async (query: string) => {
+      const result: APIGatewayProxyResult = await handle(apiEvent({ method: 'GET', path: `/v1/history/binance/BTCUSDT?${query}`, caller: READER_ARN }));
+      return { status: result.statusCode, headers: (result.headers ?? {}) as Record<string, string>, lines: result.body.split('\n').filter((line) => line !== '') };
+    };
+
+    it('serves 1-minute bars from the rollup in one page, written by the database', async () => {
+      // Act
+      const reply = await csvCall(`from=${base}&to=${base + 180_000}&interval=1m&format=csv`);
+
+      // Assert
+      expect(reply.status).toBe(200);
+      expect(reply.headers['Content-Type']).toBe('text/csv; charset=utf-8');
+      expect(reply.headers['X-History-Source']).toBe('rollup');
+      expect(reply.headers['X-Next-Cursor']).toBeUndefined();
+      expect(reply.lines).toEqual([
+        'time,open,high,low,close,change_1m,change_5m,change_15m,flags,rows',
+        `${iso(base).replace('Z', '000Z')},100.5,159.5,100.5,159.5,5.9,,,,60`,
+        `${iso(base + 60_000).replace('Z', '000Z')},160.5,219.5,160.5,219.5,11.9,,,gap,60`,
+        `${iso(base + 120_000).replace('Z', '000Z')},220.5,279.5,220.5,279.5,17.9,,,,60`,
+      ]);
+    });
+
+    it('pages raw rows by keyset with the cursor in a header, the same rows as JSON', async () => {
+      // Act
+      const lines: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const reply = await csvCall(`from=${base}&to=${base + 180_000}&limit=70&format=csv${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(reply.headers['X-History-Source']).toBe('raw');
+        expect(reply.lines[0]).toBe('time,price,change_1m,change_5m,change_15m,flags');
+        lines.push(...reply.lines.slice(1));
+        cursor = reply.headers['X-Next-Cursor'];
+        pages += 1;
+      } while (cursor !== undefined);
+
+      // Assert
+      expect(pages).toBe(3);
+      expect(lines).toHaveLength(180);
+      expect(lines[0]).toBe(`${iso(base).replace('Z', '000Z')},100.5,0,,,`);
+      expect(lines[90]).toBe(`${iso(base + 90_000).replace('Z', '000Z')},190.5,9,,,gap`);
+      expect(lines.map((line) => Date.parse(line.slice(0, 23) + 'Z'))).toEqual(Array.from({ length: 180 }, (_, i) => base + i * 1000));
+    });
+
+    it('writes coarser buckets the same way', async () => {
+      // Act
+      const reply = await csvCall(`from=${base}&to=${base + 180_000}&interval=5m&format=csv`);
+
+      // Assert
+      expect(reply.lines).toEqual(['time,open,high,low,close,change_1m,change_5m,change_15m,flags,rows', `${iso(base).replace('Z', '000Z')},100.5,279.5,100.5,279.5,17.9,,,gap,180`]);
+    });
+
+    it('allows a month of minutes in one CSV page but refuses JSON pages beyond 5000 rows', async () => {
+      // Act
+      const csv = await csvCall(`from=${base}&to=${base + 180_000}&interval=1m&limit=44640&format=csv`);
+      const json = await call({ method: 'GET', path: `/v1/history/binance/BTCUSDT?from=${base}&to=${base + 180_000}&interval=1m&limit=44640`, caller: READER_ARN });
+      const beyond = await csvCall(`from=${base}&to=${base + 180_000}&interval=1m&limit=44641&format=csv`);
+
+      // Assert
+      expect(csv.status).toBe(200);
+      expect(json.status).toBe(400);
+      expect(json.body.error).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', message: expect.stringMatching(/format=csv/) });
+      expect(beyond.status).toBe(400);
+    });
+  });
 });
 
 describe('status', () => {

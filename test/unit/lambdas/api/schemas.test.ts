@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import {
   HISTORY_INTERVALS,
+  HISTORY_CSV_MAX_LIMIT,
   HISTORY_MAX_LIMIT,
   historyQuerySchema,
   listRatesQuerySchema,
@@ -72,6 +73,7 @@ describe('historyQuerySchema', () => {
       ['1', 1],
       ['1000', 1000],
       [String(HISTORY_MAX_LIMIT), HISTORY_MAX_LIMIT],
+      [String(HISTORY_CSV_MAX_LIMIT), HISTORY_CSV_MAX_LIMIT],
       ['007', 7],
     ])('accepts %s', (value, expected) => {
       // Act
@@ -81,7 +83,7 @@ describe('historyQuerySchema', () => {
       expect(query.limit).toBe(expected);
     });
 
-    it.each([['0'], [String(HISTORY_MAX_LIMIT + 1)], ['-1'], ['1.5'], ['ten'], [''], ['1e3'], [' 5'], ['1234567']])('refuses %p', (value) => {
+    it.each([['0'], [String(HISTORY_CSV_MAX_LIMIT + 1)], ['-1'], ['1.5'], ['ten'], [''], ['1e3'], [' 5'], ['1234567']])('refuses %p', (value) => {
       // Act
       const issues = refusal(historyQuerySchema, { limit: value });
 
