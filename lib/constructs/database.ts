@@ -109,6 +109,9 @@ export class Database extends Construct {
     const functionSecret = (id: string, username: string): secretsmanager.ISecret => {
       const secret = new rds.DatabaseSecret(this, id, {
         username,
+        // The functions and the rotation function take the database from the
+        // secret (secret.ts falls back to `postgres`, where the roles have no grants).
+        dbname: DATABASE_NAME,
         masterSecret: this.instance.secret!,
         excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
       });

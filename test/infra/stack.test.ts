@@ -398,7 +398,7 @@ describe('database logins', () => {
     // The template is a join (the master ARN is a token): look for the user and the masterarn key in it.
     const templates = ofType('AWS::SecretsManager::Secret').map(([, s]) => JSON.stringify((s.Properties.GenerateSecretString as { SecretStringTemplate?: unknown } | undefined)?.SecretStringTemplate ?? ''));
     for (const user of ['mdc_ingest', 'mdc_api']) {
-      expect(templates.filter((t) => t.includes(`\\"username\\":\\"${user}\\"`) && t.includes('masterarn'))).toHaveLength(1);
+      expect(templates.filter((t) => t.includes(`\\"username\\":\\"${user}\\"`) && t.includes('\\"dbname\\":\\"mdc\\"') && t.includes('masterarn'))).toHaveLength(1);
     }
   });
 });
