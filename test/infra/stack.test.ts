@@ -389,6 +389,16 @@ describe('database logins', () => {
     });
   });
 
+  test('the function logins first rotate after migrate has provisioned them', () => {
+    const schedules = ofType('AWS::SecretsManager::RotationSchedule');
+    const migrateId = logicalId(stack.migrations.resource);
+    const ingest = JSON.stringify(stack.resolve(stack.database.ingestSecret.secretArn));
+    const api = JSON.stringify(stack.resolve(stack.database.apiSecret.secretArn));
+    const ofFunctionLogins = schedules.filter(([, schedule]) => [ingest, api].includes(JSON.stringify(schedule.Properties.SecretId)));
+    expect(ofFunctionLogins).toHaveLength(2);
+    for (const [, schedule] of ofFunctionLogins) expect((schedule as { DependsOn?: string[] }).DependsOn).toContain(migrateId);
+  });
+
   test('RDS Proxy serves all three logins, and the function logins rotate through the master (multi-user)', () => {
     const [, proxy] = ofType('AWS::RDS::DBProxy')[0]!;
     const secrets = (proxy.Properties.Auth as Array<{ SecretArn: unknown }>).map((a) => JSON.stringify(a.SecretArn)).sort();
