@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { localRoleLogins } from '../../../localstack/env';
 import { provisionRoleLogins, type DatabaseRole } from '../../../services/shared/db';
-import { createTestDatabase, migrateWithRoles, openRolePool, queryOnce, type TestDatabase } from '../../support';
+import { createTestDatabase, migrateWithRoles, openRolePool, queryOnce, roleUrl, type TestDatabase } from '../../support';
 
 type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE' | 'REFERENCES' | 'TRIGGER';
 const TABLE_PRIVILEGES: TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
@@ -242,6 +242,23 @@ describe('mdc_ingest', () => {
 });
 
 describe('provisioning the logins', () => {
+  it('migrates several databases of the server at once, roles and logins included', async () => {
+    // Prepare
+    const others = await Promise.all(Array.from({ length: 4 }, () => createTestDatabase('mdc_roles_parallel')));
+
+    // Act
+    try {
+      const results = await Promise.allSettled(others.map((other) => migrateWithRoles(other)));
+
+      // Assert
+      expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+      const [row] = await queryOnce<{ ok: boolean }>(roleUrl(others[0]!, 'mdc_api'), 'SELECT has_table_privilege(current_user, \'collection_config\', \'INSERT\') AS ok');
+      expect(row).toEqual({ ok: true });
+    } finally {
+      await Promise.all(others.map((other) => other.drop()));
+    }
+  });
+
   it('succeeds while other migrations of the server set the same passwords at the same moment', async () => {
     // Prepare: roles are server-wide; parallel ALTER ROLE of one role makes the later one fail with
     // "tuple concurrently updated" unless it retries.
