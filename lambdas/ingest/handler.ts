@@ -11,7 +11,7 @@ import { loadIngestConfig } from './config';
 import { createIngestPools } from './pool';
 import { createSqsClient } from './queues';
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
-import { writeMerged, type WriteResult } from './store';
+import { emptyWriteResult, writeMerged, type WriteResult } from './store';
 import { parseHistoryMessage } from './validate';
 import { createVisibilityBackoff, type VisibilityDeferral } from './visibility';
 
@@ -19,6 +19,12 @@ import { createVisibilityBackoff, type VisibilityDeferral } from './visibility';
 export interface IngestMetrics {
   addMetric(name: string, unit: Parameters<Metrics['addMetric']>[1], value: number): unknown;
   publishStoredMetrics(): unknown;
+  /**
+   * A metric published on its own with extra dimensions (Powertools'
+   * singleMetric): refused rows are counted per `reason` as well. Optional, so a
+   * recorder in a test or benchmark need not have it.
+   */
+  singleMetric?(): { addDimension(name: string, value: string): unknown; addMetric(name: string, unit: Parameters<Metrics['addMetric']>[1], value: number): unknown };
 }
 
 export interface IngestHandlerOptions {
@@ -85,7 +91,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
   return async (event) => {
     const started = performance.now();
     const records = event.Records ?? [];
-    const outcome: BatchOutcome = { write: { rowsWritten: 0, statusesWritten: 0 }, rowsIn: 0, duplicates: 0, statusSnapshots: 0, failed: new Set(), unavailable: [] };
+    const outcome: BatchOutcome = { write: emptyWriteResult(), rowsIn: 0, duplicates: 0, statusSnapshots: 0, failed: new Set(), unavailable: [] };
     const valid: ValidRecord[] = [];
     for (const record of records) {
       try {
@@ -108,7 +114,10 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
 
     const latencyMs = performance.now() - started;
     metrics.addMetric('RowsInserted', MetricUnit.Count, outcome.write.rowsWritten);
-    metrics.addMetric('RowsUnchanged', MetricUnit.Count, outcome.rowsIn - outcome.write.rowsWritten);
+    metrics.addMetric('RowsUnchanged', MetricUnit.Count, outcome.rowsIn - outcome.write.rowsWritten - outcome.write.rowsRefused);
+    // Refused rows are not failures: their records are acknowledged, since no
+    // redelivery could store them. One reason so far (older_than_retention).
+    metrics.addMetric('RowsRefused', MetricUnit.Count, outcome.write.rowsRefused);
     metrics.addMetric('RecordsFailed', MetricUnit.Count, outcome.failed.size);
     metrics.addMetric('StatusSnapshots', MetricUnit.Count, outcome.statusSnapshots);
     metrics.addMetric('BatchLatency', MetricUnit.Milliseconds, latencyMs);
@@ -118,12 +127,24 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       failed: outcome.failed.size,
       rowsIn: outcome.rowsIn,
       rowsWritten: outcome.write.rowsWritten,
+      rowsReplaced: outcome.write.rowsReplaced,
+      rowsRefused: outcome.write.rowsRefused,
       duplicatesInBatch: outcome.duplicates,
       statusSnapshots: outcome.statusSnapshots,
       statusesWritten: outcome.write.statusesWritten,
       ...(deferred ? { deferred: deferred.deferred } : {}),
       latencyMs: Math.round(latencyMs),
     };
+    if (outcome.write.rowsRefused > 0) {
+      const byReason = metrics.singleMetric?.();
+      byReason?.addDimension('reason', 'older_than_retention');
+      byReason?.addMetric('RowsRefused', MetricUnit.Count, outcome.write.rowsRefused);
+      logger.warn('rows older than raw retention refused: not stored, not failed', {
+        reason: 'older_than_retention',
+        rowsRefused: outcome.write.rowsRefused,
+        rawCutoff: outcome.write.rawCutoffMs === undefined ? undefined : new Date(outcome.write.rawCutoffMs).toISOString(),
+      });
+    }
     if (outcome.failed.size > 0) logger.warn('batch partly failed', summary);
     else logger.info('batch stored', summary);
     // In record order, as Lambda reports them.
@@ -169,6 +190,9 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       try {
         const result = await writeMerged(pool, mergeMessages([message]));
         outcome.write.rowsWritten += result.rowsWritten;
+        outcome.write.rowsReplaced += result.rowsReplaced;
+        outcome.write.rowsRefused += result.rowsRefused;
+        outcome.write.rawCutoffMs ??= result.rawCutoffMs;
         outcome.write.statusesWritten += result.statusesWritten;
       } catch (error) {
         outcome.failed.add(record.messageId);

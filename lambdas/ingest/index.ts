@@ -13,9 +13,28 @@ export { compareRatePrecedence, supersedes } from './precedence';
 export { SqsEventSourceRunner } from './runner';
 export type { RunnerOptions, RunnerStats } from './runner';
 export type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
-export { buildRatesUpsert, buildStatusUpsert, ratePrecedenceKey, RATES_UPSERT_SQL, STATUS_UPSERT_SQL } from './sql';
+export { encodeRateCopyLine, encodeRatesCopy, RATE_COPY_COLUMNS, rateCopyChunks } from './copy';
+export { aggregateMinutes, compareDecimal } from './rollup';
+export type { MinuteRecord } from './rollup';
+export { partitionProbeTimes, RetentionCache, splitByRetention } from './retention';
+export type { RetentionCacheOptions, RetentionSplit } from './retention';
+export {
+  buildStatusUpsert,
+  minuteAggregateSql,
+  ratePrecedenceKey,
+  RATES_COPY_SQL,
+  RATES_DIRECT_COPY_SQL,
+  ROLLUP_MINUTES_MERGE_SQL,
+  RATES_INSERT_SQL,
+  RATES_REPLACE_SQL,
+  RATES_ROLLUP_LOCK_SQL,
+  RATES_ROLLUP_RECOMPUTE_SQL,
+  RATES_STAGE_SQL,
+  RATES_STAGE_TABLE,
+  STATUS_UPSERT_SQL,
+} from './sql';
 export type { SqlStatement } from './sql';
-export { isTransientDatabaseError, writeMerged } from './store';
+export { emptyWriteResult, isTransientDatabaseError, writeMerged } from './store';
 export type { WriteResult } from './store';
 export { parseHistoryMessage } from './validate';
 export { createVisibilityBackoff } from './visibility';

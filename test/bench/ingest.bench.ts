@@ -3,7 +3,28 @@ import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { createIngestHandler, createIngestPool, createSqsClient, ensureQueues, SqsEventSourceRunner, type IngestMetrics, type SqsEvent } from '../../lambdas/ingest';
+import {
+  aggregateMinutes,
+  createIngestHandler,
+  createIngestPool,
+  createSqsClient,
+  encodeRatesCopy,
+  ensureQueues,
+  mergeMessages,
+  parseHistoryMessage,
+  RATE_COPY_COLUMNS,
+  ratePrecedenceKey,
+  RATES_COPY_SQL,
+  RATES_DIRECT_COPY_SQL,
+  RATES_INSERT_SQL,
+  RATES_STAGE_SQL,
+  ROLLUP_MINUTES_MERGE_SQL,
+  SqsEventSourceRunner,
+  type IngestMetrics,
+  type MinuteRecord,
+  type RateRecord,
+  type SqsEvent,
+} from '../../lambdas/ingest';
 import type { RateRow } from '../../services/shared/history';
 import { createLogger } from '../../services/shared/logger';
 import { createTestDatabase, sqsEndpoint } from '../support';
@@ -11,7 +32,7 @@ import { createIngestSchema } from '../integration/ingest/schema';
 
 /**
  * Rows a second through the ingest handler (JSON parse, schema validation,
- * merge, one unnest upsert per batch) into local PostgreSQL, against a bare
+ * merge, the raw write and the rollup merge in one transaction) into local PostgreSQL, against a bare
  * COPY of the same rows into a same-shaped table (the ceiling); the upsert of
  * a redelivered batch (every row already stored); and the lag from SQS send to
  * a stored row through the local runner. Batches are what the Lambda gets: 10
@@ -22,6 +43,7 @@ const SYMBOLS = 2_000;
 const RECORDS_PER_BATCH = 10;
 const BATCHES = Number(process.env.BENCH_INGEST_BATCHES ?? 30);
 const LAG_MESSAGES = 60;
+const SHAPE_BATCHES = Number(process.env.BENCH_INGEST_SHAPE_BATCHES ?? 8);
 
 const noMetrics: IngestMetrics = { addMetric: () => undefined, publishStoredMetrics: () => undefined };
 const logger = createLogger({ serviceName: 'ingest-bench', logLevel: 'SILENT' });
@@ -71,6 +93,71 @@ function copyLines(events: SqsEvent[]): string[] {
   return lines;
 }
 
+/**
+ * Write shapes tried for the raw write plus the rollup (docs/ingest.md "Write
+ * path"), each on its own times, timed from BEGIN to COMMIT without the JSON
+ * parse and validation the handler adds. `unnest_upsert_no_rollup` is the former
+ * statement (no rollup), for reference.
+ */
+const UNNEST_SELECT = `SELECT u.time, u.exchange, u.symbol, u.price, u.change_1m, u.change_5m, u.change_15m, string_to_array(u.flags, ','), u.evaluated_at
+FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::numeric[], $5::float8[], $6::float8[], $7::float8[], $8::text[], $9::timestamptz[])
+  AS u(time, exchange, symbol, price, change_1m, change_5m, change_15m, flags, evaluated_at)`;
+const STAGE_SELECT = `SELECT ${RATE_COPY_COLUMNS} FROM mdc_ingest_rates\n  ON CONFLICT`;
+const FORMER_UPSERT = `INSERT INTO price_change_rates AS p (${RATE_COPY_COLUMNS}) ${UNNEST_SELECT}
+ON CONFLICT (exchange, symbol, time) DO UPDATE SET price = EXCLUDED.price, change_1m = EXCLUDED.change_1m, change_5m = EXCLUDED.change_5m,
+  change_15m = EXCLUDED.change_15m, flags = EXCLUDED.flags, evaluated_at = EXCLUDED.evaluated_at
+WHERE ${ratePrecedenceKey('EXCLUDED')} > ${ratePrecedenceKey('p')}`;
+const iso = (ms: number): string => new Date(ms).toISOString();
+const unnestValues = (rows: RateRecord[]): unknown[] => [
+  rows.map((r) => iso(r.time)), rows.map((r) => r.exchange), rows.map((r) => r.symbol), rows.map((r) => r.price), rows.map((r) => r.change1m),
+  rows.map((r) => r.change5m), rows.map((r) => r.change15m), rows.map((r) => r.flags.join(',')), rows.map((r) => iso(r.evaluatedAt)),
+];
+const minuteValues = (minutes: MinuteRecord[]): unknown[] => [
+  minutes.map((m) => iso(m.bucket)), minutes.map((m) => m.exchange), minutes.map((m) => m.symbol), minutes.map((m) => m.open), minutes.map((m) => m.high),
+  minutes.map((m) => m.low), minutes.map((m) => m.close), minutes.map((m) => m.change1m), minutes.map((m) => m.change5m), minutes.map((m) => m.change15m),
+  minutes.map((m) => m.flags.join(',')), minutes.map((m) => m.rows), minutes.map((m) => iso(m.openTime)), minutes.map((m) => iso(m.closeTime)),
+];
+const copyInto = async (client: Client, sql: string, rows: RateRecord[]): Promise<void> => pipeline(Readable.from(encodeRatesCopy(rows)), client.query(copyFrom(sql)));
+
+type Shape = (client: Client, rows: RateRecord[]) => Promise<unknown>;
+const SHAPES: Record<string, Shape> = {
+  unnest_upsert_no_rollup: (c, rows) => c.query(FORMER_UPSERT, unnestValues(rows)),
+  unnest_insert_sql_rollup: (c, rows) => c.query(RATES_INSERT_SQL.replace(STAGE_SELECT, `${UNNEST_SELECT}\n  ON CONFLICT`), unnestValues(rows)),
+  stage_copy_insert_sql_rollup: async (c, rows) => {
+    await c.query(RATES_STAGE_SQL);
+    await copyInto(c, RATES_COPY_SQL, rows);
+    await c.query(RATES_INSERT_SQL);
+  },
+  stage_copy_sorted_insert_sql_rollup: async (c, rows) => {
+    await c.query(RATES_STAGE_SQL);
+    await copyInto(c, RATES_COPY_SQL, rows);
+    await c.query(RATES_INSERT_SQL.replace(STAGE_SELECT, `SELECT ${RATE_COPY_COLUMNS} FROM mdc_ingest_rates ORDER BY exchange, symbol, time\n  ON CONFLICT`));
+  },
+  direct_copy_client_rollup: async (c, rows) => {
+    await copyInto(c, RATES_DIRECT_COPY_SQL, rows);
+    await c.query(ROLLUP_MINUTES_MERGE_SQL, minuteValues(aggregateMinutes(rows)));
+  },
+};
+
+async function measureShapes(client: Client, start: number): Promise<Record<string, number>> {
+  const rowsOf = (batch: number): RateRecord[] => mergeMessages(sqsEvent(batch, start).Records.map((r) => parseHistoryMessage(r.body))).rates;
+  const seconds: Record<string, number> = {};
+  let batch = 0;
+  // Interleaved, so load from elsewhere on the machine falls on every shape alike.
+  for (let round = 0; round <= SHAPE_BATCHES; round += 1) {
+    for (const [name, shape] of Object.entries(SHAPES)) {
+      const rows = rowsOf((batch += 1));
+      const started = performance.now();
+      await client.query('BEGIN');
+      await shape(client, rows);
+      await client.query('COMMIT');
+      // Round 0 warms up plans and caches.
+      if (round > 0) seconds[name] = (seconds[name] ?? 0) + (performance.now() - started) / 1000;
+    }
+  }
+  return Object.fromEntries(Object.entries(seconds).map(([name, s]) => [`shape_${name}_rows_per_second`, Math.round((SHAPE_BATCHES * RECORDS_PER_BATCH * SYMBOLS) / s)]));
+}
+
 export default async function runIngestBench(): Promise<{ name: string; metrics: Record<string, number | string>; notes: string[] }> {
   const db = await createTestDatabase('mdc_bench_ingest');
   const admin = new Client({ connectionString: db.url });
@@ -89,16 +176,23 @@ export default async function runIngestBench(): Promise<{ name: string; metrics:
     // Warm-up on other times so plans, caches and the JIT are settled before measuring.
     for (const e of [sqsEvent(0, start - 60 * 60_000)]) await handler(e);
 
-    let started = performance.now();
+    // Handler and bare COPY alternate batch by batch, so load from elsewhere on the
+    // machine (shared cores) falls on both alike and their ratio stays meaningful.
+    let handlerSeconds = 0;
+    let copySeconds = 0;
     for (const e of events) {
+      let t = performance.now();
       const response = await handler(e);
+      handlerSeconds += (performance.now() - t) / 1000;
       if (response.batchItemFailures.length > 0) throw new Error('benchmark batch failed');
+      t = performance.now();
+      await pipeline(Readable.from(copyLines([e])), admin.query(copyFrom('COPY price_change_rates_copy (time, exchange, symbol, price, change_1m, change_5m, change_15m, flags, evaluated_at) FROM STDIN')));
+      copySeconds += (performance.now() - t) / 1000;
     }
-    const handlerSeconds = (performance.now() - started) / 1000;
     const stored = Number((await admin.query(`SELECT count(*) AS n FROM price_change_rates WHERE time >= $1`, [new Date(start)])).rows[0].n);
     if (stored !== totalRows) throw new Error(`expected ${totalRows} rows, found ${stored}`);
 
-    started = performance.now();
+    let started = performance.now();
     for (const e of events) await handler(e);
     const redeliverySeconds = (performance.now() - started) / 1000;
 
@@ -108,10 +202,8 @@ export default async function runIngestBench(): Promise<{ name: string; metrics:
     for (const e of events) for (const r of e.Records) parseHistoryMessage(r.body);
     const parseSeconds = (performance.now() - started) / 1000;
 
-    started = performance.now();
-    await pipeline(Readable.from(copyLines(events)), admin.query(copyFrom('COPY price_change_rates_copy (time, exchange, symbol, price, change_1m, change_5m, change_15m, flags, evaluated_at) FROM STDIN')));
-    const copySeconds = (performance.now() - started) / 1000;
 
+    const shapes = await measureShapes(admin, start - 6 * 3600_000);
     const lag = await measureLag(db.url);
     const handlerRate = Math.round(totalRows / handlerSeconds);
     const copyRate = Math.round(totalRows / copySeconds);
@@ -128,11 +220,13 @@ export default async function runIngestBench(): Promise<{ name: string; metrics:
         message_bytes: bodyBytes,
         sqs_to_row_lag_p50_ms: lag.p50,
         sqs_to_row_lag_p99_ms: lag.p99,
+        ...shapes,
       },
       notes: [
-        `${BATCHES} handler calls of ${RECORDS_PER_BATCH} SQS records x ${SYMBOLS} rows (${Math.round(bodyBytes / 1024)} KiB bodies) into price_change_rates as the migrations create it (partitioned by day on this server) on local PostgreSQL; the handler time includes JSON parse and zod validation.`,
-        'copy: COPY FROM STDIN (pg-copy-streams, text format) of the same rows into a same-shaped table, from already-decoded rows: the ceiling for getting rows into PostgreSQL.',
-        'redelivery: the same batches again; every row conflicts and is left unchanged (WHERE evaluated_at < EXCLUDED.evaluated_at).',
+        `${BATCHES} handler calls of ${RECORDS_PER_BATCH} SQS records x ${SYMBOLS} rows (${Math.round(bodyBytes / 1024)} KiB bodies) into price_change_rates as the migrations create it (partitioned by day on this server) on local PostgreSQL, with the rollup price_change_rates_1m maintained in the same transaction; the handler time includes JSON parse and zod validation.`,
+        'copy: COPY FROM STDIN (pg-copy-streams, text format) of the same rows into a same-shaped table (primary key, not partitioned), one COPY per batch right after the handler call of that batch, timed from JSON.parse of the bodies: the ceiling for getting rows into PostgreSQL.',
+        'redelivery: the same batches again; the direct COPY fails on the first stored key, the batch goes through the staging table, every row conflicts and is left unchanged.',
+        `shape_*: ${SHAPE_BATCHES} batches of ${RECORDS_PER_BATCH * SYMBOLS} rows per write shape, interleaved, BEGIN to COMMIT without parse/validation (docs/ingest.md "Write path"); all but unnest_upsert_no_rollup include the rollup.`,
         `lag: ${LAG_MESSAGES} single-message sends of ${SYMBOLS} rows, one every 250 ms, through the SQS endpoint and the local runner (batch size 10, window 0), until the handler has committed the row.`,
       ],
     };

@@ -113,7 +113,7 @@ describe('ingest handler and local runner (PostgreSQL, SQS endpoint)', () => {
     ]);
   });
 
-  it('creates a missing day partition through maintenance and stores the row, instead of failing it', async () => {
+  it('creates a missing day partition on demand (mdc_ensure_history_partitions) and stores the row, instead of failing it', async () => {
     // Prepare: the partitions made ahead have run out (maintenance fell behind): every
     // partition after today's is gone.
     const day = 24 * 3600 * 1000;

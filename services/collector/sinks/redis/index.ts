@@ -1,4 +1,4 @@
-export { rankKey, rateKey, ratesChannel, RATE_WINDOWS, statusKey } from './keys';
+export { rankKey, rateKey, ratesChannel, RATE_WINDOWS, statusKey, symbolIndexKey } from './keys';
 export type { RateWindow } from './keys';
 export { parsePreviousState } from './previous-state';
 export { formatChange, RedisRatesWriter } from './rates-writer';

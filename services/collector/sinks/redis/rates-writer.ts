@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { errorMessage, type Logger } from '../../../shared';
 import type { CollectorMetrics } from '../../metrics';
-import { rankKey, rateKey, ratesChannel, RATE_WINDOWS } from './keys';
+import { rankKey, rateKey, ratesChannel, RATE_WINDOWS, symbolIndexKey } from './keys';
 import { APPLY_RATES_SCRIPT, SWEEP_RANKS_SCRIPT } from './scripts';
 
 /** The newest published state of one symbol: what `rates:{exchange}:{SYMBOL}` holds. */
@@ -77,9 +77,10 @@ export class RedisRatesWriter {
     const redis = options.redis as RedisWithScripts;
     // defineCommand sends EVALSHA and falls back to EVAL after a NOSCRIPT (failover, restart).
     if (typeof redis.applyRates !== 'function') redis.defineCommand('applyRates', { lua: APPLY_RATES_SCRIPT });
-    if (typeof redis.sweepRanks !== 'function') redis.defineCommand('sweepRanks', { lua: SWEEP_RANKS_SCRIPT, numberOfKeys: 3 });
+    if (typeof redis.sweepRanks !== 'function') redis.defineCommand('sweepRanks', { lua: SWEEP_RANKS_SCRIPT, numberOfKeys: 4 });
     this.redis = redis;
-    this.rankKeys = RATE_WINDOWS.map((window) => rankKey(options.exchange, window));
+    // The rank sets, then the symbol index: the scripts' first four keys.
+    this.rankKeys = [...RATE_WINDOWS.map((window) => rankKey(options.exchange, window)), symbolIndexKey(options.exchange)];
     this.channel = ratesChannel(options.exchange);
     const sweepEvery = options.rankSweepIntervalMs ?? 30_000;
     this.sweepTimer = setInterval(() => void this.sweepRanks(), sweepEvery);
@@ -93,7 +94,7 @@ export class RedisRatesWriter {
     this.scheduleFlush();
   }
 
-  /** Symbols removed from collection leave the rank sets and their hash at once. */
+  /** Symbols removed from collection leave the rank sets, the index and their hash at once. */
   async remove(symbols: string[]): Promise<void> {
     if (symbols.length === 0) return;
     for (const symbol of symbols) this.pending.delete(symbol);

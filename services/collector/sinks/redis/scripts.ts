@@ -11,7 +11,7 @@
  * (see HistoryBatcher.resume); `|`-separated: ts, price, tradeTs, change_1m,
  * change_5m, change_15m, flags.
  *
- * KEYS: rank:1m, rank:5m, rank:15m, then one hash key per state.
+ * KEYS: rank:1m, rank:5m, rank:15m, the symbol index, then one hash key per state.
  * ARGV: ttlSeconds, channel, persistence interval ms (0: no `prev`), then 8 values per state:
  *       symbol, ts, price, tradeTs, change_1m, change_5m, change_15m, flags
  *       (an empty change means unknown: the field is removed).
@@ -23,8 +23,8 @@ local channel = ARGV[2]
 local interval = tonumber(ARGV[3])
 local published = {}
 local names = { 'change_1m', 'change_5m', 'change_15m' }
-for i = 4, #KEYS do
-  local a = 4 + (i - 4) * 8
+for i = 5, #KEYS do
+  local a = 4 + (i - 5) * 8
   local symbol, ts, price, tradeTs, flags = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 7]
   local key = KEYS[i]
   local current = redis.call('HGET', key, 'ts')
@@ -47,6 +47,7 @@ for i = 4, #KEYS do
       end
     end
     redis.call('EXPIRE', key, ttl)
+    redis.call('ZADD', KEYS[4], 0, symbol)
     published[#published + 1] = message
   end
 end
@@ -57,9 +58,10 @@ return #published
 `;
 
 /**
- * Removes rank members whose hash has expired (a symbol that stopped updating)
- * so the top-mover sets never list symbols frontends cannot read.
- * KEYS: rank:1m, rank:5m, rank:15m. ARGV: the hash key prefix (`rates:{exchange}:`).
+ * Removes rank and index members whose hash has expired (a symbol that stopped
+ * updating) so the top-mover sets and the index never list symbols frontends
+ * cannot read.
+ * KEYS: rank:1m, rank:5m, rank:15m, the symbol index. ARGV: the hash key prefix (`rates:{exchange}:`).
  * Returns the number of members removed.
  */
 export const SWEEP_RANKS_SCRIPT = `

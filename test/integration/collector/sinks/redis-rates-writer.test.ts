@@ -145,7 +145,21 @@ describe('RedisRatesWriter', () => {
     expect(await redis.client.zrange('rates:binance:rank:1m', '0', '-1', 'WITHSCORES')).toEqual(['BBBUSDT', '-2']);
   });
 
-  it('drops rank members whose hash expired, and removed symbols at once', async () => {
+  it('indexes every symbol it writes, also those with no change known yet', async () => {
+    // Prepare
+    const writer = newWriter();
+
+    // Act
+    writer.update(state('BBBUSDT', 1, { change1m: 5 }));
+    writer.update(state('AAAUSDT', 1));
+    await writer.flush();
+
+    // Assert: score 0, so the members list in byte order
+    expect(await redis.client.zrange('rates:binance:index', '0', '-1', 'WITHSCORES')).toEqual(['AAAUSDT', '0', 'BBBUSDT', '0']);
+    expect(await redis.client.zrange('rates:binance:rank:1m', '0', '-1')).toEqual(['BBBUSDT']);
+  });
+
+  it('drops rank and index members whose hash expired, and removed symbols at once', async () => {
     // Prepare
     const writer = newWriter({ rankSweepIntervalMs: 100 });
     writer.update(state('AAAUSDT', 1, { change5m: 1 }));
@@ -160,6 +174,7 @@ describe('RedisRatesWriter', () => {
 
     // Assert
     expect(await redis.client.zrange('rates:binance:rank:5m', '0', '-1')).toEqual(['BBBUSDT']);
+    expect(await redis.client.zrange('rates:binance:index', '0', '-1')).toEqual(['BBBUSDT']);
     expect(await redis.client.exists('rates:binance:CCCUSDT')).toBe(0);
   });
 

@@ -1,31 +1,33 @@
-import { buildRatesUpsert, buildStatusUpsert, isTransientDatabaseError, ratePrecedenceKey, RATES_UPSERT_SQL } from '../../../../lambdas/ingest';
+import {
+  buildStatusUpsert,
+  isTransientDatabaseError,
+  RATE_COPY_COLUMNS,
+  ratePrecedenceKey,
+  RATES_COPY_SQL,
+  RATES_INSERT_SQL,
+  RATES_REPLACE_SQL,
+  RATES_ROLLUP_LOCK_SQL,
+  RATES_ROLLUP_RECOMPUTE_SQL,
+  RATES_STAGE_SQL,
+} from '../../../../lambdas/ingest';
 
 const T = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 
-describe('buildRatesUpsert', () => {
-  it('passes one array per column, in the order of the unnest casts', () => {
-    const statement = buildRatesUpsert([
-      { time: T, exchange: 'binance', symbol: 'BTCUSDT', price: '43000.10000000', change1m: 0.1, change5m: null, change15m: -2, flags: ['backfilled', 'gap'], evaluatedAt: T + 1 },
-      { time: T, exchange: 'binance', symbol: 'ETHUSDT', price: '2500', change1m: null, change5m: null, change15m: null, flags: [], evaluatedAt: T + 2 },
-    ]);
-    expect(statement.text).toBe(RATES_UPSERT_SQL);
-    expect(statement.values).toEqual([
-      ['2026-01-02T03:04:05.678Z', '2026-01-02T03:04:05.678Z'],
-      ['binance', 'binance'],
-      ['BTCUSDT', 'ETHUSDT'],
-      ['43000.10000000', '2500'],
-      [0.1, null],
-      [null, null],
-      [-2, null],
-      ['backfilled,gap', ''],
-      ['2026-01-02T03:04:05.679Z', '2026-01-02T03:04:05.680Z'],
-    ]);
+describe('rate write statements', () => {
+  it('merges from the staging table the COPY fills, replacing a stored row only with a state of greater precedence', () => {
+    expect(RATES_COPY_SQL).toBe(`COPY mdc_ingest_rates (${RATE_COPY_COLUMNS}) FROM STDIN`);
+    expect(RATES_STAGE_SQL).toMatch(/^CREATE TEMP TABLE IF NOT EXISTS mdc_ingest_rates \(LIKE price_change_rates\) ON COMMIT DELETE ROWS$/);
+    expect(RATES_INSERT_SQL).toMatch(/FROM mdc_ingest_rates\s+ON CONFLICT \(exchange, symbol, time\) DO NOTHING/);
+    expect(RATES_REPLACE_SQL).toMatch(/FROM mdc_ingest_rates\s+ON CONFLICT \(exchange, symbol, time\) DO UPDATE/);
+    expect(RATES_REPLACE_SQL).toContain(`WHERE ${ratePrecedenceKey('EXCLUDED')} > ${ratePrecedenceKey('p')}`);
+    expect(ratePrecedenceKey('p')).toMatch(/^\(p\.evaluated_at, -cardinality\(p\.flags\), /);
   });
 
-  it('replaces a stored row only with a state of greater precedence: newer, or as new and first in content order', () => {
-    expect(RATES_UPSERT_SQL).toMatch(/ON CONFLICT \(exchange, symbol, time\) DO UPDATE/);
-    expect(RATES_UPSERT_SQL).toContain(`WHERE ${ratePrecedenceKey('EXCLUDED')} > ${ratePrecedenceKey('p')}`);
-    expect(ratePrecedenceKey('p')).toMatch(/^\(p\.evaluated_at, -cardinality\(p\.flags\), /);
+  it('merges only inserted rows into the rollup and recomputes the minutes of replaced ones after locking them', () => {
+    expect(RATES_INSERT_SQL).toMatch(/FROM \(\s+SELECT m\.bucket[\s\S]+FROM inserted GROUP BY 1, 2, 3/);
+    expect(RATES_INSERT_SQL).toMatch(/rows = r\.rows \+ EXCLUDED\.rows/);
+    expect(RATES_ROLLUP_LOCK_SQL).toMatch(/ORDER BY r\.exchange, r\.symbol, r\.bucket\s+FOR UPDATE$/);
+    expect(RATES_ROLLUP_RECOMPUTE_SQL).toMatch(/rows = EXCLUDED\.rows/);
   });
 });
 
