@@ -100,6 +100,8 @@ export class MarketDataStack extends Stack {
     });
     // Rows wait in the queue until the schema exists.
     this.ingestEventSource.node.addDependency(this.migrations.resource);
+    // The first rotation of a function login (at creation) needs the login migrate provisions.
+    for (const schedule of this.database.functionSecretRotationSchedules) schedule.node.addDependency(this.migrations.resource);
 
     this.collector = new Collector(this, 'Collector', {
       vpc,

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, aws_ec2 as ec2, aws_logs as logs, aws_rds as rds, aws_secretsmanager as secretsmanager, Validations } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 
 export interface DatabaseProps {
   vpc: ec2.IVpc;
@@ -35,6 +35,13 @@ export class Database extends Construct {
   readonly ingestSecret: secretsmanager.ISecret;
   /** The config API's login (role mdc_api). */
   readonly apiSecret: secretsmanager.ISecret;
+  /**
+   * The rotation schedules of the function logins. Creating one rotates at once,
+   * and the rotation function first logs in with the current secret, which
+   * works only once migrate has made the role a login with that password: the
+   * stack makes them wait for migrate (lib/market-data-stack.ts).
+   */
+  readonly functionSecretRotationSchedules: IConstruct[] = [];
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -109,6 +116,9 @@ export class Database extends Construct {
     const functionSecret = (id: string, username: string): secretsmanager.ISecret => {
       const secret = new rds.DatabaseSecret(this, id, {
         username,
+        // The functions and the rotation function take the database from the
+        // secret (secret.ts falls back to `postgres`, where the roles have no grants).
+        dbname: DATABASE_NAME,
         masterSecret: this.instance.secret!,
         excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
       });
@@ -119,6 +129,9 @@ export class Database extends Construct {
         vpcSubnets: props.subnets,
         endpoint: props.secretsManagerEndpoint,
       });
+      const schedule = attached.node.tryFindChild('RotationSchedule');
+      if (!schedule) throw new Error(`${id}: no rotation schedule under the secret attachment (aws-cdk-lib changed its construct tree?)`);
+      this.functionSecretRotationSchedules.push(schedule);
       return attached;
     };
     this.ingestSecret = functionSecret('IngestSecret', 'mdc_ingest');

@@ -389,6 +389,16 @@ describe('database logins', () => {
     });
   });
 
+  test('the function logins first rotate after migrate has provisioned them', () => {
+    const schedules = ofType('AWS::SecretsManager::RotationSchedule');
+    const migrateId = logicalId(stack.migrations.resource);
+    const ingest = JSON.stringify(stack.resolve(stack.database.ingestSecret.secretArn));
+    const api = JSON.stringify(stack.resolve(stack.database.apiSecret.secretArn));
+    const ofFunctionLogins = schedules.filter(([, schedule]) => [ingest, api].includes(JSON.stringify(schedule.Properties.SecretId)));
+    expect(ofFunctionLogins).toHaveLength(2);
+    for (const [, schedule] of ofFunctionLogins) expect((schedule as { DependsOn?: string[] }).DependsOn).toContain(migrateId);
+  });
+
   test('RDS Proxy serves all three logins, and the function logins rotate through the master (multi-user)', () => {
     const [, proxy] = ofType('AWS::RDS::DBProxy')[0]!;
     const secrets = (proxy.Properties.Auth as Array<{ SecretArn: unknown }>).map((a) => JSON.stringify(a.SecretArn)).sort();
@@ -398,7 +408,7 @@ describe('database logins', () => {
     // The template is a join (the master ARN is a token): look for the user and the masterarn key in it.
     const templates = ofType('AWS::SecretsManager::Secret').map(([, s]) => JSON.stringify((s.Properties.GenerateSecretString as { SecretStringTemplate?: unknown } | undefined)?.SecretStringTemplate ?? ''));
     for (const user of ['mdc_ingest', 'mdc_api']) {
-      expect(templates.filter((t) => t.includes(`\\"username\\":\\"${user}\\"`) && t.includes('masterarn'))).toHaveLength(1);
+      expect(templates.filter((t) => t.includes(`\\"username\\":\\"${user}\\"`) && t.includes('\\"dbname\\":\\"mdc\\"') && t.includes('masterarn'))).toHaveLength(1);
     }
   });
 });

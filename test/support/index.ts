@@ -7,3 +7,4 @@ export type { ApiEventInput } from './api-events';
 export { startTestIngest } from './ingest-runner';
 export type { TestIngest } from './ingest-runner';
 export { e2eCollectorEnv } from './e2e-collector';
+export { migrateWithRoles, openRolePool, roleUrl } from './db-roles';

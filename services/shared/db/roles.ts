@@ -23,13 +23,52 @@ export class RoleProvisioningError extends CollectorError {
 const CLONE_SUFFIX = '_clone';
 
 /**
+ * Roles live in a catalog shared by every database of the server, and two
+ * sessions altering the same role at once make the later one fail with
+ * `tuple concurrently updated` (XX000) instead of waiting: migrate runs on
+ * several databases of one server at once in the test suite, and a deployment
+ * may overlap `npm run migrate`. No lock spans databases (advisory locks are
+ * per database), so the loser retries; the statement sets an absolute value, so
+ * repeating it is harmless.
+ */
+export interface RoleRaceRetry {
+  attempts: number;
+  /** Upper bound of the random wait before each retry. */
+  maxDelayMs: number;
+}
+export const DEFAULT_ROLE_RACE_RETRY: RoleRaceRetry = { attempts: 20, maxDelayMs: 50 };
+
+const isCatalogRace = (cause: unknown): boolean => {
+  const { code, message } = (cause ?? {}) as { code?: unknown; message?: unknown };
+  return code === 'XX000' && typeof message === 'string' && /tuple concurrently (updated|deleted)/.test(message);
+};
+
+async function alterRoleRetryingRaces(pool: Pool, statement: string, username: string, retry: RoleRaceRetry): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await pool.query(statement);
+      return;
+    } catch (cause) {
+      if (isCatalogRace(cause) && attempt < retry.attempts) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * retry.maxDelayMs));
+        continue;
+      }
+      // The cause's message would not hold the password, but its query would: keep only the code.
+      const code = (cause as { code?: string }).code;
+      const hint = code === '42501' ? '; the migration login needs CREATEROLE' : isCatalogRace(cause) ? `; another session kept altering the role (${attempt} attempts)` : '';
+      throw new RoleProvisioningError(`Setting the password of ${username} failed (SQLSTATE ${code ?? 'unknown'})${hint}`);
+    }
+  }
+}
+
+/**
  * Gives each role's login the password of its secret. The role itself gets
  * LOGIN and the password; a `_clone` login (created by the rotation function as
  * a member of the role) only the password. The statement is built by
  * PostgreSQL's format(%L) so the password never passes through string
  * concatenation here, and nothing about it is logged.
  */
-export async function provisionRoleLogins(pool: Pool, logins: readonly RoleLogin[], logger?: Logger): Promise<void> {
+export async function provisionRoleLogins(pool: Pool, logins: readonly RoleLogin[], logger?: Logger, retry: RoleRaceRetry = DEFAULT_ROLE_RACE_RETRY): Promise<void> {
   for (const login of logins) {
     if (login.username !== login.role && login.username !== `${login.role}${CLONE_SUFFIX}`) {
       throw new RoleProvisioningError(`The secret for ${login.role} names the user '${login.username}'; it must be ${login.role} or ${login.role}${CLONE_SUFFIX}`);
@@ -47,13 +86,7 @@ export async function provisionRoleLogins(pool: Pool, logins: readonly RoleLogin
     }
     const attributes = login.username === login.role ? 'LOGIN PASSWORD' : 'PASSWORD';
     const { rows } = await pool.query<{ statement: string }>(`SELECT format('ALTER ROLE %I WITH ${attributes} %L', $1::text, $2::text) AS statement`, [login.username, login.password]);
-    try {
-      await pool.query(rows[0]!.statement);
-    } catch (cause) {
-      // The cause's message would not hold the password, but its query would: keep only the code.
-      const code = (cause as { code?: string }).code;
-      throw new RoleProvisioningError(`Setting the password of ${login.username} failed (SQLSTATE ${code ?? 'unknown'}); the migration login needs CREATEROLE`);
-    }
+    await alterRoleRetryingRaces(pool, rows[0]!.statement, login.username, retry);
     logger?.info('database login provisioned', { role: login.role, username: login.username });
   }
 }

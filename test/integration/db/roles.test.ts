@@ -1,10 +1,7 @@
 import { Pool } from 'pg';
-import { localRoleLogins, roleDatabaseUrl } from '../../../localstack/env';
-import { runMigrations, type DatabaseRole } from '../../../services/shared/db';
-import { createLogger } from '../../../services/shared/logger';
-import { createTestDatabase, queryOnce, type TestDatabase } from '../../support';
-
-const logger = createLogger({ serviceName: 'roles-test', logLevel: 'SILENT' });
+import { localRoleLogins } from '../../../localstack/env';
+import { provisionRoleLogins, type DatabaseRole } from '../../../services/shared/db';
+import { createTestDatabase, migrateWithRoles, openRolePool, queryOnce, roleUrl, type TestDatabase } from '../../support';
 
 type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE' | 'REFERENCES' | 'TRIGGER';
 const TABLE_PRIVILEGES: TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
@@ -47,13 +44,22 @@ const FUNCTIONS: Record<string, DatabaseRole[]> = {
 
 let db: TestDatabase;
 const pools: Partial<Record<DatabaseRole, Pool>> = {};
-const as = (role: DatabaseRole): Pool => (pools[role] ??= new Pool({ connectionString: roleDatabaseUrl(db.url, role), max: 1 }));
+const as = (role: DatabaseRole): Pool => (pools[role] ??= openRolePool(db, role));
 const denied = /permission denied|must be owner/;
 
 beforeAll(async () => {
   db = await createTestDatabase('mdc_roles');
-  await runMigrations({ databaseUrl: db.url, logger, roleLogins: localRoleLogins() });
+  await migrateWithRoles(db);
 });
+
+/** Every access control list of the database: its own, the schema's, each relation's and each function's, and the default privileges. */
+const ACLS_SQL = `
+  SELECT 'database' AS kind, datname::text AS name, datacl::text AS acl FROM pg_database WHERE datname = current_database()
+  UNION ALL SELECT 'schema', nspname::text, nspacl::text FROM pg_namespace WHERE oid = current_schema()::regnamespace
+  UNION ALL SELECT 'relation', relname::text, relacl::text FROM pg_class WHERE relnamespace = current_schema()::regnamespace
+  UNION ALL SELECT 'function', oid::regprocedure::text, proacl::text FROM pg_proc WHERE pronamespace = current_schema()::regnamespace
+  UNION ALL SELECT 'default', defaclobjtype::text, defaclacl::text FROM pg_default_acl
+  ORDER BY 1, 2`;
 
 afterAll(async () => {
   await Promise.all(Object.values(pools).map((pool) => pool.end()));
@@ -109,11 +115,15 @@ describe('the access matrix', () => {
   });
 
   it('stays the same when the migrations run again', async () => {
+    // Prepare
+    const before = await queryOnce(db.url, ACLS_SQL);
+
     // Act
-    const again = await runMigrations({ databaseUrl: db.url, logger, roleLogins: localRoleLogins() });
+    const again = await migrateWithRoles(db);
 
     // Assert
     expect(again.applied).toEqual([]);
+    expect(await queryOnce(db.url, ACLS_SQL)).toEqual(before);
     await expect(as('mdc_api').query('SELECT count(*) FROM collection_config')).resolves.toBeDefined();
   });
 });
@@ -121,11 +131,21 @@ describe('the access matrix', () => {
 describe('mdc_api', () => {
   it.each([
     ['DROP TABLE price_change_rates', 'drop history'],
+    ['DROP TABLE price_change_rates_1m', 'drop the rollup'],
     ['ALTER TABLE price_change_rates ADD COLUMN x int', 'alter history'],
+    ['ALTER TABLE price_change_rates_1m DROP COLUMN rows', 'alter the rollup'],
+    ['TRUNCATE price_change_rates', 'truncate history'],
     ['TRUNCATE price_change_rates_1m', 'truncate the rollup'],
     ["INSERT INTO price_change_rates (time, exchange, symbol, price, evaluated_at) VALUES (now(), 'binance', 'BTCUSDT', 1, now())", 'write history'],
+    [
+      "INSERT INTO price_change_rates_1m (bucket, exchange, symbol, open, high, low, close, rows, open_time, close_time) VALUES (date_trunc('minute', now()), 'binance', 'BTCUSDT', 1, 1, 1, 1, 1, now(), now())",
+      'write the rollup',
+    ],
+    ['UPDATE price_change_rates SET price = 1', 'rewrite history'],
     ['UPDATE price_change_rates_1m SET rows = 1', 'rewrite the rollup'],
     ['DELETE FROM price_change_rates', 'delete history'],
+    ['DELETE FROM price_change_rates_1m', 'delete the rollup'],
+    ["UPDATE collection_status SET state = 'closed'", 'write status'],
     ['DELETE FROM collection_status', 'delete status'],
     ['CREATE TABLE mine (id int)', 'create tables'],
     ['SELECT * FROM mdc_run_partition_maintenance()', 'run partition maintenance'],
@@ -161,8 +181,13 @@ describe('mdc_ingest', () => {
     ['SELECT * FROM collection_config', 'read the configuration'],
     ["INSERT INTO collection_config (exchange, symbol) VALUES ('binance', 'BTCUSDT')", 'write the configuration'],
     ['UPDATE collection_settings SET raw_retention_days = 1', 'change retention'],
+    ["DELETE FROM collection_config WHERE symbol = 'BTCUSDT'", 'delete the configuration'],
+    ['SELECT * FROM collection_settings', 'read the settings'],
     ['SELECT * FROM config_state', 'read the config state'],
+    ['UPDATE config_state SET version = version', 'write the config state'],
+    ['SELECT * FROM trading_pairs', 'read the pairs'],
     ['UPDATE trading_pairs SET collect = true', 'change the pairs'],
+    ['TRUNCATE price_change_rates', 'truncate history'],
     ["SELECT nextval('config_version_seq')", 'draw config versions'],
     ['DELETE FROM price_change_rates', 'delete history'],
     ['DROP TABLE price_change_rates_1m', 'drop the rollup'],
@@ -213,5 +238,38 @@ describe('mdc_ingest', () => {
 
     // Assert
     expect(Array.isArray(result.rows)).toBe(true);
+  });
+});
+
+describe('provisioning the logins', () => {
+  it('migrates several databases of the server at once, roles and logins included', async () => {
+    // Prepare
+    const others = await Promise.all(Array.from({ length: 4 }, () => createTestDatabase('mdc_roles_parallel')));
+
+    // Act
+    try {
+      const results = await Promise.allSettled(others.map((other) => migrateWithRoles(other)));
+
+      // Assert
+      expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+      const [row] = await queryOnce<{ ok: boolean }>(roleUrl(others[0]!, 'mdc_api'), 'SELECT has_table_privilege(current_user, \'collection_config\', \'INSERT\') AS ok');
+      expect(row).toEqual({ ok: true });
+    } finally {
+      await Promise.all(others.map((other) => other.drop()));
+    }
+  });
+
+  it('succeeds while other migrations of the server set the same passwords at the same moment', async () => {
+    // Prepare: roles are server-wide; parallel ALTER ROLE of one role makes the later one fail with
+    // "tuple concurrently updated" unless it retries.
+    const owners = Array.from({ length: 6 }, () => new Pool({ connectionString: db.url, max: 1 }));
+
+    // Act
+    const results = await Promise.allSettled(owners.flatMap((pool) => [provisionRoleLogins(pool, localRoleLogins()), provisionRoleLogins(pool, localRoleLogins())]));
+    await Promise.all(owners.map((pool) => pool.end()));
+
+    // Assert
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    await expect(as('mdc_ingest').query('SELECT 1 AS ok')).resolves.toMatchObject({ rows: [{ ok: 1 }] });
   });
 });
