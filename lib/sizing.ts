@@ -10,6 +10,14 @@ export const RAW_BYTES_PER_ROW = 206;
 /** 1-minute rollup row with its share of the primary key, plain PostgreSQL 15 (storage bench). */
 export const ROLLUP_BYTES_PER_ROW = 261;
 
+/**
+ * A day file's bytes per 1-minute bar (migration 0012: closed days' CSV text,
+ * lz4 TOAST; storage bench, random prices, the least compressible shape).
+ */
+export const DAY_FILE_BYTES_PER_BAR = 135;
+/** Day files are kept (and built) for this many days back (mdc_minute_day_files_from). */
+export const DAY_FILE_DAYS = 92;
+
 /** What the default deployment collects: `SYMBOLS=ALL` on Binance spot is about this many pairs. */
 export const DEFAULT_SIZING_SYMBOLS = 1_500;
 /** collection_settings defaults (migration 0010). */
@@ -33,6 +41,7 @@ export interface HistorySizingInput {
   persistIntervalMs?: number;
   rawBytesPerRow?: number;
   rollupBytesPerRow?: number;
+  dayFileBytesPerBar?: number;
 }
 
 export interface HistorySizing {
@@ -44,7 +53,9 @@ export interface HistorySizing {
   rawGiB: number;
   /** Rollup rows on disk at the worst moment: retention plus one month (partitions drop whole months). */
   rollupGiB: number;
-  /** Both tiers plus STORAGE_HEADROOM: the storage the deployment must be allowed to grow to. */
+  /** Day files at most: every symbol's every kept day read (DAY_FILE_DAYS, plus the day before maintenance drops it). */
+  dayFilesGiB: number;
+  /** Both tiers and the day files plus STORAGE_HEADROOM: the storage the deployment must be allowed to grow to. */
   requiredGiB: number;
 }
 
@@ -55,7 +66,8 @@ export function historySizing(input: HistorySizingInput): HistorySizing {
   const rollupGiBPerDay = (rollupRowsPerDay * (input.rollupBytesPerRow ?? ROLLUP_BYTES_PER_ROW)) / GIB;
   const rawGiB = rawGiBPerDay * (input.rawRetentionDays + 1);
   const rollupGiB = rollupGiBPerDay * (input.rollupRetentionDays + 31);
-  return { rawRowsPerDay, rollupRowsPerDay, rawGiBPerDay, rollupGiBPerDay, rawGiB, rollupGiB, requiredGiB: (rawGiB + rollupGiB) / (1 - STORAGE_HEADROOM) };
+  const dayFilesGiB = (rollupRowsPerDay * (input.dayFileBytesPerBar ?? DAY_FILE_BYTES_PER_BAR) * (DAY_FILE_DAYS + 1)) / GIB;
+  return { rawRowsPerDay, rollupRowsPerDay, rawGiBPerDay, rollupGiBPerDay, rawGiB, rollupGiB, dayFilesGiB, requiredGiB: (rawGiB + rollupGiB + dayFilesGiB) / (1 - STORAGE_HEADROOM) };
 }
 
 /** The default deployment's history: 1,500 symbols, 7 days raw, 2 years of minutes. */

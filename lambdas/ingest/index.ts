@@ -16,8 +16,8 @@ export type { SqsBatchResponse, SqsEvent, SqsRecord } from './sqs-event';
 export { encodeRateCopyLine, encodeRatesCopy, RATE_COPY_COLUMNS, rateCopyChunks } from './copy';
 export { aggregateMinutes, compareDecimal } from './rollup';
 export type { MinuteRecord } from './rollup';
-export { partitionProbeTimes, RetentionCache, splitByRetention } from './retention';
-export type { RetentionCacheOptions, RetentionSplit } from './retention';
+export { closedDayKeys, partitionProbeTimes, RetentionCache, splitByRetention } from './retention';
+export type { DayKeys, RetentionCacheOptions, RetentionSplit } from './retention';
 export {
   buildStatusUpsert,
   minuteAggregateSql,

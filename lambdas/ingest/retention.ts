@@ -34,6 +34,35 @@ export function partitionProbeTimes(rows: readonly RateRecord[]): number[] {
   return [...latest.values()].sort((a, b) => a - b);
 }
 
+export interface DayKeys {
+  exchanges: string[];
+  symbols: string[];
+  /** `YYYY-MM-DD`, UTC. */
+  days: string[];
+}
+
+/**
+ * The distinct (exchange, symbol, UTC day) of rows from days before `nowMs`'s
+ * day: the days whose stored CSV text a write must invalidate. Rows of today
+ * need nothing, since no day file exists for a day until an hour after it ends.
+ */
+export function closedDayKeys(rows: readonly RateRecord[], nowMs: number): DayKeys {
+  const today = dayOf(nowMs);
+  const keys: DayKeys = { exchanges: [], symbols: [], days: [] };
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const day = dayOf(row.time);
+    if (day >= today) continue;
+    const key = `${row.exchange}\u0000${row.symbol}\u0000${day}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    keys.exchanges.push(row.exchange);
+    keys.symbols.push(row.symbol);
+    keys.days.push(new Date(day).toISOString().slice(0, 10));
+  }
+  return keys;
+}
+
 export interface RetentionCacheOptions {
   /** How long a fetched cutoff is trusted; default one minute. */
   ttlMs?: number;

@@ -246,3 +246,10 @@ export function buildStatusUpsert(rows: readonly StatusRecord[]): SqlStatement {
     ],
   };
 }
+
+/**
+ * Rows of days before today delete those days' stored CSV text (day files,
+ * migration 0012) in the batch's transaction, under the lock the builder
+ * takes, so a day file never outlives a write to its day.
+ */
+export const INVALIDATE_DAY_FILES_SQL = 'SELECT mdc_invalidate_minute_days($1::text[], $2::text[], $3::date[])';

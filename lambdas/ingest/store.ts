@@ -7,10 +7,11 @@ import { errorMessage } from '../../services/shared/errors';
 import { rateCopyChunks } from './copy';
 import { IngestDatabaseError } from './errors';
 import type { MergedBatch, RateRecord } from './merge';
-import { partitionProbeTimes, RetentionCache, splitByRetention } from './retention';
+import { closedDayKeys, partitionProbeTimes, RetentionCache, splitByRetention } from './retention';
 import { aggregateMinutes, type MinuteRecord } from './rollup';
 import {
   buildStatusUpsert,
+  INVALIDATE_DAY_FILES_SQL,
   RATES_COPY_SQL,
   RATES_DIRECT_COPY_SQL,
   ROLLUP_MINUTES_MERGE_SQL,
@@ -151,6 +152,8 @@ async function writeInTransaction(client: PoolClient, rates: readonly RateRecord
     }
   }
   if (batch.statuses.length > 0) result.statusesWritten = (await client.query(buildStatusUpsert(batch.statuses))).rowCount ?? 0;
+  const closed = closedDayKeys(rates, Date.now());
+  if (closed.days.length > 0) await client.query(INVALIDATE_DAY_FILES_SQL, [closed.exchanges, closed.symbols, closed.days]);
   await client.query('COMMIT');
   return result;
 }

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { historySizing, RAW_BYTES_PER_ROW, ROLLUP_BYTES_PER_ROW, DEFAULT_RAW_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, DEFAULT_MAX_ALLOCATED_STORAGE_GIB } from '../../lib/sizing';
+import { DAY_FILE_BYTES_PER_BAR, historySizing, RAW_BYTES_PER_ROW, ROLLUP_BYTES_PER_ROW, DEFAULT_RAW_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, DEFAULT_MAX_ALLOCATED_STORAGE_GIB } from '../../lib/sizing';
 import { runMigrations } from '../../services/shared/db';
 import { createLogger } from '../../services/shared/logger';
 import { createTestDatabase } from '../support';
@@ -51,6 +51,16 @@ export default async function runStorageBench(): Promise<BenchResult> {
     await client.query('VACUUM ANALYZE price_change_rates_1m');
     const raw = await bytesPerRow(client, 'price_change_rates');
     const rollup = await bytesPerRow(client, 'price_change_rates_1m');
+    // Day files (0012) of the closed days the rollup rows fall in, as the API builds them on a read.
+    await client.query(`
+      SELECT count(*) FROM (SELECT DISTINCT symbol FROM price_change_rates_1m) s,
+        LATERAL mdc_minute_bar_days('binance', s.symbol, ARRAY(SELECT DISTINCT (bucket AT TIME ZONE 'UTC')::date FROM price_change_rates_1m WHERE symbol = s.symbol)) f`);
+    await client.query('VACUUM ANALYZE price_change_rates_1m_days');
+    const dayFiles = (await client.query<{ bytes: string; bars: string; files: string }>(
+      `SELECT pg_total_relation_size('price_change_rates_1m_days')::text AS bytes, coalesce(sum(bars), 0)::text AS bars, count(*)::text AS files FROM price_change_rates_1m_days`,
+    )).rows[0]!;
+    const dayFileBars = Number(dayFiles.bars);
+    const dayFileBytesPerBar = dayFileBars > 0 ? Number(dayFiles.bytes) / dayFileBars : undefined;
 
     const gb = (bytes: number) => (bytes / 1e9).toFixed(1);
     const table = ['| symbols | raw rows/day | raw GB/day | rollup rows/day | rollup GB/day | needed at 7 d raw + 730 d rollup (GiB, with 25 % headroom) |', '| --- | --- | --- | --- | --- | --- |'];
@@ -70,10 +80,16 @@ export default async function runStorageBench(): Promise<BenchResult> {
         rollupBytesPerRow: Number(rollup.perRow.toFixed(1)),
         rawBytesPerRowInSizing: RAW_BYTES_PER_ROW,
         rollupBytesPerRowInSizing: ROLLUP_BYTES_PER_ROW,
+        dayFilesMeasured: Number(dayFiles.files),
+        dayFileBarsMeasured: dayFileBars,
+        // Undefined when no day had closed an hour ago inside the generated minutes (a run just after midnight UTC).
+        ...(dayFileBytesPerBar === undefined ? {} : { dayFileBytesPerBar: Number(dayFileBytesPerBar.toFixed(1)) }),
+        dayFileBytesPerBarInSizing: DAY_FILE_BYTES_PER_BAR,
         defaultMaxAllocatedStorageGiB: DEFAULT_MAX_ALLOCATED_STORAGE_GIB,
       },
       notes: [
         `plain PostgreSQL (project-managed partitions), ${SYMBOLS} symbols; heap + TOAST + primary key after VACUUM, divided by rows`,
+        'day files: random 8-decimal prices and changes, the least compressible shape (real prices repeat digits); bytes of the table with TOAST and key over the bars it holds',
         'lib/sizing.ts holds the per-row figures the stack defaults are computed from; update them when these drift',
       ],
     };

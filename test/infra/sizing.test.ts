@@ -12,7 +12,7 @@ import {
 describe('history sizing', () => {
   it('counts one raw row per symbol per persistence interval and one rollup row per minute', () => {
     // Act
-    const sizing = historySizing({ symbols: 1_500, rawRetentionDays: 7, rollupRetentionDays: 730, rawBytesPerRow: 200, rollupBytesPerRow: 250 });
+    const sizing = historySizing({ symbols: 1_500, rawRetentionDays: 7, rollupRetentionDays: 730, rawBytesPerRow: 200, rollupBytesPerRow: 250, dayFileBytesPerBar: 100 });
     const slower = historySizing({ symbols: 1_500, rawRetentionDays: 7, rollupRetentionDays: 730, persistIntervalMs: 5_000 });
 
     // Assert
@@ -20,7 +20,8 @@ describe('history sizing', () => {
     expect(sizing.rollupRowsPerDay).toBe(2_160_000);
     expect(sizing.rawGiB).toBeCloseTo((129_600_000 * 200 * 8) / 1024 ** 3, 6);
     expect(sizing.rollupGiB).toBeCloseTo((2_160_000 * 250 * 761) / 1024 ** 3, 6);
-    expect(sizing.requiredGiB).toBeCloseTo((sizing.rawGiB + sizing.rollupGiB) / (1 - STORAGE_HEADROOM), 6);
+    expect(sizing.dayFilesGiB).toBeCloseTo((2_160_000 * 100 * 93) / 1024 ** 3, 6);
+    expect(sizing.requiredGiB).toBeCloseTo((sizing.rawGiB + sizing.rollupGiB + sizing.dayFilesGiB) / (1 - STORAGE_HEADROOM), 6);
     expect(slower.rawRowsPerDay).toBe(25_920_000);
   });
 

@@ -44,10 +44,26 @@ export const rawRowsCsvSql = (client: PoolClient, range: CsvRange): string => `
           FROM price_change_rates WHERE ${where(client, 'time', range)} ORDER BY time LIMIT ${range.limit + 1})
   TO STDOUT WITH (FORMAT csv)`;
 
+/**
+ * Bars through mdc_minute_bar_csv_line (migration 0012), the one encoder of a
+ * bar line that the stored day files use too, so a month read partly from day
+ * files and partly from the rollup is one format. Text COPY of a single column
+ * writes the line as is: it holds no tab, newline or backslash to escape.
+ */
 export const minuteBarsCsvSql = (client: PoolClient, range: CsvRange): string => `
-  COPY (SELECT ${isoUs('bucket')}, open, high, low, close, change_1m, change_5m, change_15m, nullif(array_to_string(flags, '|'), ''), rows
+  COPY (SELECT mdc_minute_bar_csv_line(bucket, open, high, low, close, change_1m, change_5m, change_15m, flags, rows)
           FROM price_change_rates_1m WHERE ${where(client, 'bucket', range)} ORDER BY bucket LIMIT ${range.limit + 1})
-  TO STDOUT WITH (FORMAT csv)`;
+  TO STDOUT`;
+
+/** Stored (or built now) text of whole closed days, by mdc_minute_bar_days; days it leaves out are read from the rollup. */
+export const MINUTE_DAY_FILES_SQL = 'SELECT day::text AS day, csv, bars FROM mdc_minute_bar_days($1, $2, $3::date[])';
+
+export interface MinuteDayFile {
+  /** `YYYY-MM-DD`. */
+  day: string;
+  csv: string;
+  bars: number;
+}
 
 export interface CsvRows {
   /** The lines, without header, each ending in a newline; at most `limit`. */

@@ -93,3 +93,46 @@ export function bucketWindow(options: { interval: HistoryInterval; start: number
   }
   return { source: 'raw', start: options.start, end: Math.min(options.toMs, options.start + options.limit * width) };
 }
+
+export const DAY_MS = 86_400_000;
+
+/**
+ * How long after a UTC day ends its minutes are treated as final and may be
+ * read from stored day files (mdc_minute_bar_days, migration 0012, which
+ * applies the same rule with the database clock): longer than any ingest
+ * transaction lives, so a write that took the day for "today" has committed.
+ */
+export const DAY_FILE_GRACE_MS = 3_600_000;
+
+/** A part of a 1-minute window: a whole closed UTC day (`day` set, read from its day file) or a range read from the rollup. */
+export interface MinuteSegment {
+  startMs: number;
+  endMs: number;
+  /** `YYYY-MM-DD` when the segment is a whole UTC day that ended more than DAY_FILE_GRACE_MS before now. */
+  day?: string;
+}
+
+/**
+ * Splits a 1-minute window [start, end) into whole closed days and the rest
+ * (the partial days at either end, today, days not yet over the grace). The
+ * rest is merged into as few ranges as possible, so a window that holds no
+ * closed day is one rollup read, as before day files.
+ */
+export function minuteSegments(startMs: number, endMs: number, nowMs: number): MinuteSegment[] {
+  const segments: MinuteSegment[] = [];
+  const pushRange = (from: number, to: number) => {
+    if (to <= from) return;
+    const last = segments[segments.length - 1];
+    if (last !== undefined && last.day === undefined && last.endMs === from) last.endMs = to;
+    else segments.push({ startMs: from, endMs: to });
+  };
+  let cursor = startMs;
+  for (let day = Math.ceil(startMs / DAY_MS) * DAY_MS; day + DAY_MS <= endMs; day += DAY_MS) {
+    if (day + DAY_MS + DAY_FILE_GRACE_MS > nowMs) break;
+    pushRange(cursor, day);
+    segments.push({ startMs: day, endMs: day + DAY_MS, day: new Date(day).toISOString().slice(0, 10) });
+    cursor = day + DAY_MS;
+  }
+  pushRange(cursor, endMs);
+  return segments;
+}

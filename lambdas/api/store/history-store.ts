@@ -1,8 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { ApiError } from '../errors';
 import { HISTORY_INTERVALS, type HistoryRowDto } from '../schemas';
-import { alignDown, bucketWindow, INTERVAL_MS, rawTierStart, ROLLUP_MS, type HistoryInterval, type HistorySource } from './history-plan';
-import { barsToCsv, BAR_CSV_HEADER, copyCsv, minuteBarsCsvSql, RAW_CSV_HEADER, rawRowsCsvSql } from './history-csv';
+import { alignDown, bucketWindow, INTERVAL_MS, minuteSegments, rawTierStart, ROLLUP_MS, type HistoryInterval, type HistorySource } from './history-plan';
+import { barsToCsv, BAR_CSV_HEADER, copyCsv, MINUTE_DAY_FILES_SQL, minuteBarsCsvSql, RAW_CSV_HEADER, rawRowsCsvSql, type MinuteDayFile } from './history-csv';
 import { withReadTransaction } from './read-transaction';
 
 export { INTERVAL_MS };
@@ -225,7 +225,9 @@ export class HistoryStore {
    * response); coarser buckets are aggregated as for JSON and written out.
    */
   async csvPage(request: HistoryPageRequest): Promise<HistoryCsvPage> {
-    return withReadTransaction(this.pool, { timeoutMs: this.options.statementTimeoutMs, route: 'GET /v1/history' }, async (client) => {
+    // 1-minute bars may store day files (through mdc_minute_bar_days, which the role may only call): not READ ONLY.
+    const options = { timeoutMs: this.options.statementTimeoutMs, route: 'GET /v1/history', readOnly: request.interval !== '1m' };
+    return withReadTransaction(this.pool, options, async (client) => {
       const rawStart = rawTierStart(await this.rawCutoff(client));
       if (request.interval === undefined) return this.rawCsvPage(client, request, rawStart);
       if (request.interval === '1m') return this.minuteCsvPage(client, request, rawStart);
@@ -260,9 +262,37 @@ export class HistoryStore {
       throw new ApiError(400, 'VALIDATION_FAILED', 'cursor: outside this query\'s range; start again without cursor', { details: [{ field: 'query.cursor', reason: 'outside the query range' }] });
     }
     const window = bucketWindow({ interval: '1m', start, toMs: request.toMs, limit: request.limit, rawStart });
-    const range = { exchange: request.exchange, symbol: request.symbol, startMs: window.start, endMs: window.end, afterUs: null, limit: request.limit };
-    const rows = await copyCsv(client, minuteBarsCsvSql(client, range), request.limit);
-    return { source: 'rollup', csv: `${BAR_CSV_HEADER}\n${rows.body}`, rows: rows.count, nextCursor: window.end < request.toMs ? encodeCursor({ kind: '1m', position: BigInt(window.end) }) : null };
+    // Whole closed days from their day files, the rest (partial days, today) from the rollup.
+    const segments = minuteSegments(window.start, window.end, this.now());
+    const closedDays = segments.flatMap((segment) => (segment.day === undefined ? [] : [segment.day]));
+    const files = new Map<string, MinuteDayFile>();
+    if (closedDays.length > 0) {
+      for (const file of (await client.query<MinuteDayFile>(MINUTE_DAY_FILES_SQL, [request.exchange, request.symbol, closedDays])).rows) files.set(file.day, file);
+    }
+    const parts: string[] = [];
+    let count = 0;
+    let rollupFrom: number | undefined;
+    const readRollup = async (endMs: number) => {
+      if (rollupFrom === undefined) return;
+      const range = { exchange: request.exchange, symbol: request.symbol, startMs: rollupFrom, endMs, afterUs: null, limit: request.limit };
+      const rows = await copyCsv(client, minuteBarsCsvSql(client, range), request.limit);
+      parts.push(rows.body);
+      count += rows.count;
+      rollupFrom = undefined;
+    };
+    for (const segment of segments) {
+      const file = segment.day === undefined ? undefined : files.get(segment.day);
+      if (file === undefined) {
+        // A day the database left out (its clock says not closed yet, or outside retention) joins the rollup read.
+        rollupFrom ??= segment.startMs;
+        continue;
+      }
+      await readRollup(segment.startMs);
+      parts.push(file.csv);
+      count += file.bars;
+    }
+    await readRollup(window.end);
+    return { source: 'rollup', csv: `${BAR_CSV_HEADER}\n${parts.join('')}`, rows: count, nextCursor: window.end < request.toMs ? encodeCursor({ kind: '1m', position: BigInt(window.end) }) : null };
   }
 
   /**

@@ -19,15 +19,17 @@ export function isStatementTimeout(error: unknown): boolean {
  * validated integer, never client input.
  *
  * A cancelled statement becomes a QueryTimeoutError (503 QUERY_TIMEOUT) naming
- * the route's limit.
+ * the route's limit. `readOnly: false` is for a read that stores derived data
+ * through a SECURITY DEFINER function (day files); the role's privileges, not
+ * the transaction mode, are what keep it from writing anything else.
  */
-export async function withReadTransaction<T>(pool: Pool, options: { timeoutMs: number; route: string }, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withReadTransaction<T>(pool: Pool, options: { timeoutMs: number; route: string; readOnly?: boolean }, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const timeoutMs = Math.trunc(options.timeoutMs);
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new RangeError(`statement timeout must be a positive integer of ms, got ${options.timeoutMs}`);
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query(`BEGIN READ ONLY; SELECT set_config('statement_timeout', '${timeoutMs}', true)`);
+    await client.query(`BEGIN${options.readOnly === false ? '' : ' READ ONLY'}; SELECT set_config('statement_timeout', '${timeoutMs}', true)`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

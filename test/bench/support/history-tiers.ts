@@ -105,15 +105,36 @@ export async function measureHistoryTiers(databaseUrl: string, logger: Logger): 
     metrics.month_1m_paged_total_p50_ms = pagedMonth.p50;
     metrics.month_1m_paged_total_p95_ms = pagedMonth.p95;
 
-    // The month of 1-minute bars as one CSV response through the handler: the database writes the CSV (COPY).
+    // The month of 1-minute bars as one CSV response through the handler: whole closed days from
+    // their day files (built by the first request), the partial days at both ends by COPY.
     let csvBytes = 0;
-    const csvMonth = await time(SAMPLES, async () => {
+    const csvRequest = async () => {
       const result: APIGatewayProxyResult = await handler(apiEvent({ method: 'GET', path: `${base}&interval=1m&limit=${MONTH_MINUTES}&format=csv`, caller: READER_ARN }));
       if (result.statusCode !== 200) throw new Error(`CSV month: HTTP ${result.statusCode} ${result.body.slice(0, 300)}`);
       const lines = result.body.split('\n').length - 2;
       if (lines !== MONTH_MINUTES || result.headers?.['X-Next-Cursor'] !== undefined) throw new Error(`CSV month held ${lines} bars`);
       csvBytes = Buffer.byteLength(result.body);
+      return result.body;
+    };
+    const firstStart = performance.now();
+    const firstBody = await csvRequest();
+    metrics.month_1m_csv_first_request_building_day_files_ms = round(performance.now() - firstStart, 2);
+    metrics.month_1m_csv_day_files = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM price_change_rates_1m_days WHERE symbol = $1', [symbol])).rows[0]!.n);
+    const csvMonth = await time(SAMPLES, async () => {
+      if ((await csvRequest()) !== firstBody) throw new Error('the month from day files differs from the month as first built');
     });
+    // Without day files: the whole month by COPY from the rollup (each request deletes the files first, outside the timing).
+    const fromRollup: number[] = [];
+    for (let i = 0; i < Math.max(5, Math.floor(SAMPLES / 4)); i += 1) {
+      await pool.query('DELETE FROM price_change_rates_1m_days');
+      const store = new HistoryStore(pool, { statementTimeoutMs: 10_000, now: () => monthStart });
+      const t0 = performance.now();
+      const page = await store.csvPage({ exchange: 'binance', symbol, fromMs: monthStart, toMs: end, interval: '1m', limit: MONTH_MINUTES, cursor: undefined });
+      fromRollup.push(performance.now() - t0);
+      if (page.csv !== firstBody) throw new Error('the month from the rollup differs from the month from day files');
+    }
+    await csvRequest();
+    metrics.month_1m_csv_rollup_only_store_p50_ms = quantiles(fromRollup).p50;
     metrics.month_1m_csv_one_request_p50_ms = csvMonth.p50;
     metrics.month_1m_csv_one_request_p95_ms = csvMonth.p95;
     metrics.month_1m_csv_mib = round(csvBytes / 2 ** 20, 2);
@@ -181,7 +202,7 @@ export async function measureHistoryTiers(databaseUrl: string, logger: Logger): 
       metrics,
       notes: [
         `history tiers: price_change_rates_1m filled with 30 days (43,200 minutes) for each of ${ROLLUP_SYMBOLS.length} symbols (${metrics.rollup_rows} rows, ${strategy} partitioning, ANALYZEd) and one day of 1-second raw rows of ${symbol}; ${SAMPLES} timed requests after ${WARMUP} warm-up, sequential, through createApiHandler (proxy event in, JSON body out; no HTTP, no signing)`,
-        'month_1m_csv_one_request: the 43,200 bars of a month as one CSV response (format=csv, limit=43200) through the handler, COPY ... TO STDOUT writing the CSV in the database',
+        'month_1m_csv_one_request: the 43,200 bars of a month as one CSV response (format=csv, limit=43200) through the handler: the 29 whole days that ended more than an hour ago from their stored day files (migration 0012), the partial first and last day by COPY ... TO STDOUT; month_1m_csv_first_request_building_day_files: the first such request, which builds and stores the 29 day files; month_1m_csv_rollup_only_store: the same month through HistoryStore with a clock that makes no day closed (no day files), i.e. the whole month by COPY from the rollup; every body is compared with the first',
         'month_1m_paged: the month of 1-minute bars for one symbol in pages of limit=5000 (9 requests, 43,200 bars, each page one index range scan of the rollup); month_1h_from_43200_minutes: one request aggregating the 43,200 minutes into 720 hourly bars; month_1m_single_store: the 43,200 bars as one page through HistoryStore (limit 43,200, beyond what the API allows: ~10 MB of JSON is above the Lambda 6 MB response limit) including JSON.stringify',
         'before_day_1m_buckets_from_raw_sql: the bucket SQL the API ran for interval=1m until now, over one day of raw 1-second rows (86,400 rows into 1,440 buckets), run on the pool directly; after_day_1m_bars_handler: the same day of 1-minute bars as the API serves it now, from the rollup, through the handler',
       ],

@@ -21,6 +21,8 @@ const TABLES: Record<string, Record<DatabaseRole, TablePrivilege[]>> = {
   trading_pairs: { mdc_ingest: [], mdc_api: ['SELECT', 'UPDATE'] },
   schema_partitioning: { mdc_ingest: [], mdc_api: ['SELECT'] },
   schema_migrations: { mdc_ingest: [], mdc_api: [] },
+  // Day files (0012): reached only through mdc_minute_bar_days and mdc_invalidate_minute_days.
+  price_change_rates_1m_days: { mdc_ingest: [], mdc_api: [] },
 };
 const SEQUENCES: Record<string, Record<DatabaseRole, Array<'USAGE' | 'SELECT' | 'UPDATE'>>> = {
   config_version_seq: { mdc_ingest: [], mdc_api: ['USAGE', 'SELECT', 'UPDATE'] },
@@ -40,6 +42,12 @@ const FUNCTIONS: Record<string, DatabaseRole[]> = {
   'mdc_history_retention()': ['mdc_ingest', 'mdc_api'],
   'mdc_flags_union(text[],text[])': ['mdc_ingest'],
   'mdc_flags_union_agg(text[])': ['mdc_ingest'],
+  'mdc_maintain_history_tiers()': [],
+  'mdc_minute_bar_csv_line(timestamp with time zone,numeric,numeric,numeric,numeric,double precision,double precision,double precision,text[],integer)': ['mdc_api'],
+  'mdc_minute_day_lock_key(text,text)': [],
+  'mdc_minute_day_files_from()': [],
+  'mdc_minute_bar_days(text,text,date[])': ['mdc_api'],
+  'mdc_invalidate_minute_days(text[],text[],date[])': ['mdc_ingest'],
 };
 
 let db: TestDatabase;
@@ -152,6 +160,10 @@ describe('mdc_api', () => {
     ["SELECT * FROM mdc_ensure_history_partitions(ARRAY[now()])", 'create partitions'],
     ['SELECT * FROM schema_migrations', 'read the migration log'],
     ['CREATE TEMP TABLE scratch (id int)', 'make temporary tables'],
+    ["INSERT INTO price_change_rates_1m_days (exchange, symbol, day, csv, bars) VALUES ('binance', 'BTCUSDT', current_date - 3, 'forged', 1)", 'write a day file'],
+    ['DELETE FROM price_change_rates_1m_days', 'delete day files'],
+    ["SELECT mdc_invalidate_minute_days(ARRAY['binance'], ARRAY['BTCUSDT'], ARRAY[current_date - 3])", 'invalidate day files'],
+    ['SELECT * FROM mdc_maintain_history_tiers()', 'run tier maintenance directly'],
   ])('cannot %s (%s)', async (statement) => {
     // Act
     const run = as('mdc_api').query(statement);
@@ -192,6 +204,8 @@ describe('mdc_ingest', () => {
     ['DELETE FROM price_change_rates', 'delete history'],
     ['DROP TABLE price_change_rates_1m', 'drop the rollup'],
     ['CREATE TABLE mine (id int)', 'create tables'],
+    ["INSERT INTO price_change_rates_1m_days (exchange, symbol, day, csv, bars) VALUES ('binance', 'BTCUSDT', current_date - 3, 'forged', 1)", 'write a day file'],
+    ["SELECT * FROM mdc_minute_bar_days('binance', 'BTCUSDT', ARRAY[current_date - 3])", 'build day files'],
   ])('cannot %s (%s)', async (statement) => {
     // Act
     const run = as('mdc_ingest').query(statement);

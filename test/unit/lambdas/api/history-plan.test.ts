@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { bucketWindow, MAX_ROLLUP_ROWS_PER_PAGE, maxLimitFor, pageLimit, rawTierStart, ROLLUP_MS } from '../../../../lambdas/api/store/history-plan';
+import { bucketWindow, DAY_FILE_GRACE_MS, DAY_MS, MAX_ROLLUP_ROWS_PER_PAGE, maxLimitFor, minuteSegments, pageLimit, rawTierStart, ROLLUP_MS } from '../../../../lambdas/api/store/history-plan';
 import { INTERVAL_MS } from '../../../../lambdas/api/store/history-store';
 import { HISTORY_INTERVALS } from '../../../../lambdas/api/schemas';
 import { thrownApiError } from './helpers';
@@ -137,6 +137,66 @@ describe('bucketWindow', () => {
           }
         },
       ),
+    );
+  });
+});
+
+describe('minuteSegments', () => {
+  const D = Date.UTC(2026, 0, 10);
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+  it('splits a month into whole closed days and merged partial ranges at both ends', () => {
+    // Prepare: from mid-day 30 days back to now, mid-day.
+    const now = D + 12 * 3_600_000;
+    const start = now - 30 * DAY_MS;
+
+    // Act
+    const segments = minuteSegments(start, now, now);
+
+    // Assert
+    expect(segments[0]).toEqual({ startMs: start, endMs: start + 12 * 3_600_000 });
+    expect(segments.slice(1, -1).map((s) => s.day)).toEqual(Array.from({ length: 29 }, (_, i) => day(D - (29 - i) * DAY_MS)));
+    expect(segments[segments.length - 1]).toEqual({ startMs: D, endMs: now });
+  });
+
+  it('leaves a day inside the grace to the rollup, merged with today', () => {
+    // Prepare: yesterday ended less than the grace ago.
+    const now = D + DAY_FILE_GRACE_MS - 1;
+
+    // Act
+    const segments = minuteSegments(D - 2 * DAY_MS, now, now);
+
+    // Assert
+    expect(segments).toEqual([
+      { startMs: D - 2 * DAY_MS, endMs: D - DAY_MS, day: day(D - 2 * DAY_MS) },
+      { startMs: D - DAY_MS, endMs: now },
+    ]);
+  });
+
+  it('is one range when the window holds no whole closed day', () => {
+    // Act
+    const segments = minuteSegments(D + MINUTE, D + DAY_MS + MINUTE, D + 10 * DAY_MS);
+
+    // Assert
+    expect(segments).toEqual([{ startMs: D + MINUTE, endMs: D + DAY_MS + MINUTE }]);
+  });
+
+  it('covers any window exactly, in order, without overlap', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 60 * 1440 }), fc.integer({ min: 1, max: 44_640 }), fc.integer({ min: -3 * 1440, max: 3 * 1440 }), (startMinute, minutes, nowOffset) => {
+        const start = D + startMinute * MINUTE;
+        const end = start + minutes * MINUTE;
+        const segments = minuteSegments(start, end, end + nowOffset * MINUTE);
+        expect(segments[0]!.startMs).toBe(start);
+        expect(segments[segments.length - 1]!.endMs).toBe(end);
+        for (let i = 1; i < segments.length; i += 1) expect(segments[i]!.startMs).toBe(segments[i - 1]!.endMs);
+        for (const segment of segments) {
+          if (segment.day === undefined) continue;
+          expect(segment.startMs % DAY_MS).toBe(0);
+          expect(segment.endMs - segment.startMs).toBe(DAY_MS);
+          expect(segment.endMs + DAY_FILE_GRACE_MS).toBeLessThanOrEqual(end + nowOffset * MINUTE);
+        }
+      }),
     );
   });
 });

@@ -1,4 +1,4 @@
-import { partitionProbeTimes, RetentionCache, splitByRetention, type RateRecord } from '../../../../lambdas/ingest';
+import { closedDayKeys, partitionProbeTimes, RetentionCache, splitByRetention, type RateRecord } from '../../../../lambdas/ingest';
 
 const DAY = 86_400_000;
 const D = Date.UTC(2026, 0, 10);
@@ -43,5 +43,33 @@ describe('RetentionCache', () => {
     cache.invalidate(pool);
     await expect(cache.cutoff(pool, fetch)).resolves.toBe(5_000_004);
     expect(fetches).toBe(4);
+  });
+});
+
+describe('closedDayKeys', () => {
+  const at = (time: number, symbol = 'BTCUSDT', exchange = 'binance'): RateRecord => ({ ...rate(time), symbol, exchange });
+
+  it('lists each (exchange, symbol, day) before today once, and nothing of today', () => {
+    // Prepare
+    const now = D + 3_600_000;
+    const rows = [at(D + 5), at(D - 1), at(D - 2), at(D - DAY - 1, 'ETHUSDT'), at(D - 1, 'BTCUSDT', 'okx'), at(D - 10 * DAY)];
+
+    // Act
+    const keys = closedDayKeys(rows, now);
+
+    // Assert
+    expect(keys).toEqual({
+      exchanges: ['binance', 'binance', 'okx', 'binance'],
+      symbols: ['BTCUSDT', 'ETHUSDT', 'BTCUSDT', 'BTCUSDT'],
+      days: ['2026-01-09', '2026-01-08', '2026-01-09', '2025-12-31'],
+    });
+  });
+
+  it('is empty for a batch of today only, the usual case', () => {
+    // Act
+    const keys = closedDayKeys([at(D), at(D + DAY - 1)], D + 10);
+
+    // Assert
+    expect(keys.days).toEqual([]);
   });
 });
