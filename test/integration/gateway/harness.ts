@@ -5,7 +5,7 @@ import { loadGatewayConfig } from '../../../services/gateway/config';
 import { Gateway } from '../../../services/gateway/gateway';
 import { RedisRatesWriter } from '../../../services/collector/sinks/redis';
 import { ratesChannel, type RateState } from '../../../services/shared/rates';
-import { openTestRedis, type TestRedis } from '../../support';
+import { openTestRedis, testRedisDb, type TestRedis } from '../../support';
 
 /** Waits for `check` to hold; a deadline only so a broken test fails instead of hanging. */
 export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, deadlineMs = 10_000): Promise<T> {
@@ -119,10 +119,15 @@ export class GatewayHarness {
   private writerInstance: RedisRatesWriter | undefined;
 
   async start(env: Record<string, string> = {}): Promise<void> {
-    this.redis = await openTestRedis();
+    this.redis ??= await openTestRedis();
     const config = loadGatewayConfig({ REDIS_URL: this.redis.url, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', GATEWAY_EXCHANGES: this.exchange, LOG_LEVEL: 'SILENT', ...env });
     this.gateway = new Gateway({ config });
     this.port = await this.gateway.start();
+  }
+
+  /** The db index of the worker's test Redis. */
+  dbIndex(): number {
+    return testRedisDb();
   }
 
   get wsUrl(): string {
