@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '../shared';
+import { createLogger, errorMessage, type Logger } from '../shared';
 import type { GatewayConfig } from './config';
 import { StreamHub } from './hub';
 import { GatewayMetrics } from './metrics';
@@ -30,7 +30,14 @@ export class Gateway {
       exchanges: config.exchanges,
       metrics: this.metrics,
       logger: this.logger,
-      onRates: (exchange, rates) => this.hub.deliver(exchange, rates),
+      onRates: (exchange, rates) => {
+        // Runs inside ioredis's reply parser: a bug in the fan-out must be logged, not thrown into it.
+        try {
+          this.hub.deliver(exchange, rates);
+        } catch (error) {
+          this.logger.error('fan-out of a rates message failed', { exchange, error: errorMessage(error) });
+        }
+      },
       onSubscribed: (resumed) => {
         if (resumed) this.hub.resnapshotAll();
       },

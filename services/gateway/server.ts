@@ -222,7 +222,8 @@ export class GatewayServer {
       kind: 'sse',
       write: (type, text) => void res.write(`event: ${type}\ndata: ${text}\n\n`),
       bufferedAmount: () => res.writableLength,
-      close: () => res.end(),
+      // A slow client is cut (its buffered bytes go with it); a shutdown ends the stream cleanly.
+      close: (code) => (code === 1013 ? res.destroy() : res.end()),
     };
     const session = hub.open(transport, address);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
