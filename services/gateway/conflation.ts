@@ -25,21 +25,18 @@ export interface ConflatorOptions {
   now?: () => number;
 }
 
-interface Delivered {
-  /** Newest `ts` the client holds (sent, or in its snapshot). */
-  ts: number;
-  /** When the last update of the symbol went out; -Infinity: never (only the snapshot). */
-  sentAt: number;
-}
-
 /**
  * Per-client, per-exchange conflation: a pure state machine over timers.
  *
- * - A symbol's update goes out at once when its last update is at least
- *   `intervalMs` old; otherwise it waits in `pending`, where a newer update of the
- *   same symbol replaces it (counted as conflated). So the client gets at most one
- *   update per symbol per interval, always the newest values, and a quiet symbol
- *   is not delayed at all.
+ * - Throttling is per client: an idle client gets an update at once, which opens
+ *   a window of `intervalMs`; what arrives during the window waits in `pending`,
+ *   where a newer update of a symbol replaces the older one (counted as
+ *   conflated), and goes out in one frame when the window ends, which opens the
+ *   next window. So a client gets at most one update per symbol per interval,
+ *   always the newest values, and at most one frame per interval however many
+ *   symbols it follows: with thousands of clients the frame count, not the rate
+ *   count, is what costs (one socket write each).
+ * - `intervalMs` 0: every update goes out at once, one frame per Redis message.
  * - While the socket is over its buffer bound nothing is written: `pending` keeps
  *   the newest value per symbol, so it is bounded by the subscribed symbols and a
  *   slow client gets fewer, newer updates instead of a growing buffer. A client
@@ -49,11 +46,13 @@ interface Delivered {
  *   the snapshot went out and those older than it are dropped.
  */
 export class Conflator {
-  private readonly delivered = new Map<string, Delivered>();
+  /** Newest `ts` the client holds per symbol (sent, or in its snapshot). */
+  private readonly delivered = new Map<string, number>();
   private pending = new Map<string, OutgoingRate>();
   private holds = 0;
   private timer: NodeJS.Timeout | undefined;
-  private timerDue = Infinity;
+  /** End of the current window; undefined while the client is idle. */
+  private windowUntil: number | undefined;
   private behindSince: number | undefined;
   private closed = false;
   private readonly now: () => number;
@@ -74,30 +73,22 @@ export class Conflator {
   /** Offers the updates of one Redis message (newest state per symbol). */
   offer(rates: readonly OutgoingRate[]): void {
     if (this.closed) return;
-    const now = this.now();
-    const writable = this.holds === 0 && this.checkWritable(now);
-    if (this.closed) return;
-    const out: OutgoingRate[] = [];
     let stale = 0;
     let conflated = 0;
     for (const rate of rates) {
       const held = this.delivered.get(rate.symbol);
       const waiting = this.pending.get(rate.symbol);
-      if ((held && rate.ts <= held.ts) || (waiting && rate.ts <= waiting.ts)) {
+      if ((held !== undefined && rate.ts <= held) || (waiting && rate.ts <= waiting.ts)) {
         stale++;
         continue;
       }
-      if (waiting || !writable || (held && this.options.intervalMs > 0 && now - held.sentAt < this.options.intervalMs)) {
-        if (waiting) conflated++;
-        this.pending.set(rate.symbol, rate);
-        continue;
-      }
-      out.push(rate);
+      if (waiting) conflated++;
+      this.pending.set(rate.symbol, rate);
     }
     if (stale > 0) this.options.onStale?.(stale);
     if (conflated > 0) this.options.onConflated?.(conflated);
-    if (out.length > 0) this.write(out, now);
-    this.schedule(now);
+    // Inside a window (or a hold, or while a retry is scheduled) the timer sends; otherwise now.
+    if (this.pending.size > 0 && this.timer === undefined && this.holds === 0) this.flush();
   }
 
   /** Updates wait (in `pending`) until the matching release. */
@@ -115,15 +106,15 @@ export class Conflator {
     const fresh: T[] = [];
     for (const rate of snapshot) {
       const held = this.delivered.get(rate.symbol);
-      if (held && held.ts >= rate.ts) continue;
-      this.delivered.set(rate.symbol, { ts: rate.ts, sentAt: held?.sentAt ?? -Infinity });
+      if (held !== undefined && held >= rate.ts) continue;
+      this.delivered.set(rate.symbol, rate.ts);
       fresh.push(rate);
       const waiting = this.pending.get(rate.symbol);
       if (waiting && waiting.ts <= rate.ts) this.pending.delete(rate.symbol);
     }
     if (this.closed) return;
     sendSnapshot(fresh);
-    if (this.holds === 0) this.flush();
+    if (this.holds === 0 && this.timer === undefined && this.pending.size > 0) this.flush();
   }
 
   /** Forgets symbols (an unsubscribe); with no argument every symbol. */
@@ -146,31 +137,31 @@ export class Conflator {
     this.timer = undefined;
   }
 
-  /** Sends what is due; runs from the timer. */
+  /** Sends everything pending when the client is writable and outside a window; otherwise (re)arms the timer. */
   private flush(): void {
     this.timer = undefined;
-    this.timerDue = Infinity;
     if (this.closed || this.holds > 0) return;
     const now = this.now();
+    if (this.windowUntil !== undefined && now < this.windowUntil) return this.arm(this.windowUntil - now);
+    this.windowUntil = undefined;
+    if (this.pending.size === 0) return;
     if (!this.checkWritable(now)) {
-      if (!this.closed) this.schedule(now);
+      if (!this.closed) this.arm(this.options.retryMs);
       return;
     }
-    const out: OutgoingRate[] = [];
-    for (const [symbol, rate] of this.pending) {
-      const held = this.delivered.get(symbol);
-      if (this.options.intervalMs === 0 || !held || now - held.sentAt >= this.options.intervalMs) {
-        out.push(rate);
-        this.pending.delete(symbol);
-      }
+    const out = [...this.pending.values()];
+    this.pending.clear();
+    for (const rate of out) this.delivered.set(rate.symbol, rate.ts);
+    this.options.send(out);
+    if (this.options.intervalMs > 0) {
+      this.windowUntil = now + this.options.intervalMs;
+      this.arm(this.options.intervalMs);
     }
-    if (out.length > 0) this.write(out, now);
-    this.schedule(now);
   }
 
-  private write(out: OutgoingRate[], now: number): void {
-    for (const rate of out) this.delivered.set(rate.symbol, { ts: rate.ts, sentAt: now });
-    this.options.send(out);
+  private arm(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), Math.max(0, delayMs));
   }
 
   /** Writable now; tracks how long the client has been behind and reports it once past the bound. */
@@ -185,23 +176,5 @@ export class Conflator {
       this.options.onSlow();
     }
     return false;
-  }
-
-  private schedule(now: number): void {
-    if (this.closed || this.holds > 0) return;
-    let due = Infinity;
-    if (this.behindSince !== undefined) due = now + this.options.retryMs;
-    else {
-      for (const symbol of this.pending.keys()) {
-        const held = this.delivered.get(symbol);
-        const at = held && this.options.intervalMs > 0 ? held.sentAt + this.options.intervalMs : now;
-        if (at < due) due = at;
-        if (due <= now) break;
-      }
-    }
-    if (due === Infinity || due >= this.timerDue) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerDue = due;
-    this.timer = setTimeout(() => this.flush(), Math.max(0, due - now));
   }
 }

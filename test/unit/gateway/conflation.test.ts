@@ -56,7 +56,7 @@ describe('Conflator', () => {
     expect(state.conflated).toBe(1);
   });
 
-  it('does not hold one symbol back for another', () => {
+  it('sends what arrives during a window in one frame at its end, then goes idle', () => {
     // Prepare
     const { conflator, symbolsTs } = setup();
     conflator.offer([rate('BTC', 1)]);
@@ -64,9 +64,16 @@ describe('Conflator', () => {
     // Act
     jest.advanceTimersByTime(10);
     conflator.offer([rate('BTC', 2), rate('ETH', 2)]);
+    jest.advanceTimersByTime(100);
+    conflator.offer([rate('SOL', 3)]);
+    jest.advanceTimersByTime(140);
+    const afterWindow = symbolsTs().length;
+    jest.advanceTimersByTime(1000);
+    conflator.offer([rate('ETH', 4)]);
 
     // Assert
-    expect(symbolsTs()).toEqual([['BTC@1'], ['ETH@2']]);
+    expect(afterWindow).toBe(2);
+    expect(symbolsTs()).toEqual([['BTC@1'], ['BTC@2', 'ETH@2', 'SOL@3'], ['ETH@4']]);
   });
 
   it('sends every update with interval 0', () => {
