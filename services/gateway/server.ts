@@ -233,8 +233,8 @@ export class GatewayServer {
       this.sseResponses.delete(res);
       hub.close(session);
     };
+    // 'close' comes for every ending: client gone, socket error, our end() or destroy().
     res.on('close', done);
-    req.socket.on('error', done);
     for (const topic of topics) {
       try {
         hub.subscribe(session, topic, null, false);

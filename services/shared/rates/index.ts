@@ -2,7 +2,7 @@ export { CHANGE_FIELDS, EXCHANGE_PATTERN, isRateWindow, parseRateKey, rankKey, R
 export type { ChangeField, RateWindow } from './keys';
 export { decodeFlags, encodeFlags, isRateFlag, RATE_FLAGS } from './flags';
 export type { RateFlag } from './flags';
-export { decodeRateHash, encodeRateHash, formatChange, rateFieldsFromHash, rateScriptArgs } from './hash';
+export { decodePreviousState, decodeRateHash, encodeRateHash, formatChange, rateFieldsFromHash, rateScriptArgs, rateStateFromHash } from './hash';
 export type { Rate, RateFields, RateState } from './hash';
 export { decodeRatesMessage, MAX_RATES_PER_MESSAGE, RatesMessageError } from './channel';
 export type { DecodedRatesMessage } from './channel';
