@@ -73,6 +73,20 @@ export class Conflator {
   /** Offers the updates of one Redis message (newest state per symbol). */
   offer(rates: readonly OutgoingRate[]): void {
     if (this.closed) return;
+    // Every update, nothing waiting, room on the socket: straight out, in order. Several
+    // updates of one symbol in one offer (messages batched by the hub) all go, newer after older.
+    if (this.options.intervalMs === 0 && this.holds === 0 && this.timer === undefined && this.pending.size === 0 && this.checkWritable(this.now())) {
+      const out: OutgoingRate[] = [];
+      for (const rate of rates) {
+        const held = this.delivered.get(rate.symbol);
+        if (held !== undefined && rate.ts <= held) continue;
+        this.delivered.set(rate.symbol, rate.ts);
+        out.push(rate);
+      }
+      if (out.length < rates.length) this.options.onStale?.(rates.length - out.length);
+      if (out.length > 0) this.options.send(out);
+      return;
+    }
     let stale = 0;
     let conflated = 0;
     for (const rate of rates) {

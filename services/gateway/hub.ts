@@ -57,6 +57,9 @@ export class StreamHub {
   private healthTimer: NodeJS.Timeout | undefined;
   private moversRunning = false;
   private healthRunning = false;
+  /** Rates queued for the clients during this event-loop turn, by exchange and client. */
+  private batch = new Map<string, Map<Session, OutgoingRate[]>>();
+  private batchScheduled = false;
 
   constructor(
     private readonly settings: HubSettings,
@@ -210,11 +213,15 @@ export class StreamHub {
   }
 
   /**
-   * Fan-out of one `rates:{exchange}` message: each rate is serialized once, then
-   * offered to the conflator of every client following its symbol.
+   * Fan-out of one `rates:{exchange}` message: each rate is serialized once and
+   * queued for every client following its symbol. The queue is handed to the
+   * clients' conflators once per event-loop turn, so messages that arrived in one
+   * socket read (Redis delivers many at once when the gateway is busy) become one
+   * frame per client instead of one per message: the batches grow with the load.
    */
   deliver(exchange: string, rates: readonly RateFields[]): void {
-    const bySession = new Map<Session, OutgoingRate[]>();
+    let bySession = this.batch.get(exchange);
+    if (!bySession) this.batch.set(exchange, (bySession = new Map()));
     for (const rate of rates) {
       let outgoing: OutgoingRate | undefined;
       this.registry.forEachFollower(exchange, rate.symbol, (session) => {
@@ -224,7 +231,18 @@ export class StreamHub {
         else bySession.set(session, [outgoing]);
       });
     }
-    for (const [session, list] of bySession) this.conflatorOf(session, exchange).offer(list);
+    if (!this.batchScheduled) {
+      this.batchScheduled = true;
+      setImmediate(() => this.flushBatch());
+    }
+  }
+
+  /** Offers the queued rates (see deliver); a client that left meanwhile is skipped. */
+  flushBatch(): void {
+    this.batchScheduled = false;
+    const batch = this.batch;
+    this.batch = new Map();
+    for (const [exchange, bySession] of batch) for (const [session, list] of bySession) if (!session.closed) this.conflatorOf(session, exchange).offer(list);
   }
 
   private conflatorOf(session: Session, exchange: string): Conflator {

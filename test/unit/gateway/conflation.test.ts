@@ -89,6 +89,18 @@ describe('Conflator', () => {
     expect(symbolsTs()).toEqual([['BTC@1'], ['BTC@2'], ['BTC@3']]);
   });
 
+  it('sends every update of a batch with interval 0, in order, in one frame', () => {
+    // Prepare
+    const { conflator, symbolsTs, state } = setup({ intervalMs: 0 });
+
+    // Act
+    conflator.offer([rate('BTC', 1), rate('ETH', 1), rate('BTC', 2), rate('BTC', 2)]);
+
+    // Assert
+    expect(symbolsTs()).toEqual([['BTC@1', 'ETH@1', 'BTC@2']]);
+    expect(state.stale).toBe(1);
+  });
+
   it('never sends a ts older than or equal to one the client holds', () => {
     // Prepare
     const { conflator, symbolsTs, state } = setup({ intervalMs: 0 });

@@ -83,8 +83,10 @@ describe('StreamHub', () => {
     // Act
     hub.handleMessage(session, JSON.stringify({ op: 'subscribe', id: 1, channel: 'rates', exchange: 'binance', symbols: ['BTCUSDT'] }));
     hub.deliver('binance', [rate('BTCUSDT', 9), rate('BTCUSDT', 11)]);
+    hub.flushBatch();
     await settle();
     hub.deliver('binance', [rate('BTCUSDT', 12), rate('ETHUSDT', 12)]);
+    hub.flushBatch();
 
     // Assert
     expect(transport.messages).toEqual([
@@ -102,11 +104,14 @@ describe('StreamHub', () => {
     await settle();
 
     // Act
-    for (const ts of [5, 7, 6, 7, 8, 3]) hub.deliver('binance', [rate('BTCUSDT', ts)]);
+    for (const ts of [5, 7, 6]) hub.deliver('binance', [rate('BTCUSDT', ts)]);
+    hub.flushBatch();
+    for (const ts of [7, 8, 3]) hub.deliver('binance', [rate('BTCUSDT', ts)]);
+    hub.flushBatch();
 
-    // Assert
-    const sentTs = transport.messages.filter((m) => m.type === 'update').map((m) => Number((m.rates as RateFields[])[0]!.ts));
-    expect(sentTs).toEqual([5, 7, 8]);
+    // Assert: one frame per batch, every newer update in order, nothing older
+    const frames = transport.messages.filter((m) => m.type === 'update').map((m) => (m.rates as RateFields[]).map((r) => Number(r.ts)));
+    expect(frames).toEqual([[5, 7], [8]]);
   });
 
   it('keeps serving a fast client while a slow one is skipped, and closes the slow one with 1013', async () => {
@@ -189,6 +194,7 @@ describe('StreamHub', () => {
     // Act
     hub.handleMessage(session, JSON.stringify({ op: 'unsubscribe', id: 2, channel: 'rates', exchange: 'binance', symbols: ['AAUSDT'] }));
     hub.deliver('binance', [rate('AAUSDT', 1), rate('BBUSDT', 1)]);
+    hub.flushBatch();
 
     // Assert
     expect(transport.messages.slice(-2)).toEqual([
