@@ -1,0 +1,74 @@
+import { createLogger, errorMessage, type Logger } from '../shared';
+import type { GatewayConfig } from './config';
+import { StreamHub } from './hub';
+import { GatewayMetrics } from './metrics';
+import { RedisSource } from './redis-source';
+import { GatewayServer } from './server';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  logger?: Logger;
+}
+
+/** The stream gateway process: Redis source, hub, HTTP/WebSocket/SSE server. Stateless; run as many as needed. */
+export class Gateway {
+  readonly metrics = new GatewayMetrics();
+  readonly logger: Logger;
+  readonly hub: StreamHub;
+  private readonly source: RedisSource;
+  private readonly server: GatewayServer;
+  private port: number | undefined;
+
+  constructor(private readonly options: GatewayOptions) {
+    const { config } = options;
+    this.logger = options.logger ?? createLogger({ serviceName: 'gateway', logLevel: config.logLevel });
+    this.source = new RedisSource({
+      url: config.redisUrl,
+      ...(config.redisPassword ? { password: config.redisPassword } : {}),
+      tls: config.redisTls,
+      commandTimeoutMs: config.redisCommandTimeoutMs,
+      exchanges: config.exchanges,
+      metrics: this.metrics,
+      logger: this.logger,
+      onRates: (exchange, rates) => {
+        // Runs inside ioredis's reply parser: a bug in the fan-out must be logged, not thrown into it.
+        try {
+          this.hub.deliver(exchange, rates);
+        } catch (error) {
+          this.logger.error('fan-out of a rates message failed', { exchange, error: errorMessage(error) });
+        }
+      },
+      onSubscribed: (resumed) => {
+        if (resumed) this.hub.resnapshotAll();
+      },
+    });
+    this.hub = new StreamHub(config, this.source, this.metrics, this.logger);
+    this.server = new GatewayServer({
+      hub: this.hub,
+      metrics: this.metrics,
+      logger: this.logger,
+      auth: config.auth,
+      tokenSecrets: config.tokenSecrets,
+      maxMessageBytes: config.maxMessageBytes,
+      trustProxy: config.trustProxy,
+      ready: () => (this.source.isSubscribed ? { ready: true, reasons: [] } : { ready: false, reasons: ['Redis subscriber is not subscribed to the rates channels'] }),
+    });
+  }
+
+  /** Listens first (so /health answers while Redis connects), then subscribes; resolves with the port. */
+  async start(): Promise<number> {
+    const { config } = this.options;
+    this.port = await this.server.listen(config.port, config.host);
+    this.hub.start();
+    await this.source.start();
+    this.logger.info('stream gateway listening', { port: this.port, exchanges: config.exchanges, auth: config.auth, conflateMs: config.conflateMs, url: `http://127.0.0.1:${this.port}/` });
+    return this.port;
+  }
+
+  /** Closes clients with 1001, then Redis. */
+  async stop(deadlineMs = 3000): Promise<void> {
+    this.hub.stop();
+    await this.server.close(deadlineMs);
+    await this.source.stop();
+  }
+}
