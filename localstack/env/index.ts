@@ -11,6 +11,7 @@ export type { EnsuredService } from './redis';
 export { redisAnswers } from './redis';
 export { MissingDependencyError, LocalServiceError } from './errors';
 export { httpOk, isPortOpen } from './probe';
+export { CHROMIUM_PACKAGE, ensureChromium } from './chromium';
 export { ensurePromtool, PROMTOOL_PACKAGE } from './promtool';
 export { waitForQueueDrained } from './sqs';
 export { orderShutdown, SHUTDOWN_ORDER, stopInOrder, type PipelinePart, type ShutdownStep, type StopReporter } from './shutdown';
