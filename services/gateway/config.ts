@@ -38,6 +38,9 @@ const environmentSchema = z
     GATEWAY_MOVERS_INTERVAL_MS: integer(100, 60_000).default(1000),
     GATEWAY_MOVERS_MAX_LIMIT: integer(1, 500).default(50),
     GATEWAY_HEALTH_INTERVAL_MS: integer(200, 60_000).default(2000),
+    GATEWAY_CHART_SECONDS: integer(60, 86_400).default(900),
+    GATEWAY_CHART_MAX_SYMBOLS: integer(1, 100_000).default(5_000),
+    GATEWAY_PAGE_DIR: z.string().min(1).optional(),
     GATEWAY_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
     LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   })
@@ -69,6 +72,12 @@ export interface GatewayConfig {
   moversIntervalMs: number;
   moversMaxLimit: number;
   healthIntervalMs: number;
+  /** How far back the chart channel reaches, one point per second. */
+  chartSeconds: number;
+  /** Symbols the chart book records at most (21.6 KB each at 15 minutes). */
+  chartMaxSymbols: number;
+  /** The built dashboard page (index.html, styles.css, app.js); unset: built in memory at start-up. */
+  pageDir?: string;
   /** Behind a load balancer: the client address is the last X-Forwarded-For entry. */
   trustProxy: boolean;
   logLevel: string;
@@ -98,6 +107,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     moversIntervalMs: e.GATEWAY_MOVERS_INTERVAL_MS,
     moversMaxLimit: e.GATEWAY_MOVERS_MAX_LIMIT,
     healthIntervalMs: e.GATEWAY_HEALTH_INTERVAL_MS,
+    chartSeconds: e.GATEWAY_CHART_SECONDS,
+    chartMaxSymbols: e.GATEWAY_CHART_MAX_SYMBOLS,
+    ...(e.GATEWAY_PAGE_DIR ? { pageDir: e.GATEWAY_PAGE_DIR } : {}),
     trustProxy: e.GATEWAY_TRUST_PROXY === 'true',
     logLevel: e.LOG_LEVEL,
   };

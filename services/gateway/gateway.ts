@@ -1,13 +1,18 @@
 import { createLogger, errorMessage, type Logger } from '../shared';
 import type { GatewayConfig } from './config';
+import { Gauge } from 'prom-client';
+import { ChartBook } from './chart';
 import { StreamHub } from './hub';
 import { GatewayMetrics } from './metrics';
 import { RedisSource } from './redis-source';
 import { GatewayServer } from './server';
+import type { DashboardPage } from './static-page';
 
 export interface GatewayOptions {
   config: GatewayConfig;
   logger?: Logger;
+  /** The dashboard served at `/` (main.ts loads it; tests of the stream alone go without). */
+  page?: DashboardPage;
 }
 
 /** The stream gateway process: Redis source, hub, HTTP/WebSocket/SSE server. Stateless; run as many as needed. */
@@ -15,6 +20,7 @@ export class Gateway {
   readonly metrics = new GatewayMetrics();
   readonly logger: Logger;
   readonly hub: StreamHub;
+  readonly charts: ChartBook;
   private readonly source: RedisSource;
   private readonly server: GatewayServer;
   private port: number | undefined;
@@ -33,6 +39,7 @@ export class Gateway {
       onRates: (exchange, rates) => {
         // Runs inside ioredis's reply parser: a bug in the fan-out must be logged, not thrown into it.
         try {
+          this.charts.record(exchange, rates);
           this.hub.deliver(exchange, rates);
         } catch (error) {
           this.logger.error('fan-out of a rates message failed', { exchange, error: errorMessage(error) });
@@ -42,7 +49,17 @@ export class Gateway {
         if (resumed) this.hub.resnapshotAll();
       },
     });
-    this.hub = new StreamHub(config, this.source, this.metrics, this.logger);
+    this.charts = new ChartBook({ seconds: config.chartSeconds, maxSymbols: config.chartMaxSymbols, onRefused: () => this.metrics.chartRefused.inc() });
+    const charts = this.charts;
+    new Gauge({
+      name: 'gateway_chart_symbols',
+      help: 'Symbols whose recent prices the chart channel holds',
+      registers: [this.metrics.registry],
+      collect() {
+        this.set(charts.symbols);
+      },
+    });
+    this.hub = new StreamHub(config, this.source, this.metrics, this.logger, this.charts);
     this.server = new GatewayServer({
       hub: this.hub,
       metrics: this.metrics,
@@ -51,6 +68,7 @@ export class Gateway {
       tokenSecrets: config.tokenSecrets,
       maxMessageBytes: config.maxMessageBytes,
       trustProxy: config.trustProxy,
+      ...(options.page ? { page: options.page } : {}),
       ready: () => (this.source.isSubscribed ? { ready: true, reasons: [] } : { ready: false, reasons: ['Redis subscriber is not subscribed to the rates channels'] }),
     });
   }

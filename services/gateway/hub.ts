@@ -1,5 +1,6 @@
 import { errorMessage, type Logger } from '../shared';
 import type { RateFields } from '../shared/rates';
+import type { ChartBook } from './chart';
 import { Conflator, type OutgoingRate } from './conflation';
 import { ProtocolError, type ErrorCode, type MessageId } from './errors';
 import type { GatewayMetrics } from './metrics';
@@ -66,6 +67,8 @@ export class StreamHub {
     private readonly source: RatesSource,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
+    /** The recent prices the chart channel answers with (Gateway records into it); none: charts come back empty. */
+    private readonly charts?: ChartBook,
   ) {
     this.registry = new SubscriptionRegistry(settings.maxSubscriptions);
     this.counter = new ConnectionCounter(settings.maxConnectionsPerIp, settings.maxConnections);
@@ -172,6 +175,12 @@ export class StreamHub {
     if (topic.channel !== 'health' && !this.exchanges.has(topic.exchange)) {
       throw new ProtocolError('unknown_exchange', `exchange "${topic.exchange}" is not served here; one of ${[...this.exchanges].map((e) => `"${e}"`).join(', ')}`, id);
     }
+    if (topic.channel === 'chart') {
+      // Answered once from memory, held by nothing: no subscription slot, no Redis read.
+      if (ack) this.send(session, { type: 'subscribed', id });
+      this.send(session, { type: 'chart', exchange: topic.exchange, symbol: topic.symbol, points: this.charts?.points(topic.exchange, topic.symbol, Date.now()) ?? [] });
+      return;
+    }
     const result = this.registry.subscribe(session, topic, id);
     this.metrics.subscriptions.set(this.registry.size);
     if (ack) this.send(session, { type: 'subscribed', id });
@@ -191,6 +200,11 @@ export class StreamHub {
   }
 
   private unsubscribe(session: Session, topic: Topic, id: MessageId | null): void {
+    // A chart holds nothing; its unsubscribe is accepted so clients can treat every channel alike.
+    if (topic.channel === 'chart') {
+      this.send(session, { type: 'unsubscribed', id });
+      return;
+    }
     const result = this.registry.unsubscribe(session, topic);
     if (!result) throw new ProtocolError('not_subscribed', 'no subscription matches this unsubscribe (give the keys of the subscribe: channel, exchange, symbols or window)', id);
     this.metrics.subscriptions.set(this.registry.size);

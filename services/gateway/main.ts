@@ -6,6 +6,7 @@
 import { createLogger, errorMessage, exitGracefullyOnSignals } from '../shared';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import { Gateway } from './gateway';
+import { DashboardPage } from './static-page';
 
 const STOP_DEADLINE_MS = 5000;
 
@@ -17,7 +18,9 @@ async function main(): Promise<void> {
     createLogger({ serviceName: 'gateway' }).critical(errorMessage(error));
     process.exit(1);
   }
-  const gateway = new Gateway({ config });
+  // Built (or read) before anything listens: a broken page fails the start, not the first visitor.
+  const page = await DashboardPage.load(config.pageDir);
+  const gateway = new Gateway({ config, page });
   const { logger } = gateway;
   // Nothing a client sends may take the process down; a bug is logged and the others keep streaming.
   process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { error: errorMessage(reason) }));

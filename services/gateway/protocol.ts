@@ -5,7 +5,12 @@ import { ProtocolError, type ErrorCode, type MessageId } from './errors';
 export type Topic =
   | { channel: 'rates'; exchange: string; symbols: '*' | string[] }
   | { channel: 'movers'; exchange: string; window: RateWindow; limit: number }
-  | { channel: 'health' };
+  | { channel: 'health' }
+  /** The last minutes of one symbol's price, answered once (live points come from its rates subscription). */
+  | { channel: 'chart'; exchange: string; symbol: string };
+
+/** Topics a connection holds (the chart channel is answered once and not held). */
+export type HeldTopic = Exclude<Topic, { channel: 'chart' }>;
 
 export type ClientMessage = { op: 'subscribe'; id: MessageId | null; topic: Topic } | { op: 'unsubscribe'; id: MessageId | null; topic: Topic } | { op: 'ping'; id: MessageId | null };
 
@@ -18,7 +23,7 @@ export interface ProtocolLimits {
 
 export const DEFAULT_MOVERS_LIMIT = 10;
 const MAX_ID_LENGTH = 64;
-const CHANNELS = ['rates', 'movers', 'health'] as const;
+const CHANNELS = ['rates', 'movers', 'health', 'chart'] as const;
 
 /** A top mover: the rank set's member and its change, formatted as in the hash. */
 export interface Mover {
@@ -35,6 +40,7 @@ export type ServerMessage =
   | { type: 'update'; channel: 'rates'; exchange: string; rates: RateFields[] }
   | { type: 'movers'; exchange: string; window: RateWindow; gainers: Mover[]; losers: Mover[] }
   | { type: 'health'; collectors: Record<string, string>[] }
+  | { type: 'chart'; exchange: string; symbol: string; points: Array<[number, string]> }
   | { type: 'error'; id: MessageId | null; code: ErrorCode; message: string };
 
 const fail = (code: ErrorCode, message: string, id: MessageId | null): never => {
@@ -89,6 +95,11 @@ export function parseTopic(fields: Record<string, unknown>, id: MessageId | null
       return { channel: 'movers', exchange: parseExchange(fields.exchange, id), window: parseWindow(fields.window, id), limit: parseLimit(fields.limit, id, limits) };
     case 'health':
       return { channel: 'health' };
+    case 'chart': {
+      const symbol = typeof fields.symbol === 'string' ? fields.symbol.toUpperCase() : '';
+      if (!SYMBOL_PATTERN.test(symbol)) return fail('bad_field', '"symbol" must be one symbol (2-20 letters or digits) for the chart channel', id);
+      return { channel: 'chart', exchange: parseExchange(fields.exchange, id), symbol };
+    }
     default:
       return fail('unknown_channel', `unknown channel ${JSON.stringify(channel)?.slice(0, 40)}; one of ${CHANNELS.map((c) => `"${c}"`).join(', ')}`, id);
   }
@@ -128,12 +139,13 @@ export function parseClientMessage(text: string, limits: ProtocolLimits): Client
  */
 export function parseSseQuery(query: URLSearchParams, limits: ProtocolLimits): Topic[] {
   const channels = (query.get('channel') ?? '').split(',').filter(Boolean);
-  if (channels.length === 0) return fail('bad_field', 'query parameter "channel" is missing; rates, movers or health (comma-separated for several)', null);
+  if (channels.length === 0) return fail('bad_field', 'query parameter "channel" is missing; rates, movers, health or chart (comma-separated for several)', null);
   if (new Set(channels).size !== channels.length) return fail('bad_field', '"channel" names a channel twice', null);
   const symbols = query.get('symbols');
   const limit = query.get('limit');
   const fields: Record<string, unknown> = {
     exchange: query.get('exchange') ?? undefined,
+    symbol: query.get('symbol') ?? undefined,
     symbols: symbols === null ? undefined : symbols === '*' ? '*' : symbols.split(',').filter(Boolean),
     window: query.get('window') ?? undefined,
     limit: limit === null ? undefined : /^[0-9]{1,6}$/.test(limit) ? Number(limit) : limit,

@@ -7,6 +7,7 @@ import type { StreamHub } from './hub';
 import type { GatewayMetrics } from './metrics';
 import { parseSseQuery } from './protocol';
 import type { Transport } from './session';
+import { PAGE_HEADERS, type DashboardPage, type PageFile } from './static-page';
 import { tokenOfRequest, verifyStreamToken } from './tokens';
 
 export interface GatewayServerOptions {
@@ -17,6 +18,8 @@ export interface GatewayServerOptions {
   tokenSecrets: readonly string[];
   maxMessageBytes: number;
   trustProxy: boolean;
+  /** The dashboard page at `/`; none: only the streaming and health routes. */
+  page?: DashboardPage;
   /** `/ready`: Redis subscribed. */
   ready(): { ready: boolean; reasons: string[] };
 }
@@ -184,15 +187,11 @@ export class GatewayServer {
         return this.sse(req, res, url);
       case STREAM_PATH:
         return sendJson(res, 426, { error: `${STREAM_PATH} is a WebSocket endpoint; for HTTP streaming use ${SSE_PATH}` }, { upgrade: 'websocket' });
-      case '/': {
-        // The live dashboard page comes in a later round; until then a pointer to the protocol.
-        const text = `market data stream gateway\nWebSocket: ${STREAM_PATH}\nServer-Sent Events: ${SSE_PATH}?channel=rates&exchange=binance&symbols=BTCUSDT\nProtocol: docs/stream.md\n`;
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-        return;
+      default: {
+        const file = this.options.page?.get(url.pathname);
+        if (file) return sendPageFile(req, res, file);
+        return sendJson(res, 404, { error: `no route ${url.pathname}; try / (the dashboard), ${STREAM_PATH}, ${SSE_PATH}, /health, /ready or /metrics` });
       }
-      default:
-        return sendJson(res, 404, { error: `no route ${url.pathname}; try ${STREAM_PATH}, ${SSE_PATH}, /health, /ready or /metrics` });
     }
   }
 
@@ -250,6 +249,16 @@ function rawText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
+}
+
+function sendPageFile(req: IncomingMessage, res: ServerResponse, file: PageFile): void {
+  if (req.headers['if-none-match'] === file.etag) {
+    res.writeHead(304, { ...PAGE_HEADERS, etag: file.etag });
+    res.end();
+    return;
+  }
+  res.writeHead(200, { ...PAGE_HEADERS, 'content-type': file.contentType, 'content-length': file.body.length, etag: file.etag });
+  res.end(req.method === 'HEAD' ? undefined : file.body);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

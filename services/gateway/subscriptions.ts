@@ -1,6 +1,6 @@
 import type { RateWindow } from '../shared/rates';
 import { ProtocolError, type MessageId } from './errors';
-import type { Topic } from './protocol';
+import type { HeldTopic } from './protocol';
 
 interface RatesInterest {
   all: boolean;
@@ -51,7 +51,7 @@ export class SubscriptionRegistry<C> {
     return this.clients.get(client)?.count ?? 0;
   }
 
-  subscribe(client: C, topic: Topic, id: MessageId | null): SubscribeResult {
+  subscribe(client: C, topic: HeldTopic, id: MessageId | null): SubscribeResult {
     const state = this.stateOf(client);
     switch (topic.channel) {
       case 'rates': {
@@ -98,7 +98,7 @@ export class SubscriptionRegistry<C> {
   }
 
   /** Ends what `topic` names; returns the rates symbols no longer followed ('*' for all of the exchange), or false when nothing matched. */
-  unsubscribe(client: C, topic: Topic): { removed: '*' | string[] } | false {
+  unsubscribe(client: C, topic: HeldTopic): { removed: '*' | string[] } | false {
     const state = this.clients.get(client);
     if (!state) return false;
     switch (topic.channel) {

@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { loadGatewayConfig } from '../../../services/gateway/config';
 import { Gateway } from '../../../services/gateway/gateway';
+import type { DashboardPage } from '../../../services/gateway/static-page';
 import { RedisRatesWriter } from '../../../services/collector/sinks/redis';
 import { ratesChannel, type RateState } from '../../../services/shared/rates';
 import { openTestRedis, testRedisDb, type TestRedis } from '../../support';
@@ -90,9 +91,9 @@ export function refusedUpgrade(url: string, headers: Record<string, string> = {}
 }
 
 /** A plain GET: status, headers and the whole body. */
-export function get(url: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+export function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    request(url, (res) => {
+    request(url, { headers }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
@@ -118,10 +119,10 @@ export class GatewayHarness {
   private readonly connections: Redis[] = [];
   private writerInstance: RedisRatesWriter | undefined;
 
-  async start(env: Record<string, string> = {}): Promise<void> {
+  async start(env: Record<string, string> = {}, options: { page?: DashboardPage } = {}): Promise<void> {
     this.redis ??= await openTestRedis();
     const config = loadGatewayConfig({ REDIS_URL: this.redis.url, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', GATEWAY_EXCHANGES: this.exchange, LOG_LEVEL: 'SILENT', ...env });
-    this.gateway = new Gateway({ config });
+    this.gateway = new Gateway({ config, ...options });
     this.port = await this.gateway.start();
   }
 

@@ -122,7 +122,7 @@ describe('stream gateway over WebSocket against Redis', () => {
     expect(client.updates().map((r) => Number(r.ts) - TS)).toEqual([600]);
   });
 
-  it('serves /health, /ready and /metrics, and a pointer at /', async () => {
+  it('serves /health, /ready and /metrics, and 404 for / when started without a page', async () => {
     // Prepare
     h = new GatewayHarness();
     await h.start();
@@ -131,9 +131,9 @@ describe('stream gateway over WebSocket against Redis', () => {
     const [health, ready, metrics, root, missing] = await Promise.all([get(`${h.httpUrl}/health`), get(`${h.httpUrl}/ready`), get(`${h.httpUrl}/metrics`), get(`${h.httpUrl}/`), get(`${h.httpUrl}/nope`)]);
 
     // Assert
-    expect([health.status, ready.status, metrics.status, root.status, missing.status]).toEqual([200, 200, 200, 200, 404]);
+    expect([health.status, ready.status, metrics.status, root.status, missing.status]).toEqual([200, 200, 200, 404, 404]);
     expect(JSON.parse(ready.body)).toEqual({ ready: true, reasons: [] });
-    for (const name of ['gateway_connections', 'gateway_subscriptions', 'gateway_messages_sent_total', 'gateway_updates_conflated_total', 'gateway_slow_client_disconnects_total', 'gateway_auth_refusals_total', 'gateway_bad_client_messages_total', 'gateway_fanout_latency_seconds_bucket']) {
+    for (const name of ['gateway_connections', 'gateway_subscriptions', 'gateway_messages_sent_total', 'gateway_updates_conflated_total', 'gateway_slow_client_disconnects_total', 'gateway_auth_refusals_total', 'gateway_bad_client_messages_total', 'gateway_fanout_latency_seconds_bucket', 'gateway_chart_symbols', 'gateway_chart_rates_refused_total']) {
       expect(metrics.body).toContain(name);
     }
   });

@@ -102,3 +102,24 @@ describe('ratesFrame', () => {
     expect(JSON.parse(frame)).toEqual({ type: 'update', channel: 'rates', exchange: 'binance', rates: [{ symbol: 'A' }, { symbol: 'B' }] });
   });
 });
+
+describe('the chart channel', () => {
+  it('names one symbol of an exchange, upper-cased, over WebSocket and SSE', () => {
+    // Act
+    const message = parseClientMessage('{"op":"subscribe","id":7,"channel":"chart","exchange":"binance","symbol":"btcusdt"}', limits);
+    const sse = parseSseQuery(new URLSearchParams('channel=chart&exchange=binance&symbol=ETHUSDT'), limits);
+
+    // Assert
+    expect(message).toEqual({ op: 'subscribe', id: 7, topic: { channel: 'chart', exchange: 'binance', symbol: 'BTCUSDT' } });
+    expect(sse).toEqual([{ channel: 'chart', exchange: 'binance', symbol: 'ETHUSDT' }]);
+  });
+
+  it.each([
+    ['{"op":"subscribe","id":1,"channel":"chart","exchange":"binance"}', 'no symbol'],
+    ['{"op":"subscribe","id":1,"channel":"chart","exchange":"binance","symbol":["BTCUSDT"]}', 'a list'],
+    ['{"op":"subscribe","id":1,"channel":"chart","exchange":"binance","symbol":"BTC-USDT"}', 'not a symbol'],
+  ])('refuses %s (%s), naming the field', (text) => {
+    // Act / Assert
+    expect(refusal(() => parseClientMessage(text, limits))).toMatchObject({ code: 'bad_field', id: 1, message: expect.stringContaining('"symbol"') });
+  });
+});
