@@ -26,6 +26,8 @@ const environmentSchema = z
     GATEWAY_AUTH: z.enum(['none', 'token']).default('none'),
     GATEWAY_TOKEN_SECRET: secret.optional(),
     GATEWAY_TOKEN_SECRET_PREVIOUS: secret.optional(),
+    GATEWAY_TOKEN_SECRET_ARN: z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN').optional(),
+    GATEWAY_TOKEN_REFRESH_MS: integer(10_000, 86_400_000).default(300_000),
     GATEWAY_CONFLATE_MS: integer(0, 60_000).default(250),
     GATEWAY_MAX_CONNECTIONS: integer(1, 1_000_000).default(20_000),
     GATEWAY_MAX_CONNECTIONS_PER_IP: integer(1, 1_000_000).default(100),
@@ -44,7 +46,14 @@ const environmentSchema = z
     GATEWAY_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
     LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   })
-  .refine((env) => env.GATEWAY_AUTH !== 'token' || env.GATEWAY_TOKEN_SECRET !== undefined, { path: ['GATEWAY_TOKEN_SECRET'], message: 'is required when GATEWAY_AUTH=token' });
+  .refine((env) => env.GATEWAY_AUTH !== 'token' || env.GATEWAY_TOKEN_SECRET !== undefined || env.GATEWAY_TOKEN_SECRET_ARN !== undefined, {
+    path: ['GATEWAY_TOKEN_SECRET'],
+    message: 'is required when GATEWAY_AUTH=token (or GATEWAY_TOKEN_SECRET_ARN, the key in Secrets Manager)',
+  })
+  .refine((env) => env.GATEWAY_TOKEN_SECRET === undefined || env.GATEWAY_TOKEN_SECRET_ARN === undefined, {
+    path: ['GATEWAY_TOKEN_SECRET_ARN'],
+    message: 'and GATEWAY_TOKEN_SECRET are both set; give the key one way',
+  });
 
 export interface GatewayConfig {
   port: number;
@@ -56,8 +65,11 @@ export interface GatewayConfig {
   /** The exchanges whose `rates:{exchange}` channels the gateway subscribes; others are refused. */
   exchanges: string[];
   auth: 'none' | 'token';
-  /** Verification keys, current first; empty with auth none. */
+  /** Verification keys given by environment, current first; empty with auth none or with a secret ARN. */
   tokenSecrets: string[];
+  /** With auth token in AWS: the keys come from this Secrets Manager secret (AWSCURRENT, AWSPREVIOUS). */
+  tokenSecretArn?: string;
+  tokenRefreshMs: number;
   conflateMs: number;
   maxConnections: number;
   maxConnectionsPerIp: number;
@@ -94,7 +106,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     exchanges: e.GATEWAY_EXCHANGES,
     auth: e.GATEWAY_AUTH,
-    tokenSecrets: e.GATEWAY_AUTH === 'token' ? [e.GATEWAY_TOKEN_SECRET!, ...(e.GATEWAY_TOKEN_SECRET_PREVIOUS ? [e.GATEWAY_TOKEN_SECRET_PREVIOUS] : [])] : [],
+    tokenSecrets: e.GATEWAY_AUTH === 'token' && e.GATEWAY_TOKEN_SECRET ? [e.GATEWAY_TOKEN_SECRET, ...(e.GATEWAY_TOKEN_SECRET_PREVIOUS ? [e.GATEWAY_TOKEN_SECRET_PREVIOUS] : [])] : [],
+    ...(e.GATEWAY_AUTH === 'token' && e.GATEWAY_TOKEN_SECRET_ARN ? { tokenSecretArn: e.GATEWAY_TOKEN_SECRET_ARN } : {}),
+    tokenRefreshMs: e.GATEWAY_TOKEN_REFRESH_MS,
     conflateMs: e.GATEWAY_CONFLATE_MS,
     maxConnections: e.GATEWAY_MAX_CONNECTIONS,
     maxConnectionsPerIp: e.GATEWAY_MAX_CONNECTIONS_PER_IP,

@@ -34,3 +34,10 @@ export class ProtocolError extends CollectorError {
 
 /** A client-chosen correlation id: a number or a short string. */
 export type MessageId = number | string;
+
+/** The token signing keys could not be read from Secrets Manager at start-up; the message names the secret and what to fix. */
+export class TokenKeyError extends CollectorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('GATEWAY_TOKEN_KEYS_UNAVAILABLE', message, options);
+  }
+}

@@ -7,12 +7,16 @@ import { GatewayMetrics } from './metrics';
 import { RedisSource } from './redis-source';
 import { GatewayServer } from './server';
 import type { DashboardPage } from './static-page';
+import { secretsManagerStageReader, TokenKeyring, type SecretStageReader } from './token-keys';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 export interface GatewayOptions {
   config: GatewayConfig;
   logger?: Logger;
   /** The dashboard served at `/` (main.ts loads it; tests of the stream alone go without). */
   page?: DashboardPage;
+  /** Reads the token secret's stages (tests); default Secrets Manager, honouring AWS_ENDPOINT_URL. */
+  readTokenSecret?: SecretStageReader;
 }
 
 /** The stream gateway process: Redis source, hub, HTTP/WebSocket/SSE server. Stateless; run as many as needed. */
@@ -24,10 +28,21 @@ export class Gateway {
   private readonly source: RedisSource;
   private readonly server: GatewayServer;
   private port: number | undefined;
+  private readonly keyring: TokenKeyring | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     const { config } = options;
     this.logger = options.logger ?? createLogger({ serviceName: 'gateway', logLevel: config.logLevel });
+    if (config.tokenSecretArn) {
+      const secretArn = config.tokenSecretArn;
+      this.keyring = new TokenKeyring({
+        secretArn,
+        read: options.readTokenSecret ?? secretsManagerStageReader(new SecretsManagerClient({}), secretArn),
+        refreshMs: config.tokenRefreshMs,
+        logger: this.logger,
+        onRefreshFailed: () => this.metrics.tokenKeyRefreshFailures.inc(),
+      });
+    }
     this.source = new RedisSource({
       url: config.redisUrl,
       ...(config.redisPassword ? { password: config.redisPassword } : {}),
@@ -65,7 +80,8 @@ export class Gateway {
       metrics: this.metrics,
       logger: this.logger,
       auth: config.auth,
-      tokenSecrets: config.tokenSecrets,
+      tokenSecrets: () => this.keyring?.keys() ?? config.tokenSecrets,
+      onUnknownKey: () => void this.keyring?.refreshSoon(),
       maxMessageBytes: config.maxMessageBytes,
       trustProxy: config.trustProxy,
       ...(options.page ? { page: options.page } : {}),
@@ -76,6 +92,8 @@ export class Gateway {
   /** Listens first (so /health answers while Redis connects), then subscribes; resolves with the port. */
   async start(): Promise<number> {
     const { config } = this.options;
+    // Keys before listening: a gateway that cannot verify tokens must not take traffic.
+    await this.keyring?.start();
     this.port = await this.server.listen(config.port, config.host);
     this.hub.start();
     await this.source.start();
@@ -83,9 +101,15 @@ export class Gateway {
     return this.port;
   }
 
+  /** Reads the token signing secret again now (a no-op without GATEWAY_TOKEN_SECRET_ARN); a failure keeps the old keys. */
+  async refreshTokenKeys(): Promise<void> {
+    await this.keyring?.refresh();
+  }
+
   /** Closes clients with 1001, then Redis. */
   async stop(deadlineMs = 3000): Promise<void> {
     this.hub.stop();
+    this.keyring?.stop();
     await this.server.close(deadlineMs);
     await this.source.stop();
   }

@@ -25,6 +25,7 @@ export class GatewayMetrics {
   readonly redisInvalid = new Counter({ name: 'gateway_redis_invalid_total', help: 'rates messages or elements that were not rates hashes (skipped)', registers: [this.registry] });
   readonly redisErrors = new Counter({ name: 'gateway_redis_errors_total', help: 'Redis commands that failed, by operation', labelNames: ['operation'], registers: [this.registry] });
   readonly chartRefused = new Counter({ name: 'gateway_chart_rates_refused_total', help: 'Rates of new symbols not recorded for charts because GATEWAY_CHART_MAX_SYMBOLS was reached', registers: [this.registry] });
+  readonly tokenKeyRefreshFailures = new Counter({ name: 'gateway_token_key_refresh_failures_total', help: 'Reads of the token signing secret that failed (the keys read before stay in use)', registers: [this.registry] });
   readonly redisSubscribed = new Gauge({ name: 'gateway_redis_subscribed', help: '1 while the subscriber connection holds its channels', registers: [this.registry] });
 
   constructor() {

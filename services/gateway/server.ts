@@ -15,7 +15,10 @@ export interface GatewayServerOptions {
   metrics: GatewayMetrics;
   logger: Logger;
   auth: 'none' | 'token';
-  tokenSecrets: readonly string[];
+  /** The verification keys now, current first (they change when the signing key rotates). */
+  tokenSecrets: () => readonly string[];
+  /** A token signed by no known key: the keys may have rotated since they were read. */
+  onUnknownKey?: () => void;
   maxMessageBytes: number;
   trustProxy: boolean;
   /** The dashboard page at `/`; none: only the streaming and health routes. */
@@ -90,8 +93,9 @@ export class GatewayServer {
   /** The 401 reason, or undefined when the request may stream. */
   private authRefusal(req: IncomingMessage, url: URL, transport: 'ws' | 'sse'): string | undefined {
     if (this.options.auth === 'none') return undefined;
-    const check = verifyStreamToken(tokenOfRequest(url, req.headers.authorization), this.options.tokenSecrets);
+    const check = verifyStreamToken(tokenOfRequest(url, req.headers.authorization), this.options.tokenSecrets());
     if (check.ok) return undefined;
+    if (check.reason === 'forged') this.options.onUnknownKey?.();
     this.options.metrics.authRefusals.inc({ reason: check.reason, transport });
     this.options.logger.info('refusing a stream request without a valid token', { reason: check.reason, transport, address: this.clientAddress(req) });
     return check.reason;

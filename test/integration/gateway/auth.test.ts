@@ -66,3 +66,44 @@ describe('token auth', () => {
     expect(`${missing.body}${bad.body}`).not.toContain('event:');
   });
 });
+
+describe('token keys from Secrets Manager (GATEWAY_TOKEN_SECRET_ARN)', () => {
+  const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:gateway-token-key';
+  let h: GatewayHarness | undefined;
+
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('accepts tokens of AWSCURRENT and AWSPREVIOUS, and a rotation keeps open connections and the tokens signed before it', async () => {
+    // Prepare: the secret as the rotation Lambda leaves it.
+    const stages: Record<string, string | undefined> = { AWSCURRENT: CURRENT, AWSPREVIOUS: PREVIOUS };
+    h = new GatewayHarness();
+    await h.start({ GATEWAY_AUTH: 'token', GATEWAY_TOKEN_SECRET_ARN: ARN }, { readTokenSecret: async (stage) => stages[stage] });
+    const ofKey = (secret: string) => `${h!.wsUrl}?token=${signStreamToken({ secret, ttlMs: 60_000 }).token}`;
+    const before = await Promise.all([refusedUpgrade(ofKey(CURRENT)), refusedUpgrade(ofKey(PREVIOUS)), refusedUpgrade(ofKey(OTHER))]);
+    const holder = await h.client(`?token=${signStreamToken({ secret: CURRENT, ttlMs: 60_000 }).token}`);
+
+    // Act: rotated, then read again (the periodic refresh, or a token of the new key, does this).
+    stages.AWSPREVIOUS = CURRENT;
+    stages.AWSCURRENT = OTHER;
+    await h.gateway.refreshTokenKeys();
+    const after = await Promise.all([refusedUpgrade(ofKey(OTHER)), refusedUpgrade(ofKey(CURRENT)), refusedUpgrade(ofKey(PREVIOUS))]);
+    holder.send({ op: 'ping', id: 1 });
+    await holder.waitFor((m) => m.type === 'pong', 'the pong of the connection opened before the rotation');
+
+    // Assert
+    expect(before.map((a) => a.status)).toEqual([101, 101, 401]);
+    expect(after.map((a) => a.status)).toEqual([101, 101, 401]);
+    expect(holder.closeCode).toBeUndefined();
+  });
+
+  it('does not start without the key, naming the secret', async () => {
+    // Prepare
+    h = new GatewayHarness();
+
+    // Act / Assert
+    await expect(h.start({ GATEWAY_AUTH: 'token', GATEWAY_TOKEN_SECRET_ARN: ARN }, { readTokenSecret: async () => undefined })).rejects.toThrow(/gateway-token-key \(GATEWAY_TOKEN_SECRET_ARN\).*AWSCURRENT has no SecretString/);
+  });
+});

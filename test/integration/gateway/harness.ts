@@ -2,8 +2,8 @@ import { request } from 'node:http';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { loadGatewayConfig } from '../../../services/gateway/config';
-import { Gateway } from '../../../services/gateway/gateway';
-import type { DashboardPage } from '../../../services/gateway/static-page';
+import { Gateway, type GatewayOptions } from '../../../services/gateway/gateway';
+
 import { RedisRatesWriter } from '../../../services/collector/sinks/redis';
 import { ratesChannel, type RateState } from '../../../services/shared/rates';
 import { openTestRedis, testRedisDb, type TestRedis } from '../../support';
@@ -119,7 +119,7 @@ export class GatewayHarness {
   private readonly connections: Redis[] = [];
   private writerInstance: RedisRatesWriter | undefined;
 
-  async start(env: Record<string, string> = {}, options: { page?: DashboardPage } = {}): Promise<void> {
+  async start(env: Record<string, string> = {}, options: Omit<GatewayOptions, 'config'> = {}): Promise<void> {
     this.redis ??= await openTestRedis();
     const config = loadGatewayConfig({ REDIS_URL: this.redis.url, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', GATEWAY_EXCHANGES: this.exchange, LOG_LEVEL: 'SILENT', ...env });
     this.gateway = new Gateway({ config, ...options });

@@ -40,3 +40,24 @@ describe('loadGatewayConfig', () => {
     expect(() => loadGatewayConfig({ GATEWAY_AUTH: 'token' })).toThrow(/GATEWAY_TOKEN_SECRET.*required when GATEWAY_AUTH=token/);
   });
 });
+
+describe('token keys by secret ARN', () => {
+  const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:k';
+
+  it('takes GATEWAY_TOKEN_SECRET_ARN instead of a key in the environment', () => {
+    // Act
+    const config = loadGatewayConfig({ GATEWAY_AUTH: 'token', GATEWAY_TOKEN_SECRET_ARN: ARN, GATEWAY_TOKEN_REFRESH_MS: '60000' });
+
+    // Assert
+    expect(config).toMatchObject({ auth: 'token', tokenSecretArn: ARN, tokenSecrets: [], tokenRefreshMs: 60_000 });
+  });
+
+  it.each([
+    [{ GATEWAY_AUTH: 'token' }, /GATEWAY_TOKEN_SECRET/],
+    [{ GATEWAY_AUTH: 'token', GATEWAY_TOKEN_SECRET: 'k'.repeat(32), GATEWAY_TOKEN_SECRET_ARN: ARN }, /GATEWAY_TOKEN_SECRET_ARN/],
+    [{ GATEWAY_AUTH: 'token', GATEWAY_TOKEN_SECRET_ARN: 'gateway-key' }, /GATEWAY_TOKEN_SECRET_ARN/],
+  ])('refuses %j naming the variable', (env, message) => {
+    // Act / Assert
+    expect(() => loadGatewayConfig(env)).toThrow(message);
+  });
+});
