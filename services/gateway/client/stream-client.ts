@@ -75,7 +75,8 @@ export interface StreamClientOptions {
   pingIntervalMs?: number;
   /** Nothing received for this long: the connection is treated as dead and replaced. Default 45 s. */
   silenceTimeoutMs?: number;
-  onRates?: (changed: StreamRate[], book: RateBook) => void;
+  /** `kind` tells a snapshot (values as they were, possibly old) from a live update. */
+  onRates?: (changed: StreamRate[], book: RateBook, kind: 'snapshot' | 'update') => void;
   onMovers?: (message: MoversMessage) => void;
   onHealth?: (message: HealthMessage) => void;
   onChart?: (message: ChartMessage) => void;
@@ -223,7 +224,7 @@ export class StreamClient {
         this.backoff.reset();
         if (!Array.isArray(message.rates)) return;
         const changed = this.book.apply(message.rates as StreamRate[]);
-        if (changed.length > 0) this.options.onRates?.(changed, this.book);
+        if (changed.length > 0) this.options.onRates?.(changed, this.book, message.type);
         return;
       }
       case 'movers':

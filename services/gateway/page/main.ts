@@ -23,6 +23,7 @@ const latency = new LatencyWindow();
 const pendingPaint: number[] = [];
 const flashes = new Map<string, { direction: 'up' | 'down'; until: number }>();
 const lastPrices = new Map<string, string>();
+const lastTradeTs = new Map<string, string>();
 let order: SortOrder = { column: 'symbol', descending: false };
 let filter = '';
 let selected: string | undefined;
@@ -46,7 +47,7 @@ const client = new StreamClient({
     { channel: 'movers', exchange, window: '15m', limit: MOVERS_LIMIT },
     { channel: 'health' },
   ],
-  onRates: (changed) => {
+  onRates: (changed, _book, kind) => {
     lastUpdateAt = Date.now();
     for (const rate of changed) {
       const before = lastPrices.get(rate.symbol);
@@ -54,7 +55,10 @@ const client = new StreamClient({
         flashes.set(rate.symbol, { direction: Number(rate.price) > Number(before) ? 'up' : 'down', until: lastUpdateAt + 600 });
       }
       lastPrices.set(rate.symbol, rate.price);
-      pendingPaint.push(Number(rate.tradeTs));
+      // Only a new trade measures the page's latency: a snapshot's trades are as old as they are, and an
+      // update without a trade (the windows moved on) carries the last trade's time.
+      if (kind === 'update' && lastTradeTs.get(rate.symbol) !== rate.tradeTs) pendingPaint.push(Number(rate.tradeTs));
+      lastTradeTs.set(rate.symbol, rate.tradeTs);
       if (rate.symbol === selected) updateSelected(rate);
     }
     queueRender();
