@@ -229,6 +229,21 @@ async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess):
   await collector.waitUntilReady(() => httpOk(`http://127.0.0.1:${collectorPort}/ready`), 60_000, 'the collector output above');
   rows.push(['collector', `http://127.0.0.1:${collectorPort}`, 'started: /health /ready /status /metrics']);
 
+  // The stream gateway: the dashboard page and WebSocket/SSE, reading Redis only.
+  // No token by default (GATEWAY_AUTH=token asks for one); the config API signs with the same key either way.
+  process.env.GATEWAY_TOKEN_SECRET ??= localDefaults.gatewayTokenSecret;
+  const gatewayAuth = process.env.GATEWAY_AUTH ?? 'none';
+  const gateway = startProcess('gateway', 'stream gateway', tsxProcess('gateway', 'services/gateway/main.ts', [], {
+    REDIS_URL: localDefaults.redisUrl,
+    GATEWAY_PORT: localDefaults.gatewayPort,
+    GATEWAY_AUTH: gatewayAuth,
+    GATEWAY_TOKEN_SECRET: process.env.GATEWAY_TOKEN_SECRET,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+  }));
+  await gateway.waitUntilReady(() => httpOk(`http://127.0.0.1:${localDefaults.gatewayPort}/ready`), 60_000, 'the gateway output above');
+  const pageUrl = `http://127.0.0.1:${localDefaults.gatewayPort}/`;
+  rows.push(['gateway', pageUrl, `started: live dashboard page, WebSocket /v1/stream, SSE /v1/stream/sse (auth ${gatewayAuth})`]);
+
   // The config API's Lambda handler behind the local SigV4 gateway, in this process.
   const apiConfig = loadLocalApiConfig({ ...process.env, DATABASE_URL: roleDatabaseUrl(localDefaults.databaseUrl, 'mdc_api'), REDIS_URL: localDefaults.redisUrl, AWS_REGION: localDefaults.awsRegion });
   const api: RunningLocalApi = await startLocalApi({ ...apiConfig, logger: createLogger({ serviceName: 'api-local', logLevel: process.env.LOG_LEVEL ?? 'WARN' }) });
@@ -240,6 +255,7 @@ async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess):
   console.log(`\n  AWS_ENDPOINT_URL=${localDefaults.sqsEndpoint} AWS_REGION=${localDefaults.awsRegion}`);
   console.log(`  History: psql ${localDefaults.databaseUrl} -c "SELECT * FROM price_change_rates ORDER BY time DESC LIMIT 10"`);
   console.log('  Latest:  redis-cli HGETALL rates:binance:BTCUSDT   Top movers: redis-cli ZREVRANGE rates:binance:rank:5m 0 9 WITHSCORES');
+  console.log(`\n  Dashboard: open ${pageUrl}${gatewayAuth === 'token' ? '?token=<token from POST /v1/stream-tokens>' : ''} in a browser`);
   console.log(`\n${describeLocalApi(api).join('\n')}`);
   console.log('  Ctrl-C stops everything this command started.\n');
 }

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureLocalServices, ensurePromtool, localDefaults, REPO_ROOT, STATE_DIR, stopInOrder, type LocalServices, type ShutdownStep } from './env';
+import { ensureChromium, ensureLocalServices, ensurePromtool, localDefaults, REPO_ROOT, STATE_DIR, stopInOrder, type LocalServices, type ShutdownStep } from './env';
 
 function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   console.log(`\n[test] ${name}: ${command} ${args.join(' ')}`);
@@ -31,6 +31,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   // Before any service starts: a missing promtool stops the run with the package to install.
   const promtool = ensurePromtool();
+  const chromium = ensureChromium();
   // Redis pub/sub channels are global to a server, not per db index: a collector
   // running on this machine (npm start) would publish into the tests' channels. So
   // the suite uses a Redis of its own, on its own port, started here when absent.
@@ -50,6 +51,9 @@ async function main(): Promise<number> {
   try {
     const typecheck = await step('type check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
     if (typecheck !== 0) return typecheck;
+    // The dashboard page is browser code: its own project, with the DOM library.
+    const pageTypecheck = await step('type check (dashboard page)', bin('tsc'), ['--noEmit', '-p', 'services/gateway/page/tsconfig.json']);
+    if (pageTypecheck !== 0) return pageTypecheck;
     const lint = await step('lint', bin('eslint'), ['.']);
     if (lint !== 0) return lint;
 
@@ -64,6 +68,7 @@ async function main(): Promise<number> {
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'ERROR',
       PROMTOOL: promtool,
+      CHROMIUM: chromium,
     };
     const code = await step('jest', bin('jest'), ['--ci', '--json', `--outputFile=${resultsFile}`, ...jestArgs], env);
     try {

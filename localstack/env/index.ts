@@ -11,6 +11,7 @@ export type { EnsuredService } from './redis';
 export { redisAnswers } from './redis';
 export { MissingDependencyError, LocalServiceError } from './errors';
 export { httpOk, isPortOpen } from './probe';
+export { CHROMIUM_PACKAGE, ensureChromium } from './chromium';
 export { ensurePromtool, PROMTOOL_PACKAGE } from './promtool';
 export { waitForQueueDrained } from './sqs';
 export { orderShutdown, SHUTDOWN_ORDER, stopInOrder, type PipelinePart, type ShutdownStep, type StopReporter } from './shutdown';
@@ -31,6 +32,13 @@ export const localDefaults = {
    * server-wide, so `npm start` and `npm test` share them). Local only: AWS
    * generates and rotates them in Secrets Manager.
    */
+  /**
+   * The stream-token signing key the local config API signs with and the
+   * gateway verifies with when GATEWAY_AUTH=token (AWS: a rotated Secrets
+   * Manager secret). Local only.
+   */
+  gatewayTokenSecret: process.env.GATEWAY_TOKEN_SECRET ?? 'local-stream-token-signing-key-0123456789',
+  gatewayPort: process.env.GATEWAY_PORT ?? '8090',
   rolePasswords: {
     mdc_ingest: process.env.MDC_INGEST_DB_PASSWORD ?? 'mdc_ingest_local_password',
     mdc_api: process.env.MDC_API_DB_PASSWORD ?? 'mdc_api_local_password',

@@ -1,12 +1,13 @@
 /**
  * Parts of the local pipeline in the order they stop: against the data flow, so
  * whatever a part still writes on its way out finds its consumer running. The
- * collector flushes its last states to Redis and its last batches to SQS; the
+ * stream gateway goes first (its browsers get 1001 and stop reconnecting to a
+ * pipeline that is going away; it only reads Redis); the collector flushes its last states to Redis and its last batches to SQS; the
  * simulator only fed the collector; the ingest runner finishes its batches and
  * deletes them from the queue (so the SQS endpoint must outlive it); the API
  * uses Redis and PostgreSQL; the services go last.
  */
-export const SHUTDOWN_ORDER = ['collector', 'simulator', 'ingest', 'api', 'sqs', 'redis', 'postgres'] as const;
+export const SHUTDOWN_ORDER = ['gateway', 'collector', 'simulator', 'ingest', 'api', 'sqs', 'redis', 'postgres'] as const;
 
 export type PipelinePart = (typeof SHUTDOWN_ORDER)[number];
 

@@ -24,7 +24,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 describe('local pipeline shutdown order', () => {
   it('stops against the data flow: collector first, then simulator, ingest runner, API, SQS endpoint, Redis, PostgreSQL', () => {
     // Assert
-    expect(SHUTDOWN_ORDER).toEqual(['collector', 'simulator', 'ingest', 'api', 'sqs', 'redis', 'postgres']);
+    expect(SHUTDOWN_ORDER).toEqual(['gateway', 'collector', 'simulator', 'ingest', 'api', 'sqs', 'redis', 'postgres']);
   });
 
   it('orders the steps npm start registers in start order', () => {
