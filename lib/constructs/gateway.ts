@@ -23,6 +23,7 @@ import {
 import { Construct } from 'constructs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { GATEWAY_DIMENSIONS, GATEWAY_EMF_METRIC_DECLARATIONS, GATEWAY_METRICS } from '../monitoring/metrics';
+import { GatewayPrometheusRules } from '../monitoring/prometheus-rules';
 import { adotConfig } from './adot-config';
 import { NodeFunction, REPO_ROOT } from './node-function';
 
@@ -90,6 +91,8 @@ export class Gateway extends Construct {
   readonly logGroup: logs.LogGroup;
   /** EMF events of the metrics sidecar (CloudWatch namespace `metricsNamespace`), when `metrics` is given. */
   readonly metricsLogGroup?: logs.LogGroup;
+  /** The fan-out p99 and Redis subscription alerts in the workspace, when `metrics` is given. */
+  readonly prometheusRules?: GatewayPrometheusRules;
   /** The service's explicit name: the CloudWatch dimension ServiceName of its metrics. */
   readonly serviceName: string;
   readonly webAcl?: wafv2.CfnWebACL;
@@ -206,6 +209,8 @@ export class Gateway extends Construct {
     if (props.metrics) {
       const metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
       this.metricsLogGroup = metricsLogGroup;
+      // The alerts on the gateway's own metrics live next to the series they read.
+      this.prometheusRules = new GatewayPrometheusRules(this, 'PrometheusRules', { workspaceArn: props.metrics.workspace.attrArn });
       // Remote-write to this workspace only, EMF events to this log group only.
       taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['aps:RemoteWrite'], resources: [props.metrics.workspace.attrArn] }));
       taskDefinition.taskRole.addToPrincipalPolicy(

@@ -6,7 +6,7 @@ import { DEFAULT_VISIBILITY_BACKOFF, receivesWithin } from '../../lambdas/ingest
 import { buildApp } from '../../lib/app';
 import { MAX_RECEIVE_COUNT } from '../../lib/constructs/history-queue';
 import type { MarketDataStack } from '../../lib/market-data-stack';
-import { COLLECTOR_RULES_NAMESPACE, collectorRules } from '../../lib/monitoring';
+import { COLLECTOR_RULES_NAMESPACE, collectorRules, GATEWAY_RULES_NAMESPACE, gatewayRules } from '../../lib/monitoring';
 
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 
@@ -282,17 +282,16 @@ describe('collector', () => {
     }
   });
 
-  test('the stack workspace evaluates the collector rules file, once', () => {
+  test('the stack workspace evaluates the collector rules file and the gateway rules file, once each', () => {
     // Act
-    const namespaces = ofType('AWS::APS::RuleGroupsNamespace');
+    const namespaces = ofType('AWS::APS::RuleGroupsNamespace').map(([, r]) => r.Properties).sort((a, b) => String(a.Name).localeCompare(String(b.Name)));
 
     // Assert
-    expect(namespaces).toHaveLength(1);
-    expect(namespaces[0]![1].Properties).toMatchObject({
-      Workspace: { 'Fn::GetAtt': [logicalId(stack.collector.workspace), 'Arn'] },
-      Name: COLLECTOR_RULES_NAMESPACE,
-      Data: collectorRules(),
-    });
+    const workspace = { 'Fn::GetAtt': [logicalId(stack.collector.workspace), 'Arn'] };
+    expect(namespaces).toEqual([
+      { Workspace: workspace, Name: COLLECTOR_RULES_NAMESPACE, Data: collectorRules(), Tags: expect.anything() },
+      { Workspace: workspace, Name: GATEWAY_RULES_NAMESPACE, Data: gatewayRules(), Tags: expect.anything() },
+    ]);
   });
 });
 
