@@ -47,6 +47,19 @@ export interface AppConfig {
   adotImage: string;
   binanceWsUrl: string;
   binanceRestUrl: string;
+  /** ACM certificate ARN of the stream gateway's HTTPS listener. */
+  gatewayCertificateArn?: string;
+  /**
+   * Serve the gateway over plain HTTP, on a test stage without a domain: the
+   * reason it is acceptable there (shown as a synth warning). Exactly one of
+   * this and gatewayCertificateArn.
+   */
+  gatewayHttpOnlyReason?: string;
+  /** WAF rate-based rule on the gateway's load balancer: requests per 5 minutes per IP; no web ACL when unset. */
+  gatewayWafRateLimit?: number;
+  /** Gateway tasks: autoscaling bounds (CPU and connections per task). */
+  gatewayMinTasks: number;
+  gatewayMaxTasks: number;
 }
 
 export const DEFAULT_CONFIG: AppConfig = {
@@ -68,6 +81,8 @@ export const DEFAULT_CONFIG: AppConfig = {
   adotImage: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.42.0',
   binanceWsUrl: 'wss://stream.binance.com:9443',
   binanceRestUrl: 'https://api.binance.com',
+  gatewayMinTasks: 2,
+  gatewayMaxTasks: 10,
 };
 
 /** Fargate CPU units and the memory sizes (MiB) each allows. */
@@ -113,6 +128,11 @@ export function loadTarget(node: Node): DeployTarget {
   return target;
 }
 
+/** An optional context value: absent, or an empty string (cdk.json's placeholder), is unset. */
+function optional<T>(raw: unknown, parse: (raw: unknown) => T): T | undefined {
+  return raw === undefined || raw === null || String(raw).trim() === '' ? undefined : parse(raw);
+}
+
 /** Reads the configuration from context, falling back to DEFAULT_CONFIG; throws on invalid values. */
 export function loadConfig(node: Node, overrides: Partial<AppConfig> = {}): AppConfig {
   const get = <K extends keyof AppConfig>(key: K): unknown => overrides[key] ?? node.tryGetContext(key) ?? DEFAULT_CONFIG[key];
@@ -136,6 +156,14 @@ export function loadConfig(node: Node, overrides: Partial<AppConfig> = {}): AppC
     adotImage: text('adotImage', get('adotImage'), /^[\w./-]+:[\w.-]+$/, 'an image reference with a pinned tag'),
     binanceWsUrl: text('binanceWsUrl', get('binanceWsUrl'), /^wss?:\/\/\S+$/, 'a ws:// or wss:// URL'),
     binanceRestUrl: text('binanceRestUrl', get('binanceRestUrl'), /^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    gatewayCertificateArn: optional(get('gatewayCertificateArn'), (raw) =>
+      text('gatewayCertificateArn', raw, /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[A-Za-z0-9-]+$/, 'an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)'),
+    ),
+    gatewayHttpOnlyReason: optional(get('gatewayHttpOnlyReason'), (raw) => text('gatewayHttpOnlyReason', raw, /^.{10,300}$/, 'say in 10 to 300 characters why plain HTTP is acceptable on this stage')),
+    // WAF accepts 10 to 2,000,000,000 requests per 5 minutes; below 100 a page reload storm of one office would trip it.
+    gatewayWafRateLimit: optional(get('gatewayWafRateLimit'), (raw) => integer('gatewayWafRateLimit', raw, 100, 2_000_000_000)),
+    gatewayMinTasks: integer('gatewayMinTasks', get('gatewayMinTasks'), 2, 100),
+    gatewayMaxTasks: integer('gatewayMaxTasks', get('gatewayMaxTasks'), 2, 100),
   };
   if (!FARGATE_MEMORY[config.collectorCpu]?.(config.collectorMemoryMiB)) {
     throw new Error(`collectorCpu=${config.collectorCpu} / collectorMemoryMiB=${config.collectorMemoryMiB} is not a Fargate size (see the Fargate task size table)`);
@@ -145,6 +173,13 @@ export function loadConfig(node: Node, overrides: Partial<AppConfig> = {}): AppC
   }
   if (config.dbMaxAllocatedStorageGiB < config.dbAllocatedStorageGiB) {
     throw new Error('dbMaxAllocatedStorageGiB must be at least dbAllocatedStorageGiB');
+  }
+  // Neither is refused where the gateway is built (the AWS stack; the LocalStack one has none).
+  if (config.gatewayCertificateArn !== undefined && config.gatewayHttpOnlyReason !== undefined) {
+    throw new Error('Give one of gatewayCertificateArn (the HTTPS listener of the stream gateway) and gatewayHttpOnlyReason (a test stage served over plain HTTP, with the reason), not both');
+  }
+  if (config.gatewayMaxTasks < config.gatewayMinTasks) {
+    throw new Error('gatewayMaxTasks must be at least gatewayMinTasks');
   }
   if (!RETENTION_DAYS.includes(config.logRetentionDays)) {
     throw new Error(`logRetentionDays=${config.logRetentionDays} is not a CloudWatch Logs retention period (${RETENTION_DAYS.join(', ')})`);

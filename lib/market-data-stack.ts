@@ -3,13 +3,14 @@ import type { Construct } from 'constructs';
 import type { AppConfig } from './config';
 import { Collector } from './constructs/collector';
 import { ConfigApi } from './constructs/config-api';
+import { Gateway } from './constructs/gateway';
 import { Database } from './constructs/database';
 import { HistoryQueue } from './constructs/history-queue';
 import { Migrations } from './constructs/migrations';
 import { Network } from './constructs/network';
 import { NodeFunction } from './constructs/node-function';
 import { Redis } from './constructs/redis';
-import { API_METRICS_NAMESPACE, COLLECTOR_METRICS_NAMESPACE, INGEST_METRICS_NAMESPACE, Monitoring } from './monitoring';
+import { API_METRICS_NAMESPACE, COLLECTOR_METRICS_NAMESPACE, GATEWAY_METRICS_NAMESPACE, INGEST_METRICS_NAMESPACE, Monitoring } from './monitoring';
 
 export interface MarketDataStackProps extends StackProps {
   config: AppConfig;
@@ -21,7 +22,8 @@ export const INGEST_TIMEOUT = Duration.seconds(30);
 /**
  * The whole pipeline in one environment-agnostic stack (no account/region, no
  * lookups): network, Redis, PostgreSQL with RDS Proxy and migrations, the history
- * queue, the ingest function, the collector services, the config API, and monitoring.
+ * queue, the ingest function, the collector services, the config API, the
+ * stream gateway behind its load balancer, and monitoring.
  */
 export class MarketDataStack extends Stack {
   readonly network: Network;
@@ -34,6 +36,7 @@ export class MarketDataStack extends Stack {
   readonly migrations: Migrations;
   readonly collector: Collector;
   readonly configApi: ConfigApi;
+  readonly gateway: Gateway;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: MarketDataStackProps) {
@@ -140,6 +143,33 @@ export class MarketDataStack extends Stack {
     // The reconciliation reads the config tables: schedule it once they exist.
     this.configApi.reconcileRule.node.addDependency(this.migrations.resource);
 
+    // Stream gateway: internet -> ALB -> gateway tasks (app subnets) -> Redis. Same
+    // cluster as the collectors; its metrics go to the collectors' workspace.
+    this.gateway = new Gateway(this, 'Gateway', {
+      vpc,
+      publicSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      taskSubnets: this.network.appSubnets,
+      cluster: this.collector.cluster,
+      stageName: config.stageName,
+      redisUrl: this.redis.url,
+      redisAuthToken: this.redis.authToken,
+      logRetention,
+      metricsNamespace: GATEWAY_METRICS_NAMESPACE,
+      ...(config.gatewayCertificateArn ? { certificateArn: config.gatewayCertificateArn } : {}),
+      ...(config.gatewayHttpOnlyReason ? { httpOnlyReason: config.gatewayHttpOnlyReason } : {}),
+      ...(config.gatewayWafRateLimit !== undefined ? { wafRateLimit: config.gatewayWafRateLimit } : {}),
+      minTasks: config.gatewayMinTasks,
+      maxTasks: config.gatewayMaxTasks,
+      metrics: { adotImage: config.adotImage, workspace: this.collector.workspace },
+    });
+    // Tasks to Redis only (besides AWS APIs on 443): the task group allows no other egress.
+    this.redis.allowFrom(this.gateway.securityGroup, 'stream gateway tasks');
+    // The gateway subscribes to Redis at start: start it once Redis exists.
+    this.gateway.service.node.addDependency(this.redis.replicationGroup);
+    // The config API signs stream tokens with the key the gateways verify (AWSCURRENT, cached a few minutes).
+    this.gateway.tokenSigningKey.grantRead(this.configApi.function.function);
+    this.configApi.function.function.addEnvironment('GATEWAY_TOKEN_SECRET_ARN', this.gateway.tokenSigningKey.secretArn);
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stageName: config.stageName,
       cluster: this.collector.cluster,
@@ -150,6 +180,13 @@ export class MarketDataStack extends Stack {
       database: this.database.instance,
       redis: this.redis.replicationGroup,
       api: { stage: this.configApi.stage, function: this.configApi.function.function, reconcileRule: this.configApi.reconcileRule },
+      gateway: {
+        service: this.gateway.service,
+        serviceName: this.gateway.serviceName,
+        loadBalancer: this.gateway.loadBalancer,
+        targetGroup: this.gateway.targetGroup,
+        maxTasks: config.gatewayMaxTasks,
+      },
       alarmEmail: config.alarmEmail,
       prometheusWorkspace: this.collector.workspace,
     });
@@ -174,7 +211,10 @@ export class MarketDataStack extends Stack {
     new CfnOutput(this, 'PrometheusEndpoint', { value: this.collector.workspace.attrPrometheusEndpoint });
     new CfnOutput(this, 'ClusterName', { value: this.collector.cluster.clusterName });
     new CfnOutput(this, 'ConfigApiUrl', { value: this.configApi.url, description: 'Config API stage URL; routes are below v1/ (SigV4-signed, service execute-api)' });
-    new CfnOutput(this, 'ConfigApiReaderRoleArn', { value: this.configApi.readerRole.roleArn, description: 'Assume to call the read (GET) routes of the config API' });
+    new CfnOutput(this, 'ConfigApiReaderRoleArn', { value: this.configApi.readerRole.roleArn, description: 'Assume to call the read routes of the config API (every GET, and POST /v1/stream-tokens)' });
+    new CfnOutput(this, 'GatewayLoadBalancerDnsName', { value: this.gateway.loadBalancer.loadBalancerDnsName, description: 'DNS name of the stream gateway load balancer; point the domain of gatewayCertificateArn at it (CNAME or alias)' });
+    new CfnOutput(this, 'GatewayUrl', { value: this.gateway.url, description: 'The live page; streams at /v1/stream (WebSocket) and /v1/stream/sse, tokens from POST /v1/stream-tokens' });
+    new CfnOutput(this, 'GatewayTokenSecretArn', { value: this.gateway.tokenSigningKey.secretArn, description: 'Stream token signing key (rotated every 30 days); the config API and the gateways read it' });
     new CfnOutput(this, 'ConfigApiAdminRoleArn', { value: this.configApi.adminRole.roleArn, description: 'Assume to call every route of the config API' });
   }
 }

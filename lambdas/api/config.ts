@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../../services/shared/errors';
 import { databaseVariables } from '../../services/shared/db/env';
 import { loadEnv } from '../../services/shared/load-env';
+import { TOKEN_SECRET_MIN_LENGTH } from '../../services/shared/tokens';
 
 const arnList = z
   .string()
@@ -28,6 +29,14 @@ const envSchema = z.object({
   API_STATUS_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(20_000).default(2_000),
   /** Config reads and writes (transactions with row locks): the connection-wide bound. */
   API_CONFIG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(20_000).default(10_000),
+  /**
+   * The stream gateway's token signing key, for POST /v1/stream-tokens: the key
+   * itself (local runs), or its Secrets Manager secret (AWS; AWSCURRENT, cached
+   * a few minutes). Neither set: the API runs, and that route answers 503
+   * STREAM_TOKENS_NOT_CONFIGURED naming both variables.
+   */
+  GATEWAY_TOKEN_SECRET: z.string().min(TOKEN_SECRET_MIN_LENGTH, `must have at least ${TOKEN_SECRET_MIN_LENGTH} characters`).optional(),
+  GATEWAY_TOKEN_SECRET_ARN: z.string().startsWith('arn:', 'a Secrets Manager secret ARN').optional(),
 });
 
 /** Statement timeouts by route group, ms. */
@@ -48,6 +57,9 @@ export interface ApiConfig {
   maxBodyBytes: number;
   stage: string;
   statementTimeouts: StatementTimeouts;
+  /** The stream token signing key, when given as a value; wins over the secret. */
+  streamTokenSecret: string | undefined;
+  streamTokenSecretArn: string | undefined;
 }
 
 /** The API's environment, validated once at cold start; the error names every bad variable. */
@@ -65,5 +77,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     maxBodyBytes: e.API_MAX_BODY_BYTES,
     stage: e.API_STAGE,
     statementTimeouts: { history: e.API_HISTORY_STATEMENT_TIMEOUT_MS, status: e.API_STATUS_STATEMENT_TIMEOUT_MS, config: e.API_CONFIG_STATEMENT_TIMEOUT_MS },
+    streamTokenSecret: e.GATEWAY_TOKEN_SECRET,
+    streamTokenSecretArn: e.GATEWAY_TOKEN_SECRET_ARN,
   };
 }

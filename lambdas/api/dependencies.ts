@@ -9,6 +9,7 @@ import { createOpenApiDocument } from './openapi';
 import type { ApiDependencies, ApiMetrics } from './operations';
 import { ConfigStore } from './store/config-store';
 import { HistoryStore } from './store/history-store';
+import type { SigningKeySource } from './tokens';
 
 export interface ConnectOptions {
   databaseUrl: string;
@@ -20,6 +21,8 @@ export interface ConnectOptions {
   poolMax?: number;
   /** Per-route statement timeouts; default DEFAULT_STATEMENT_TIMEOUTS. */
   statementTimeouts?: Partial<StatementTimeouts>;
+  /** The stream token signing key; without one POST /v1/stream-tokens answers 503. */
+  streamTokenKey?: SigningKeySource;
 }
 
 /**
@@ -54,6 +57,7 @@ export function connectDependencies(options: ConnectOptions): ApiDependencies & 
     configStore: new ConfigStore(pool),
     historyStore: new HistoryStore(pool, { statementTimeoutMs: timeouts.history }),
     statementTimeouts: timeouts,
+    ...(options.streamTokenKey ? { streamTokenKey: options.streamTokenKey } : {}),
     rates: new RatesReader(redis),
     publisher: new SnapshotPublisher(redis),
     logger: options.logger,

@@ -72,7 +72,8 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
       const pathParams = route.pathParams ? parseWith(route.pathParams, 'path', event.pathParameters ?? {}) : {};
       const rawQuery = singleValueQuery(event);
       const query = parseWith(route.query ?? NO_QUERY, 'query', rawQuery);
-      const body = route.body ? parseWith(route.body, 'body', readJsonBody(event, headers, options.maxBodyBytes)) : undefined;
+      const noBody = event.body === null || event.body === undefined || event.body === '';
+      const body = route.body ? parseWith(route.body, 'body', route.bodyOptional && noBody ? {} : readJsonBody(event, headers, options.maxBodyBytes)) : undefined;
       lease = await options.dependencies.acquire();
       deps = lease.value;
       response = await OPERATIONS[route.operationId]({ pathParams: pathParams as Record<string, string>, query: query as Record<string, unknown>, body, headers, caller: caller!, requestId }, deps);

@@ -9,12 +9,25 @@ import { connectDependencies } from './dependencies';
 import { createApiHandler, createReconciler, isScheduledEvent, type ApiHandler } from './handler';
 import type { ApiDependencies, ApiMetrics } from './operations';
 import type { ReconcileResult } from './reconcile';
+import { cachedSigningKey, staticSigningKey, type SigningKeySource } from './tokens';
 
-async function fetchSecretString(secretArn: string): Promise<string> {
+async function readSecretString(secretArn: string): Promise<string | undefined> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
-  if (!SecretString) throw new ConfigError(`Secret ${secretArn} (REDIS_AUTH_SECRET_ARN) has no SecretString; store the Redis AUTH token as text`);
   return SecretString;
+}
+
+async function fetchSecretString(secretArn: string): Promise<string> {
+  const value = await readSecretString(secretArn);
+  if (!value) throw new ConfigError(`Secret ${secretArn} (REDIS_AUTH_SECRET_ARN) has no SecretString; store the Redis AUTH token as text`);
+  return value;
+}
+
+/** The signing key lives outside the connection set, so a rebuilt connection set keeps the cached key. */
+function streamTokenKeyOf(config: ApiConfig): SigningKeySource | undefined {
+  if (config.streamTokenSecret) return staticSigningKey(config.streamTokenSecret);
+  if (config.streamTokenSecretArn) return cachedSigningKey({ secretArn: config.streamTokenSecretArn, fetch: readSecretString });
+  return undefined;
 }
 
 interface LambdaRuntime {
@@ -30,6 +43,7 @@ function buildRuntime(): LambdaRuntime {
   const config: ApiConfig = loadApiConfig();
   const logger = createLogger({ serviceName: 'config-api', persistentKeys: { stage: config.stage } });
   const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'MarketDataCollector', serviceName: 'config-api' });
+  const streamTokenKey = streamTokenKeyOf(config);
   const recorder: ApiMetrics = { addMetric: (name, unit, value) => metrics.addMetric(name, unit as (typeof MetricUnit)[keyof typeof MetricUnit], value) };
   // One owner of one connection set for both halves, requests and the scheduled
   // reconciliation: whichever of them sees the credentials refused drops it for both.
@@ -41,7 +55,7 @@ function buildRuntime(): LambdaRuntime {
         resolveDatabaseUrl(),
         config.redisPassword ?? (config.redisAuthSecretArn ? fetchSecretString(config.redisAuthSecretArn) : Promise.resolve(undefined)),
       ]);
-      return connectDependencies({ databaseUrl, redisUrl: config.redisUrl, redisPassword, logger, metrics: recorder, statementTimeouts: config.statementTimeouts });
+      return connectDependencies({ databaseUrl, redisUrl: config.redisUrl, redisPassword, logger, metrics: recorder, statementTimeouts: config.statementTimeouts, streamTokenKey });
     },
     close: async (deps) => deps.close?.(),
   });

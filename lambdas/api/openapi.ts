@@ -17,6 +17,7 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Body is not application/json',
   422: 'Well-formed but refused (e.g. a pair the exchange does not list)',
   500: 'Internal error; the request id is in the message',
+  503: 'A backing service or the signing key is unavailable (retry), or the route is not configured on this API (the message names the variable)',
 };
 
 function responsesOf(route: RouteDefinition): ZodOpenApiResponsesObject {
@@ -25,7 +26,7 @@ function responsesOf(route: RouteDefinition): ZodOpenApiResponsesObject {
     route.response === 'openapi'
       ? { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } }
       : { description: 'OK', content: { 'application/json': { schema: route.response } }, ...etagHeader };
-  const responses: Record<string, unknown> = { '200': ok };
+  const responses: Record<string, unknown> = route.okStatus === undefined ? { '200': ok } : {};
   for (const status of [...(route.extraStatuses ?? []), 400, 403, 500].sort((a, b) => a - b)) {
     if (status === 201) responses['201'] = { ...ok, description: STATUS_TEXT[201]! };
     else if (status === 304) responses['304'] = { description: STATUS_TEXT[304]! };
@@ -50,7 +51,7 @@ function operationOf(route: RouteDefinition): ZodOpenApiOperationObject {
       ...(route.query ? { query: route.query as z.ZodObject } : {}),
       ...(Object.keys(headers).length > 0 ? { header: z.object(headers) } : {}),
     },
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+    ...(route.body ? { requestBody: { required: route.bodyOptional !== true, content: { 'application/json': { schema: route.body } } } } : {}),
     responses: responsesOf(route),
   };
 }
@@ -69,7 +70,7 @@ export function createOpenApiDocument(options: { serverUrl?: string } = {}): Rec
       version: API_VERSION,
       description:
         'Configures what the collector collects and serves the latest rates and their history. ' +
-        'Every request is signed with AWS Signature Version 4 (service `execute-api`); readers may GET, admins may also write. ' +
+        'Every request is signed with AWS Signature Version 4 (service `execute-api`); readers may GET and ask for stream tokens, admins may also write. ' +
         'Errors are `{"error": {"code", "message", "details"}}`.',
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { compareConfigPositions, type ConfigSnapshot } from '../../services/shared/config-snapshot';
 import { errorMessage } from '../../services/shared/errors';
 import type { Logger } from '../../services/shared/logger';
+import { signStreamToken } from '../../services/shared/tokens';
 import { appliedCommit, readAppliedCommits, readHeartbeats } from './cache/heartbeats';
 import type { RatesReader } from './cache/rates-reader';
 import type { SnapshotPublisher } from './cache/snapshot-publisher';
@@ -16,18 +17,21 @@ import {
   HISTORY_DEFAULT_LIMIT,
   HISTORY_MAX_LIMIT,
   RATES_DEFAULT_LIMIT,
+  STREAM_TOKEN_TTL_SECONDS,
   type HistoryQuery,
   type ListRatesQuery,
   type ListSymbolsQuery,
   type PatchSettingsBody,
   type PutSymbolBody,
   type StatusDto,
+  type StreamTokenBody,
 } from './schemas';
 import type { ConfigStore, Preconditions, WriteResult } from './store/config-store';
 import type { HistoryStore } from './store/history-store';
 import { readConnectionStatus } from './store/status-store';
 import { pageLimit } from './store/history-plan';
 import { DEFAULT_STATEMENT_TIMEOUTS, type StatementTimeouts } from './config';
+import { streamTokensNotConfigured, type SigningKeySource } from './tokens';
 
 /** What the handler records; Powertools' Metrics in the Lambda, a recorder in tests. */
 export interface ApiMetrics {
@@ -46,6 +50,8 @@ export interface ApiDependencies {
   openApiDocument: () => Record<string, unknown>;
   /** Per-route statement timeouts; default DEFAULT_STATEMENT_TIMEOUTS. */
   statementTimeouts?: StatementTimeouts;
+  /** The stream token signing key; absent when the API has none configured (the route answers 503). */
+  streamTokenKey?: SigningKeySource;
   now?: () => number;
   /** Ends the connections (the handler drops them after the database refused its credentials). */
   close?: () => Promise<void>;
@@ -282,6 +288,17 @@ const getHistory: Operation = async (request, deps) => {
   return jsonResponse(200, { exchange: exchange!, symbol: symbol!, interval: query.interval ?? null, source: page.source, from: instant(fromMs), to: instant(toMs), rows: page.rows, nextCursor: page.nextCursor });
 };
 
+const createStreamToken: Operation = async (request, deps) => {
+  if (!deps.streamTokenKey) throw streamTokensNotConfigured();
+  const ttlSeconds = (request.body as StreamTokenBody | undefined)?.ttlSeconds ?? STREAM_TOKEN_TTL_SECONDS.default;
+  const secret = await deps.streamTokenKey.current();
+  const { token, expiresAt, claims } = signStreamToken({ secret, ttlMs: ttlSeconds * 1000, subject: request.caller, now: deps.now?.() ?? Date.now() });
+  deps.metrics.addMetric('StreamTokensIssued', 'Count', 1);
+  // The jti, never the token: the log must not hold something that opens the stream.
+  deps.logger.info('stream token issued', { requestId: request.requestId, jti: claims.jti, expiresAt, caller: request.caller });
+  return jsonResponse(201, { token, expiresAt, ttlSeconds });
+};
+
 const getOpenApi: Operation = async (_request, deps) => jsonResponse(200, deps.openApiDocument());
 
 export const OPERATIONS: Record<OperationId, Operation> = {
@@ -295,6 +312,7 @@ export const OPERATIONS: Record<OperationId, Operation> = {
   listRates,
   getRate,
   getHistory,
+  createStreamToken,
   getOpenApi,
 };
 

@@ -12,6 +12,8 @@ import {
   rateSchema,
   settingsSchema,
   statusResponseSchema,
+  streamTokenBodySchema,
+  streamTokenSchema,
   symbolConfigSchema,
   symbolListSchema,
 } from './schemas';
@@ -25,9 +27,13 @@ import {
  * This module must stay free of I/O imports: the CDK app imports it.
  */
 
-export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** `read` routes are open to readers and admins; `write` routes to admins only. */
+/**
+ * `read` routes are open to readers and admins; `write` routes to admins only.
+ * A route is `read` when it changes nothing the API stores: every GET, and
+ * POST /v1/stream-tokens, which signs a token and stores nothing.
+ */
 export type RouteAccess = 'read' | 'write';
 
 export type OperationId =
@@ -41,6 +47,7 @@ export type OperationId =
   | 'listRates'
   | 'getRate'
   | 'getHistory'
+  | 'createStreamToken'
   | 'getOpenApi';
 
 export interface RouteDefinition {
@@ -54,6 +61,10 @@ export interface RouteDefinition {
   pathParams?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
+  /** The body may be absent (an empty body is parsed as `{}`, so the schema's defaults apply). */
+  bodyOptional?: boolean;
+  /** The success status when it is not 200 (the OpenAPI document then lists no 200). */
+  okStatus?: 201;
   /** Schema of the 200 (or 201) body. */
   response: z.ZodType | 'openapi';
   /** Responds with an `ETag` and honours `If-None-Match` (GET) / `If-Match` (writes). */
@@ -182,6 +193,23 @@ export const ROUTES: readonly RouteDefinition[] = [
     pathParams: pairPathSchema,
     query: historyQuerySchema,
     response: historyResponseSchema,
+  },
+  {
+    operationId: 'createStreamToken',
+    method: 'POST',
+    path: '/v1/stream-tokens',
+    access: 'read',
+    summary: 'A short-lived token for the stream gateway',
+    description:
+      'Signs a token the stream gateway accepts when it runs with GATEWAY_AUTH=token (docs/stream.md "Tokens"). ' +
+      'A frontend\'s backend calls this IAM-signed route and hands the token to the browser, which never holds AWS credentials. ' +
+      'The gateway verifies the signature itself (no call back here); the token names the caller as `sub`. ' +
+      '503 STREAM_TOKENS_NOT_CONFIGURED when the API has no signing key (GATEWAY_TOKEN_SECRET or GATEWAY_TOKEN_SECRET_ARN).',
+    body: streamTokenBodySchema,
+    bodyOptional: true,
+    response: streamTokenSchema,
+    okStatus: 201,
+    extraStatuses: [201, 413, 415, 503],
   },
   {
     operationId: 'getOpenApi',

@@ -308,6 +308,32 @@ export const historyResponseSchema = z
   })
   .meta({ id: 'History' });
 
+// ---------------------------------------------------------------------------
+// Stream tokens (the gateway's GATEWAY_AUTH=token)
+
+/** Lifetimes a caller may ask for: long enough to connect and reconnect a while, short enough that a leaked token expires soon. */
+export const STREAM_TOKEN_TTL_SECONDS = { min: 60, max: 3600, default: 900 } as const;
+
+export const streamTokenBodySchema = z
+  .strictObject({
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(STREAM_TOKEN_TTL_SECONDS.min)
+      .max(STREAM_TOKEN_TTL_SECONDS.max)
+      .optional()
+      .meta({ description: `Lifetime of the token in seconds, ${STREAM_TOKEN_TTL_SECONDS.min} to ${STREAM_TOKEN_TTL_SECONDS.max}; default ${STREAM_TOKEN_TTL_SECONDS.default}` }),
+  })
+  .meta({ id: 'StreamTokenRequest', description: 'Optional; an empty body takes the defaults' });
+
+export const streamTokenSchema = z
+  .object({
+    token: z.string().meta({ description: 'Pass to the gateway as `?token=` (WebSocket, SSE) or `Authorization: Bearer`; secret until it expires', example: 'v1.eyJleHAiOjE3...' }),
+    expiresAt: z.string().meta({ description: 'ISO-8601, UTC; the gateway refuses the token from then on (connections it already accepted stay open)' }),
+    ttlSeconds: z.number().int(),
+  })
+  .meta({ id: 'StreamToken' });
+
 export type SymbolConfigDto = z.infer<typeof symbolConfigSchema>;
 export type SettingsDto = z.infer<typeof settingsSchema>;
 export type PatchSettingsBody = z.infer<typeof patchSettingsBodySchema>;
@@ -319,3 +345,4 @@ export type HistoryRowDto = z.infer<typeof historyRowSchema>;
 export type HistoryResponse = z.infer<typeof historyResponseSchema>;
 export type ListRatesQuery = z.infer<typeof listRatesQuerySchema>;
 export type ListSymbolsQuery = z.infer<typeof listSymbolsQuerySchema>;
+export type StreamTokenBody = z.infer<typeof streamTokenBodySchema>;

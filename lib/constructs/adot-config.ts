@@ -27,6 +27,8 @@ export interface AdotConfigOptions {
   metricDeclarations: ReadonlyArray<{ dimensions: string[][]; metric_name_selectors: string[] }>;
   /** Histograms among them: turned from cumulative into per-export deltas for CloudWatch. */
   cloudWatchHistograms: readonly string[];
+  /** Prometheus scrape job name (the `job` label in AMP); default `collector`. */
+  jobName?: string;
 }
 
 const q = (value: string | number): string => JSON.stringify(String(value));
@@ -58,7 +60,7 @@ receivers:
         scrape_interval: "15s"
         scrape_timeout: "10s"
       scrape_configs:
-        - job_name: "collector"
+        - job_name: ${q(o.jobName ?? 'collector')}
           metrics_path: "/metrics"
           static_configs:
             - targets: [${q(`localhost:${o.metricsPort}`)}]

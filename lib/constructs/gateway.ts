@@ -1,7 +1,14 @@
 import {
   Annotations,
+  CfnCondition,
+  CfnMapping,
+  CfnResource,
   Duration,
+  Fn,
   RemovalPolicy,
+  Stack,
+  Token,
+  aws_aps as aps,
   aws_ec2 as ec2,
   aws_ecr_assets as ecrAssets,
   aws_ecs as ecs,
@@ -14,7 +21,19 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { GATEWAY_DIMENSIONS, GATEWAY_EMF_METRIC_DECLARATIONS, GATEWAY_METRICS } from '../monitoring/metrics';
+import { GatewayPrometheusRules } from '../monitoring/prometheus-rules';
+import { adotConfig } from './adot-config';
 import { NodeFunction, REPO_ROOT } from './node-function';
+
+/** Where the gateway's Prometheus metrics go: the collector's workspace and CloudWatch, through an ADOT sidecar. */
+export interface GatewayMetricsProps {
+  /** ADOT collector image (pinned tag), the collector's. */
+  adotImage: string;
+  /** The stack's Amazon Managed Service for Prometheus workspace. */
+  workspace: aps.CfnWorkspace;
+}
 
 export interface GatewayProps {
   vpc: ec2.IVpc;
@@ -39,6 +58,8 @@ export interface GatewayProps {
   conflateMs?: number;
   /** Requests per 5 minutes per client IP above which WAF blocks; no WAF when unset. */
   wafRateLimit?: number;
+  /** The metrics sidecar; without it /metrics is only scraped by whoever reaches the task. */
+  metrics?: GatewayMetricsProps;
 }
 
 /** Gateway HTTP port in the task: the page, /v1/stream, /v1/stream/sse, /health, /ready, /metrics. */
@@ -68,6 +89,12 @@ export class Gateway extends Construct {
   readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
   readonly tokenSigningKey: secretsmanager.Secret;
   readonly logGroup: logs.LogGroup;
+  /** EMF events of the metrics sidecar (CloudWatch namespace `metricsNamespace`), when `metrics` is given. */
+  readonly metricsLogGroup?: logs.LogGroup;
+  /** The fan-out p99 and Redis subscription alerts in the workspace, when `metrics` is given. */
+  readonly prometheusRules?: GatewayPrometheusRules;
+  /** The service's explicit name: the CloudWatch dimension ServiceName of its metrics. */
+  readonly serviceName: string;
   readonly webAcl?: wafv2.CfnWebACL;
   /** `https` with a certificate, `http` on an HTTP-only test stage. */
   readonly protocol: 'https' | 'http';
@@ -139,7 +166,7 @@ export class Gateway extends Construct {
       dropInvalidHeaderFields: true,
       http2Enabled: true,
     });
-    this.loadBalancer.logAccessLogs(accessLogs, 'gateway');
+    logAccessLogs(this, this.loadBalancer, accessLogs, 'gateway');
 
     const image = new ecrAssets.DockerImageAsset(this, 'Image', {
       directory: REPO_ROOT,
@@ -178,14 +205,49 @@ export class Gateway extends Construct {
       stopTimeout: Duration.seconds(30),
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'gateway', logGroup: this.logGroup }),
     });
+    this.serviceName = `gateway-${props.stageName}`;
+    if (props.metrics) {
+      const metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      this.metricsLogGroup = metricsLogGroup;
+      // The alerts on the gateway's own metrics live next to the series they read.
+      this.prometheusRules = new GatewayPrometheusRules(this, 'PrometheusRules', { workspaceArn: props.metrics.workspace.attrArn });
+      // Remote-write to this workspace only, EMF events to this log group only.
+      taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['aps:RemoteWrite'], resources: [props.metrics.workspace.attrArn] }));
+      taskDefinition.taskRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], resources: [metricsLogGroup.logGroupArn] }),
+      );
+      const labels: Record<(typeof GATEWAY_DIMENSIONS)[number], string> = { ClusterName: props.cluster.clusterName, ServiceName: this.serviceName };
+      taskDefinition.addContainer('adot', {
+        image: ecs.ContainerImage.fromRegistry(props.metrics.adotImage),
+        // Losing metrics export must not stop the streams.
+        essential: false,
+        cpu: 64,
+        memoryReservationMiB: 128,
+        environment: {
+          AOT_CONFIG_CONTENT: adotConfig({
+            prometheusEndpoint: props.metrics.workspace.attrPrometheusEndpoint,
+            region: Stack.of(this).region,
+            namespace: props.metricsNamespace,
+            emfLogGroupName: metricsLogGroup.logGroupName,
+            labels,
+            metricsPort: GATEWAY_PORT,
+            cloudWatchMetricNames: Object.values(GATEWAY_METRICS),
+            metricDeclarations: GATEWAY_EMF_METRIC_DECLARATIONS.map((d) => ({ dimensions: d.dimensions.map((set) => [...set]), metric_name_selectors: [...d.metric_name_selectors] })),
+            cloudWatchHistograms: [GATEWAY_METRICS.fanoutLatency],
+            jobName: 'gateway',
+          }),
+        },
+        logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'adot', logGroup: this.logGroup }),
+      });
+    }
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The environment holds only non-secret settings (port, Redis URL, the signing key ARN, conflation); the Redis AUTH token comes from Secrets Manager through `secrets`.',
+      reason: 'The environment holds only non-secret settings (port, Redis URL, the signing key ARN, conflation, the ADOT pipeline); the Redis AUTH token comes from Secrets Manager through `secrets`.',
     });
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: props.cluster,
-      serviceName: `gateway-${props.stageName}`,
+      serviceName: this.serviceName,
       taskDefinition,
       desiredCount: minTasks,
       minHealthyPercent: 100,
@@ -273,4 +335,39 @@ export class Gateway extends Construct {
   get url(): string {
     return `${this.protocol}://${this.loadBalancer.loadBalancerDnsName}`;
   }
+}
+
+/**
+ * `logAccessLogs` for an environment-agnostic stack too. The CDK's own needs
+ * the region at synth time to pick who may write the logs: the regional Elastic
+ * Load Balancing account in regions older than August 2022, the log delivery
+ * service principal in newer ones. Without a region this writes both into the
+ * bucket policy, the account picked at deploy time from a mapping of the
+ * regions the CDK knows (the stack's own account where a region has none, which
+ * grants nothing new).
+ */
+function logAccessLogs(scope: Construct, loadBalancer: elbv2.ApplicationLoadBalancer, bucket: s3.Bucket, prefix: string): void {
+  const stack = Stack.of(scope);
+  if (!Token.isUnresolved(stack.region)) {
+    loadBalancer.logAccessLogs(bucket, prefix);
+    return;
+  }
+  loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
+  loadBalancer.setAttribute('access_logs.s3.bucket', bucket.bucketName);
+  loadBalancer.setAttribute('access_logs.s3.prefix', prefix);
+  const accounts: Record<string, Record<string, string>> = {};
+  for (const region of RegionInfo.regions) {
+    accounts[region.name] = { account: region.elbv2Account ?? 'none' };
+  }
+  const mapping = new CfnMapping(scope, 'ElbAccounts', { mapping: accounts });
+  const elbAccount = mapping.findInMap(stack.region, 'account');
+  const hasElbAccount = new CfnCondition(scope, 'RegionHasElbAccount', { expression: Fn.conditionNot(Fn.conditionEquals(elbAccount, 'none')) });
+  const writer = Fn.conditionIf(hasElbAccount.logicalId, Fn.join('', ['arn:', stack.partition, ':iam::', elbAccount, ':root']), Fn.join('', ['arn:', stack.partition, ':iam::', stack.account, ':root'])).toString();
+  const objects = bucket.arnForObjects(`${prefix}/AWSLogs/${stack.account}/*`);
+  bucket.addToResourcePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], principals: [new iam.ArnPrincipal(writer)], resources: [objects] }));
+  bucket.addToResourcePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], principals: [new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com')], resources: [objects] }));
+  const lb = loadBalancer.node.defaultChild as elbv2.CfnLoadBalancer;
+  const policy = bucket.policy?.node.defaultChild;
+  // The load balancer checks that it may write when access logging is switched on.
+  if (policy) lb.addResourceDependency(policy as CfnResource);
 }

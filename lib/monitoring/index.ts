@@ -11,24 +11,28 @@ import {
   aws_cloudwatch_actions as cwActions,
   aws_ecs as ecs,
   aws_elasticache as elasticache,
+  aws_elasticloadbalancingv2 as elbv2,
   aws_iam as iam,
   aws_kms as kms,
   aws_sns as sns,
   aws_sns_subscriptions as subscriptions,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { GATEWAY_CONNECTIONS_PER_TASK } from '../constructs/gateway';
 import { MAX_RECEIVE_COUNT } from '../constructs/history-queue';
 import {
   API_METRICS,
   API_METRICS_NAMESPACE,
   API_METRICS_SERVICE,
   COLLECTOR_METRICS,
+  GATEWAY_METRICS,
+  GATEWAY_METRICS_NAMESPACE,
   INGEST_METRICS,
   INGEST_METRICS_NAMESPACE,
   INGEST_METRICS_SERVICE,
   SQS_BATCH_RESULTS,
 } from './metrics';
-import { COLLECTOR_METRICS_NAMESPACE, type ApiMonitoringProps, type MonitoringProps } from './props';
+import { COLLECTOR_METRICS_NAMESPACE, type ApiMonitoringProps, type GatewayMonitoringProps, type MonitoringProps } from './props';
 
 export * from './metrics';
 export * from './prometheus-rules';
@@ -55,8 +59,11 @@ const OPERATIONS_DOC = 'docs/operations.md';
  * `ingestErrors`, `databaseFreeStorageLow`, one
  * `collectorTasksBelowDesired<i>` per collector service (i = index in
  * `collectorServices`), and with `api` given `apiServerErrors`,
- * `apiFunctionErrors` and `configReconcileFailing`. What each means and what to
- * do: docs/operations.md.
+ * `apiFunctionErrors` and `configReconcileFailing`, and with `gateway` given
+ * `gatewayUnhealthyHosts`, `gatewayServerErrors`, `gatewayConnectionsHigh`,
+ * `gatewaySlowClientDisconnects` and `gatewayAuthRefusals` (its fan-out p99
+ * alert is a Prometheus rule, lib/monitoring/prometheus/gateway-rules.yml).
+ * What each means and what to do: docs/operations.md.
  */
 export class Monitoring extends Construct {
   /** Receives every alarm's ALARM and OK notifications. */
@@ -245,6 +252,10 @@ export class Monitoring extends Construct {
     const apiRows: cloudwatch.IWidget[][] = [];
     if (props.api) apiRows.push(...this.apiAlarmsAndWidgets(props.api, prefix, addAlarm));
 
+    // --- Stream gateway -------------------------------------------------------
+    const gatewayRows: cloudwatch.IWidget[][] = [];
+    if (props.gateway) gatewayRows.push(...this.gatewayAlarmsAndWidgets(props.gateway, clusterName, prefix, addAlarm));
+
     // --- Dashboard ----------------------------------------------------------
     const perService = (build: (service: ecs.FargateService, index: number, label: string) => cloudwatch.IMetric) =>
       services.map(({ service, index, label }) => build(service, index, label));
@@ -348,6 +359,7 @@ export class Monitoring extends Construct {
           ], { leftYAxis: { min: 0, label: 'per minute', showUnits: false } }),
         ],
         ...apiRows,
+        ...gatewayRows,
         [
           graph('RDS CPU', [db.metricCPUUtilization({ period: ONE_MINUTE, statistic: cloudwatch.Stats.AVERAGE, label: 'CPU %' })], {
             leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
@@ -514,6 +526,128 @@ export class Monitoring extends Construct {
           fn.metricDuration({ period: ONE_MINUTE, statistic: cloudwatch.Stats.p(50), label: 'duration p50' }),
           fn.metricDuration({ period: ONE_MINUTE, statistic: cloudwatch.Stats.p(99), label: 'duration p99' }),
         ], { leftYAxis: { min: 0, label: 'ms', showUnits: false } }),
+      ],
+    ];
+  }
+  /**
+   * Alarms of the stream gateway (targets unhealthy, 5XX at the load balancer,
+   * connections near the scaling ceiling, slow-client disconnects, auth refusal
+   * spikes) and its two dashboard rows. The fan-out p99 is a Prometheus alert
+   * (CloudWatch gets the histogram as a statistic set, without percentiles); the
+   * dashboard shows the mean.
+   */
+  private gatewayAlarmsAndWidgets(
+    gateway: GatewayMonitoringProps,
+    clusterName: string,
+    prefix: string,
+    addAlarm: (key: string, alarmId: string, alarmProps: cloudwatch.AlarmProps) => cloudwatch.Alarm,
+  ): cloudwatch.IWidget[][] {
+    const sum = { period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM };
+    const lb = gateway.loadBalancer.metrics;
+    const targets = gateway.targetGroup.metrics;
+    const gatewayMetric = (metricName: string, label: string, statistic: string = cloudwatch.Stats.SUM) =>
+      new cloudwatch.Metric({ namespace: GATEWAY_METRICS_NAMESPACE, metricName, dimensionsMap: { ClusterName: clusterName, ServiceName: gateway.serviceName }, period: ONE_MINUTE, statistic, label });
+    const unhealthy = targets.unhealthyHostCount({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM, label: 'unhealthy targets' });
+    const healthy = targets.healthyHostCount({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MINIMUM, label: 'healthy targets' });
+    const elb5xx = lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { ...sum, label: 'load balancer 5XX' });
+    const target5xx = targets.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { ...sum, label: 'gateway 5XX' });
+    const connections = lb.activeConnectionCount({ ...sum, label: 'active connections' });
+    const newConnections = lb.newConnectionCount({ ...sum, label: 'new connections' });
+    const slow = gatewayMetric(GATEWAY_METRICS.slowDisconnects, 'slow-client disconnects (1013)');
+    const refusals = gatewayMetric(GATEWAY_METRICS.authRefusals, 'auth refusals (401)');
+    // The same metric and statistic the connection step scaling reads (lib/constructs/gateway.ts).
+    const connectionsThreshold = Math.round(GATEWAY_CONNECTIONS_PER_TASK * gateway.maxTasks * 0.8);
+
+    addAlarm('gatewayUnhealthyHosts', 'GatewayUnhealthyHostsAlarm', {
+      alarmName: `${prefix}-gateway-unhealthy-hosts`,
+      alarmDescription: describe(
+        'A stream gateway task failed the load balancer health check (/ready: subscribed to Redis) in at least 3 of the last 5 minutes: its clients were moved to the other tasks, which carry more load; with none healthy, browsers get 503.',
+        'Read the gateway logs (Redis errors, start-up failures) and /ready of a task; check Redis (engine CPU, connections, AUTH token) and the service events in ECS; the circuit breaker rolls a failing deployment back.',
+      ),
+      metric: unhealthy,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    addAlarm('gatewayServerErrors', 'GatewayServerErrorsAlarm', {
+      alarmName: `${prefix}-gateway-5xx`,
+      alarmDescription: describe(
+        'The stream gateway load balancer answered 5XX (its own, e.g. 502/503 with no healthy target, or the tasks\') in at least 3 of the last 5 minutes: pages and streams fail to connect.',
+        'Check the healthy target count and the gateway-unhealthy-hosts alarm, the gateway logs, and the load balancer access logs (elb_status_code, target_status_code) in the access log bucket.',
+      ),
+      ...failuresIn3Of5('gateway 5XX', { elb: elb5xx, target: target5xx }),
+    });
+
+    addAlarm('gatewayConnectionsHigh', 'GatewayConnectionsHighAlarm', {
+      alarmName: `${prefix}-gateway-connections-high`,
+      alarmDescription: describe(
+        `The stream gateway holds more than ${connectionsThreshold} connections (80% of what ${gateway.maxTasks} tasks, its autoscaling ceiling, are sized for) in 3 of the last 5 minutes: it cannot scale out further, and latency rises.`,
+        'Raise gatewayMaxTasks (and the task size) and deploy; check for one client IP opening many connections (access logs; enable gatewayWafRateLimit).',
+      ),
+      metric: connections,
+      threshold: connectionsThreshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    addAlarm('gatewaySlowClientDisconnects', 'GatewaySlowClientDisconnectsAlarm', {
+      alarmName: `${prefix}-gateway-slow-client-disconnects`,
+      alarmDescription: describe(
+        'The stream gateway closed more than 20 clients a minute with 1013 (they stayed behind longer than the bound) in 3 of the last 5 minutes: many clients cannot keep up, or the tasks cannot write fast enough.',
+        'Compare with task CPU and the fan-out latency: high CPU means scale out (gatewayMaxTasks, task size); normal CPU means the clients\' networks (one region or customer in the access logs); raising GATEWAY_CONFLATE_MS sends fewer updates per client.',
+      ),
+      metric: slow,
+      threshold: 20,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    addAlarm('gatewayAuthRefusals', 'GatewayAuthRefusalsAlarm', {
+      alarmName: `${prefix}-gateway-auth-refusals`,
+      alarmDescription: describe(
+        'The stream gateway refused more than 100 requests a minute with 401 (missing, malformed, forged or expired tokens) in 3 of the last 5 minutes: a frontend is not getting tokens, keeps expired ones, or someone is probing.',
+        'Read gateway_auth_refusals_total by reason in Prometheus: expired means a frontend does not renew (POST /v1/stream-tokens before expiresAt); forged after a key rotation means a gateway or the API reads another key (check GATEWAY_TOKEN_SECRET_ARN on both); missing or malformed from few IPs is probing (enable gatewayWafRateLimit).',
+      ),
+      metric: refusals,
+      threshold: 100,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
+      new cloudwatch.GraphWidget({ title, left, width: WIDGET_WIDTH, height: WIDGET_HEIGHT, period: ONE_MINUTE, ...extra });
+    const perMinute = { leftYAxis: { min: 0, label: 'per minute', showUnits: false } };
+    const fanoutMean = new cloudwatch.MathExpression({
+      // Sum / SampleCount of the delta-converted histogram: seconds -> ms.
+      expression: '1000 * latencySum / latencyCount',
+      usingMetrics: {
+        latencySum: gatewayMetric(GATEWAY_METRICS.fanoutLatency, 'sum', cloudwatch.Stats.SUM),
+        latencyCount: gatewayMetric(GATEWAY_METRICS.fanoutLatency, 'count', cloudwatch.Stats.SAMPLE_COUNT),
+      },
+      period: ONE_MINUTE,
+      label: 'fan-out latency, mean (p99: Grafana / Prometheus alert)',
+    });
+    return [
+      [
+        graph('Gateway targets', [healthy, unhealthy], { leftYAxis: { min: 0, showUnits: false } }),
+        graph('Gateway connections', [connections, newConnections], { leftAnnotations: [{ value: connectionsThreshold, label: 'alarm threshold', color: cloudwatch.Color.RED }], leftYAxis: { min: 0, showUnits: false } }),
+        graph('Gateway 5XX', [elb5xx, target5xx], perMinute),
+      ],
+      [
+        graph('Gateway fan-out latency (trade -> socket write)', [fanoutMean], { leftYAxis: { min: 0, label: 'ms', showUnits: false } }),
+        graph('Gateway slow-client disconnects / auth refusals', [slow, refusals], perMinute),
+        graph('Gateway CPU / memory', [gateway.service.metricCpuUtilization({ period: ONE_MINUTE, label: 'CPU %' }), gateway.service.metricMemoryUtilization({ period: ONE_MINUTE, label: 'memory %' })], {
+          leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
+        }),
       ],
     ];
   }

@@ -115,3 +115,35 @@ export const COLLECTOR_EMF_METRIC_DECLARATIONS: readonly EmfMetricDeclaration[] 
     metric_name_selectors: [`^${COLLECTOR_METRICS.sqsBatches}$`],
   },
 ];
+
+/** CloudWatch namespace of the stream gateway's Prometheus metrics (its ADOT sidecar, awsemf exporter). */
+export const GATEWAY_METRICS_NAMESPACE = 'MarketDataGateway';
+
+/**
+ * Gateway metrics (services/gateway/metrics.ts) as they reach CloudWatch, with
+ * the same conversion as the collector's (see COLLECTOR_METRICS): counters as
+ * deltas per export, the fan-out histogram as a statistic set whose Average is
+ * the mean latency; its p99 is evaluated in Amazon Managed Service for
+ * Prometheus (lib/monitoring/prometheus/gateway-rules.yml). Open connections
+ * come from the load balancer (ActiveConnectionCount), not from the gauge,
+ * whose per-transport series would not add up under one dimension set.
+ */
+export const GATEWAY_METRICS = {
+  slowDisconnects: 'gateway_slow_client_disconnects_total',
+  authRefusals: 'gateway_auth_refusals_total',
+  fanoutLatency: 'gateway_fanout_latency_seconds',
+  messagesSent: 'gateway_messages_sent_total',
+  conflated: 'gateway_updates_conflated_total',
+  redisErrors: 'gateway_redis_errors_total',
+} as const;
+
+/** Dimensions of every gateway metric in CloudWatch: the scrape target's labels, as for the collector. */
+export const GATEWAY_DIMENSIONS = ['ClusterName', 'ServiceName'] as const;
+
+/** Totals per service only: per-reason and per-type labels stay in Prometheus. */
+export const GATEWAY_EMF_METRIC_DECLARATIONS: readonly EmfMetricDeclaration[] = [
+  {
+    dimensions: [[...GATEWAY_DIMENSIONS]],
+    metric_name_selectors: Object.values(GATEWAY_METRICS).map((name) => `^${name}$`),
+  },
+];

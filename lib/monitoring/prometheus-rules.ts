@@ -41,3 +41,23 @@ export class CollectorPrometheusRules extends Construct {
     });
   }
 }
+
+/** The stream gateway's rules (fan-out p99, Redis subscription), deployed and tested like the collector's. */
+export const GATEWAY_RULES_FILE = join(__dirname, 'prometheus', 'gateway-rules.yml');
+/** promtool unit tests of GATEWAY_RULES_FILE. */
+export const GATEWAY_RULES_TEST_FILE = join(__dirname, 'prometheus', 'gateway-rules.test.yml');
+export const GATEWAY_RULES_NAMESPACE = 'market-data-gateway';
+
+export function gatewayRules(): string {
+  return readFileSync(GATEWAY_RULES_FILE, 'utf8');
+}
+
+/** The gateway's rules as a rule groups namespace of the workspace its sidecar remote-writes to. */
+export class GatewayPrometheusRules extends Construct {
+  readonly namespace: aps.CfnRuleGroupsNamespace;
+
+  constructor(scope: Construct, id: string, props: CollectorPrometheusRulesProps) {
+    super(scope, id);
+    this.namespace = new aps.CfnRuleGroupsNamespace(this, 'Namespace', { workspace: props.workspaceArn, name: GATEWAY_RULES_NAMESPACE, data: gatewayRules() });
+  }
+}

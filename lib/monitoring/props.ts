@@ -1,4 +1,4 @@
-import type { aws_apigateway as apigw, aws_aps as aps, aws_ecs as ecs, aws_elasticache as elasticache, aws_events as events, aws_lambda as lambda, aws_rds as rds, aws_sqs as sqs } from 'aws-cdk-lib';
+import type { aws_apigateway as apigw, aws_aps as aps, aws_ecs as ecs, aws_elasticache as elasticache, aws_elasticloadbalancingv2 as elbv2, aws_events as events, aws_lambda as lambda, aws_rds as rds, aws_sqs as sqs } from 'aws-cdk-lib';
 
 /** CloudWatch namespace the collector's Prometheus metrics are exported to (ADOT sidecar, awsemf exporter). */
 export const COLLECTOR_METRICS_NAMESPACE = 'MarketDataCollector';
@@ -11,6 +11,17 @@ export interface ApiMonitoringProps {
   function: lambda.IFunction;
   /** The EventBridge rule (default event bus) that runs the reconciliation every minute. */
   reconcileRule: events.IRule;
+}
+
+/** The stream gateway's parts the monitoring watches (lib/constructs/gateway.ts). */
+export interface GatewayMonitoringProps {
+  service: ecs.FargateService;
+  /** The service's explicit name: the ServiceName dimension of its metrics. */
+  serviceName: string;
+  loadBalancer: elbv2.ApplicationLoadBalancer;
+  targetGroup: elbv2.ApplicationTargetGroup;
+  /** The autoscaling ceiling: connections near what this many tasks carry raise an alarm. */
+  maxTasks: number;
 }
 
 /** What the monitoring construct watches; the application stack passes its resources. */
@@ -30,6 +41,8 @@ export interface MonitoringProps {
   alarmEmail?: string;
   /** The config API: alarms and dashboard rows for it when given. */
   api?: ApiMonitoringProps;
+  /** The stream gateway: alarms and dashboard rows for it when given. */
+  gateway?: GatewayMonitoringProps;
   /**
    * The Prometheus workspace whose alerting rules evaluate the collector's own
    * metrics; its alert manager is pointed at the alarm topic when given.

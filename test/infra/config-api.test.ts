@@ -8,6 +8,9 @@ import { DEFAULT_API_RESERVED_CONCURRENCY, DEFAULT_API_THROTTLING_BURST_LIMIT, D
 import type { MarketDataStack } from '../../lib/market-data-stack';
 import { API_METRICS_NAMESPACE } from '../../lib/monitoring';
 
+/** The AWS stack needs a certificate or an HTTP-only reason for the stream gateway. */
+const HTTP_ONLY = { gatewayHttpOnlyReason: 'infrastructure test: no domain, nothing deployed' };
+
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string | string[] };
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -37,7 +40,7 @@ function render(value: unknown): string {
 }
 
 beforeAll(() => {
-  app = new App({ context: { stageName: STAGE, shardCount: 1 } });
+  app = new App({ context: { stageName: STAGE, shardCount: 1, ...HTTP_ONLY } });
   ({ stack } = buildApp(app));
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources as Record<string, Resource>;
@@ -125,7 +128,7 @@ describe('reader and admin roles', () => {
     for (const arn of granted) {
       const [, stage, method, ...path] = arn.split(`\${${apiId()}}`)[1]!.split('/');
       expect(stage).toBe(STAGE);
-      expect(['GET', 'PUT', 'PATCH', 'DELETE']).toContain(method);
+      expect(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).toContain(method);
       expect(path.every((segment) => segment === '*' || !segment.includes('*'))).toBe(true);
     }
     const role_ = resources[roleId]!.Properties;
@@ -193,10 +196,10 @@ describe('function', () => {
   });
 
   test('apiReservedConcurrency sets it, within 1 to 100', () => {
-    const { stack: tuned } = buildApp(new App(), { apiReservedConcurrency: 4 });
+    const { stack: tuned } = buildApp(new App({ context: HTTP_ONLY }), { apiReservedConcurrency: 4 });
     const tunedFn = Template.fromStack(tuned).toJSON().Resources[tuned.getLogicalId(tuned.configApi.function.function.node.defaultChild as CfnElement)];
     expect(tunedFn.Properties.ReservedConcurrentExecutions).toBe(4);
-    expect(() => buildApp(new App(), { apiReservedConcurrency: 0 })).toThrow(/apiReservedConcurrency=0 must be an integer from 1 to 100/);
+    expect(() => buildApp(new App({ context: HTTP_ONLY }), { apiReservedConcurrency: 0 })).toThrow(/apiReservedConcurrency=0 must be an integer from 1 to 100/);
   });
 
   test('Node.js 22 on ARM64 in the isolated subnets with its own security group, below the gateway timeout', () => {
@@ -207,7 +210,7 @@ describe('function', () => {
     for (const subnet of vpcConfig.SubnetIds) expect(subnet.Ref).toMatch(/dataSubnet/);
   });
 
-  test('it may read the database secret and the Redis AUTH token, nothing else of Secrets Manager', () => {
+  test('it may read the database secret, the Redis AUTH token and the stream token signing key, nothing else of Secrets Manager', () => {
     const roleRef = json(fnProps().Role);
     const roleId = (fnProps().Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
     expect(roleRef).toContain(roleId);
@@ -215,7 +218,8 @@ describe('function', () => {
       .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => json(r) === json({ Ref: roleId })))
       .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
     const secretResources = statements.filter((s) => list(s.Action).includes('secretsmanager:GetSecretValue')).flatMap((s) => list(s.Resource)).map(json);
-    expect(secretResources.sort()).toEqual([json({ Ref: logicalId(stack.redis.authToken) }), json(env().DB_SECRET_ARN)].sort());
+    expect(secretResources.sort()).toEqual([json({ Ref: logicalId(stack.redis.authToken) }), json(env().DB_SECRET_ARN), json(env().GATEWAY_TOKEN_SECRET_ARN)].sort());
+    expect(env().GATEWAY_TOKEN_SECRET_ARN).toEqual({ Ref: logicalId(stack.gateway.tokenSigningKey) });
   });
 
   test('security groups: Redis and RDS Proxy admit it; it reaches only them and the Secrets Manager endpoint', () => {

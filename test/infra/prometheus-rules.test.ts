@@ -11,7 +11,13 @@ import {
   COLLECTOR_RULES_TEST_FILE,
   CollectorPrometheusRules,
   collectorRules,
+  GATEWAY_RULES_FILE,
+  GATEWAY_RULES_NAMESPACE,
+  GATEWAY_RULES_TEST_FILE,
+  GatewayPrometheusRules,
+  gatewayRules,
 } from '../../lib/monitoring';
+import { GatewayMetrics } from '../../services/gateway/metrics';
 import { CollectorMetrics } from '../../services/collector/metrics';
 
 const OPERATIONS_DOC = join(__dirname, '..', '..', 'docs', 'operations.md');
@@ -152,5 +158,65 @@ describe('collector Prometheus rules', () => {
 
     // Assert
     Template.fromStack(stack).resourcePropertiesCountIs('AWS::APS::RuleGroupsNamespace', { Workspace: workspaceArn, Name: COLLECTOR_RULES_NAMESPACE, Data: readFileSync(COLLECTOR_RULES_FILE, 'utf8') }, 1);
+  });
+});
+
+describe('gateway Prometheus rules', () => {
+  const text = gatewayRules();
+  const blocks = ruleBlocks(text);
+
+  it('pass promtool check rules and their promtool unit tests', () => {
+    // Act
+    const checked = runPromtool(['check', 'rules', GATEWAY_RULES_FILE]);
+    const tested = runPromtool(['test', 'rules', GATEWAY_RULES_TEST_FILE]);
+
+    // Assert
+    expect(checked).toEqual({ status: 0, output: expect.stringContaining(`SUCCESS: ${blocks.length} rules found`) });
+    expect(tested).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
+  });
+
+  it('use only series the gateway exports', () => {
+    // Prepare
+    const exported = new Set(
+      new GatewayMetrics().registry.getMetricsAsArray().flatMap((metric) => {
+        const { name, type } = metric as unknown as { name: string; type: string };
+        return type === 'histogram' ? [name, `${name}_bucket`, `${name}_count`, `${name}_sum`] : [name];
+      }),
+    );
+
+    // Act
+    const used = blocks.flatMap((block) => identifiers(expression(block)).filter((name) => name.startsWith('gateway_')));
+
+    // Assert
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.filter((name) => !exported.has(name))).toEqual([]);
+  });
+
+  it('give every alert a severity and a runbook section in docs/operations.md', () => {
+    // Prepare
+    const anchors = headingAnchors(readFileSync(OPERATIONS_DOC, 'utf8'));
+
+    // Act
+    const problems = blocks
+      .filter((b) => b.kind === 'alert')
+      .flatMap(({ name, body }) => {
+        const runbook = /^\s*runbook_url:\s*"?([^"\s]+)"?\s*$/m.exec(body)?.[1] ?? '';
+        return anchors.has(runbook.split('#')[1] ?? '') && /^\s*severity:\s*(critical|warning)\s*$/m.test(body) ? [] : [name];
+      });
+
+    // Assert
+    expect(problems).toEqual([]);
+  });
+
+  it('are deployed byte for byte as a rule groups namespace of the given workspace', () => {
+    // Prepare
+    const stack = new Stack(new App(), 'GatewayRulesTest');
+    const workspaceArn = 'arn:aws:aps:us-east-1:123456789012:workspace/ws-test';
+
+    // Act
+    new GatewayPrometheusRules(stack, 'Rules', { workspaceArn });
+
+    // Assert
+    Template.fromStack(stack).resourcePropertiesCountIs('AWS::APS::RuleGroupsNamespace', { Workspace: workspaceArn, Name: GATEWAY_RULES_NAMESPACE, Data: readFileSync(GATEWAY_RULES_FILE, 'utf8') }, 1);
   });
 });

@@ -6,7 +6,9 @@ import { DEFAULT_VISIBILITY_BACKOFF, receivesWithin } from '../../lambdas/ingest
 import { buildApp } from '../../lib/app';
 import { MAX_RECEIVE_COUNT } from '../../lib/constructs/history-queue';
 import type { MarketDataStack } from '../../lib/market-data-stack';
-import { COLLECTOR_RULES_NAMESPACE, collectorRules } from '../../lib/monitoring';
+import { COLLECTOR_RULES_NAMESPACE, collectorRules, GATEWAY_RULES_NAMESPACE, gatewayRules } from '../../lib/monitoring';
+
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -22,10 +24,20 @@ const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Actio
 const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
 const logicalId = (construct: IConstruct) => stack.getLogicalId((CfnElement.isCfnElement(construct) ? construct : construct.node.defaultChild) as CfnElement);
 const ref = (id: string) => ({ 'Fn::GetAtt': [id, 'GroupId'] });
-const taskDefinitions = () => ofType('AWS::ECS::TaskDefinition').map(([, r]) => r.Properties);
+const containers = (td: Record<string, unknown>) => td.ContainerDefinitions as Array<Record<string, unknown>>;
+/** The collectors' task definitions (the gateway's has its own tests below). */
+const taskDefinitions = () =>
+  ofType('AWS::ECS::TaskDefinition')
+    .map(([, r]) => r.Properties)
+    .filter((td) => containers(td).some((c) => c.Name === 'collector'));
+const gatewayTaskDefinition = () => {
+  const found = ofType('AWS::ECS::TaskDefinition').map(([, r]) => r.Properties).filter((td) => containers(td).some((c) => c.Name === 'gateway'));
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
 
 beforeAll(() => {
-  app = new App({ context: { stageName: 'test', shardCount: 2, alarmEmail: 'ops@example.com' } });
+  app = new App({ context: { stageName: 'test', shardCount: 2, alarmEmail: 'ops@example.com', gatewayCertificateArn: CERTIFICATE_ARN, gatewayWafRateLimit: 2000 } });
   ({ stack } = buildApp(app));
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources as Record<string, Resource>;
@@ -67,8 +79,8 @@ describe('encryption', () => {
       Parameters: Match.objectLike({ shared_preload_libraries: Match.stringLikeRegexp('pg_cron'), 'cron.database_name': 'mdc', 'rds.force_ssl': '1' }),
     });
     template.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
-    // The master (single-user) and the ingest and API logins (multi-user, through the master).
-    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 3);
+    // The master (single-user) and the ingest and API logins (multi-user, through the master), and the stream token key.
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 4);
   });
 });
 
@@ -190,10 +202,10 @@ describe('security groups', () => {
       .map(([, r]) => r.Properties)
       .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(ref(groupId)));
 
-  test('Redis admits 6379 only from the collector and the config API function', () => {
+  test('Redis admits 6379 only from the collector, the config API function and the stream gateway tasks', () => {
     const rules = ingressTo(logicalId(stack.redis.securityGroup));
     expect(rules.length).toBeGreaterThan(0);
-    const allowed = [stack.collector.securityGroup, stack.configApi.securityGroup].map((sg) => ref(logicalId(sg)));
+    const allowed = [stack.collector.securityGroup, stack.configApi.securityGroup, stack.gateway.securityGroup].map((sg) => ref(logicalId(sg)));
     for (const rule of rules) {
       expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379 });
       expect(rule.CidrIp).toBeUndefined();
@@ -229,7 +241,7 @@ describe('security groups', () => {
 describe('collector', () => {
 
   test('one ARM64 service per shard with circuit breaker rollback and 100/200 deployment', () => {
-    const services = ofType('AWS::ECS::Service');
+    const services = ofType('AWS::ECS::Service').filter(([, r]) => String(r.Properties.ServiceName).startsWith('collector-'));
     expect(services).toHaveLength(2);
     for (const [, service] of services) {
       expect(service.Properties).toMatchObject({
@@ -270,17 +282,16 @@ describe('collector', () => {
     }
   });
 
-  test('the stack workspace evaluates the collector rules file, once', () => {
+  test('the stack workspace evaluates the collector rules file and the gateway rules file, once each', () => {
     // Act
-    const namespaces = ofType('AWS::APS::RuleGroupsNamespace');
+    const namespaces = ofType('AWS::APS::RuleGroupsNamespace').map(([, r]) => r.Properties).sort((a, b) => String(a.Name).localeCompare(String(b.Name)));
 
     // Assert
-    expect(namespaces).toHaveLength(1);
-    expect(namespaces[0]![1].Properties).toMatchObject({
-      Workspace: { 'Fn::GetAtt': [logicalId(stack.collector.workspace), 'Arn'] },
-      Name: COLLECTOR_RULES_NAMESPACE,
-      Data: collectorRules(),
-    });
+    const workspace = { 'Fn::GetAtt': [logicalId(stack.collector.workspace), 'Arn'] };
+    expect(namespaces).toEqual([
+      { Workspace: workspace, Name: COLLECTOR_RULES_NAMESPACE, Data: collectorRules(), Tags: expect.anything() },
+      { Workspace: workspace, Name: GATEWAY_RULES_NAMESPACE, Data: gatewayRules(), Tags: expect.anything() },
+    ]);
   });
 });
 
@@ -410,5 +421,104 @@ describe('database logins', () => {
     for (const user of ['mdc_ingest', 'mdc_api']) {
       expect(templates.filter((t) => t.includes(`\\"username\\":\\"${user}\\"`) && t.includes('\\"dbname\\":\\"mdc\\"') && t.includes('masterarn'))).toHaveLength(1);
     }
+  });
+});
+
+describe('stream gateway', () => {
+  test('one ARM64 Fargate service of at least 2 tasks, in the app subnets, behind the load balancer on /ready', () => {
+    const [, service] = ofType('AWS::ECS::Service').find(([, r]) => r.Properties.ServiceName === 'gateway-test')!;
+    expect(service.Properties).toMatchObject({ DesiredCount: 2, LaunchType: 'FARGATE', DeploymentConfiguration: expect.objectContaining({ DeploymentCircuitBreaker: { Enable: true, Rollback: true } }) });
+    const subnets = (service.Properties.NetworkConfiguration as { AwsvpcConfiguration: { Subnets: Array<{ Ref: string }> } }).AwsvpcConfiguration.Subnets;
+    for (const subnet of subnets) expect(subnet.Ref).toMatch(/appSubnet/);
+    expect(gatewayTaskDefinition().RuntimePlatform).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { HealthCheckPath: '/ready', TargetType: 'ip' });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 10, ScalableDimension: 'ecs:service:DesiredCount' });
+  });
+
+  test('the HTTPS listener uses the certificate from context; port 80 only redirects', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: CERTIFICATE_ARN }] });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP', DefaultActions: [Match.objectLike({ Type: 'redirect' })] });
+    template.hasResourceProperties('AWS::WAFv2::WebACL', { Rules: [Match.objectLike({ Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } } })] });
+  });
+
+  test('tasks accept traffic from the load balancer only and reach Redis and 443 only', () => {
+    const tasks = logicalId(stack.gateway.securityGroup);
+    const ingress = ofType('AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties).filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(ref(tasks)));
+    expect(ingress.map((p) => p.SourceSecurityGroupId)).toEqual([ref(logicalId(stack.gateway.loadBalancerSecurityGroup))]);
+    const egress = [
+      ...((resources[tasks]!.Properties.SecurityGroupEgress as Array<Record<string, unknown>> | undefined) ?? []),
+      ...ofType('AWS::EC2::SecurityGroupEgress').map(([, r]) => r.Properties).filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(ref(tasks))),
+    ];
+    const destinations = egress.map((rule) => (rule.DestinationSecurityGroupId ? `sg:${JSON.stringify(rule.DestinationSecurityGroupId)}:${String(rule.FromPort)}` : `${String(rule.CidrIp)}:${String(rule.FromPort)}`)).sort();
+    expect(destinations).toEqual([`0.0.0.0/0:443`, `sg:${JSON.stringify(ref(logicalId(stack.redis.securityGroup)))}:6379`].sort());
+  });
+
+  test('the config API signs with the gateway key: GATEWAY_TOKEN_SECRET_ARN and read access to that secret only', () => {
+    const fn = resources[logicalId(stack.configApi.function.function)]!.Properties;
+    const secretRef = { Ref: logicalId(stack.gateway.tokenSigningKey) };
+    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables.GATEWAY_TOKEN_SECRET_ARN).toEqual(secretRef);
+    const readers = ofType('AWS::IAM::Policy').filter(([, p]) =>
+      (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some((s) => actions(s).includes('secretsmanager:GetSecretValue') && resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(secretRef))),
+    );
+    const roles = readers.flatMap(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref)).sort();
+    // The config API, the gateway tasks, and the rotation function: nobody else.
+    expect(roles).toHaveLength(3);
+    expect(roles).toContain(JSON.stringify(stack.resolve(stack.configApi.function.function.role!.roleName)).replace(/^\{"Ref":"|"\}$/g, ''));
+  });
+
+  test('the signing key rotates every 30 days through the token-keys function', () => {
+    const secretRef = { Ref: logicalId(stack.gateway.tokenSigningKey) };
+    const schedule = ofType('AWS::SecretsManager::RotationSchedule').find(([, r]) => JSON.stringify(r.Properties.SecretId) === JSON.stringify(secretRef));
+    expect(schedule).toBeDefined();
+    expect(schedule![1].Properties).toMatchObject({ RotationRules: { ScheduleExpression: 'rate(30 days)' }, RotationLambdaARN: expect.anything() });
+  });
+
+  test('the ADOT sidecar exports the gateway metrics to the stack workspace and the gateway namespace', () => {
+    const adot = containers(gatewayTaskDefinition()).find((c) => c.Name === 'adot')!;
+    expect(adot.Essential).toBe(false);
+    const text = JSON.stringify((adot.Environment as Array<{ Name: string; Value: unknown }>).find((e) => e.Name === 'AOT_CONFIG_CONTENT')!.Value);
+    expect(text).toContain('namespace: \\"MarketDataGateway\\"');
+    expect(text).toContain('job_name: \\"gateway\\"');
+    expect(text).toContain('gateway_fanout_latency_seconds');
+    expect(text).toContain(`{"Fn::GetAtt":["${logicalId(stack.collector.workspace)}","PrometheusEndpoint"]}`);
+  });
+
+  test('alarms: unhealthy hosts, 5XX, connections, slow-client disconnects, auth refusals; all notify the topic', () => {
+    for (const key of ['gatewayUnhealthyHosts', 'gatewayServerErrors', 'gatewayConnectionsHigh', 'gatewaySlowClientDisconnects', 'gatewayAuthRefusals']) {
+      const alarm = stack.monitoring.alarms[key];
+      expect(alarm).toBeDefined();
+      const props = resources[logicalId(alarm!)]!.Properties;
+      expect(props.AlarmActions).toEqual([{ Ref: logicalId(stack.monitoring.topic) }]);
+      expect(String(props.AlarmName)).toMatch(/^test-market-data-gateway-/);
+    }
+    const metricsOf = (key: string) => JSON.stringify(resources[logicalId(stack.monitoring.alarms[key]!)]!.Properties);
+    expect(metricsOf('gatewayUnhealthyHosts')).toContain('"MetricName":"UnHealthyHostCount"');
+    expect(metricsOf('gatewaySlowClientDisconnects')).toContain('"MetricName":"gateway_slow_client_disconnects_total"');
+    expect(metricsOf('gatewaySlowClientDisconnects')).toContain('"Namespace":"MarketDataGateway"');
+    expect(metricsOf('gatewaySlowClientDisconnects')).toContain('{"Name":"ServiceName","Value":"gateway-test"}');
+  });
+
+  test('the dashboard has the gateway rows', () => {
+    const [, dashboard] = ofType('AWS::CloudWatch::Dashboard')[0]!;
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const title of ['Gateway targets', 'Gateway connections', 'Gateway 5XX', 'Gateway fan-out latency', 'Gateway slow-client disconnects']) expect(body).toContain(title);
+  });
+
+  test('outputs: the load balancer DNS name, the page URL and the signing key ARN', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.GatewayLoadBalancerDnsName!.Value).toEqual({ 'Fn::GetAtt': [logicalId(stack.gateway.loadBalancer), 'DNSName'] });
+    expect(JSON.stringify(outputs.GatewayUrl!.Value)).toContain('https://');
+    expect(outputs.GatewayTokenSecretArn!.Value).toEqual({ Ref: logicalId(stack.gateway.tokenSigningKey) });
+  });
+});
+
+describe('stream gateway context', () => {
+  test('an HTTP-only stage needs a reason, which the synth shows as a warning; certificate and reason together are refused', () => {
+    const { stack: httpStack } = buildApp(new App({ context: { stageName: 'plain', gatewayHttpOnlyReason: 'load test stage, no domain' } }));
+    Annotations.fromStack(httpStack).hasWarning('*', Match.stringLikeRegexp('plain HTTP: load test stage, no domain'));
+    Template.fromStack(httpStack).hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP', DefaultActions: [Match.objectLike({ Type: 'forward' })] });
+    expect(() => buildApp(new App({ context: { stageName: 'none' } }))).toThrow(/gatewayCertificateArn/);
+    expect(() => buildApp(new App({ context: { gatewayCertificateArn: CERTIFICATE_ARN, gatewayHttpOnlyReason: 'both given here' } }))).toThrow(/not both/);
+    expect(() => buildApp(new App({ context: { gatewayCertificateArn: 'arn:aws:iam::123456789012:role/x' } }))).toThrow(/ACM certificate ARN/);
   });
 });

@@ -31,7 +31,30 @@ describe('loadApiConfig', () => {
       maxBodyBytes: 16_384,
       stage: 'local',
       statementTimeouts: { history: 2_000, status: 2_000, config: 10_000 },
+      streamTokenSecret: undefined,
+      streamTokenSecretArn: undefined,
     });
+  });
+
+  it('takes the stream token signing key as a value or as a secret ARN', () => {
+    // Act
+    const byValue = loadApiConfig({ API_READER_PRINCIPALS: READER, GATEWAY_TOKEN_SECRET: 'k'.repeat(32) });
+    const bySecret = loadApiConfig({ API_READER_PRINCIPALS: READER, GATEWAY_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mdc/prod/stream-token-key-AbCdEf' });
+
+    // Assert
+    expect(byValue.streamTokenSecret).toBe('k'.repeat(32));
+    expect(bySecret.streamTokenSecretArn).toBe('arn:aws:secretsmanager:eu-west-1:123456789012:secret:mdc/prod/stream-token-key-AbCdEf');
+  });
+
+  it('refuses a short signing key and a secret that is not an ARN, naming the variable', () => {
+    // Act
+    const short = loadError({ API_READER_PRINCIPALS: READER, GATEWAY_TOKEN_SECRET: 'short' });
+    const notArn = loadError({ API_READER_PRINCIPALS: READER, GATEWAY_TOKEN_SECRET_ARN: 'stream-token-key' });
+
+    // Assert
+    expect(short.message).toContain('GATEWAY_TOKEN_SECRET');
+    expect(short.message).toContain('32');
+    expect(notArn.message).toContain('GATEWAY_TOKEN_SECRET_ARN');
   });
 
   it('splits comma lists, trims whitespace and drops empty entries', () => {

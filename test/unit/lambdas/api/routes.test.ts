@@ -6,7 +6,8 @@ import { API_PREFIX, findRoute, matchRoute, routeArnPath, ROUTES, type MatchedRo
 
 interface OpenApiOperation {
   operationId: string;
-  requestBody?: unknown;
+  requestBody?: { required?: boolean };
+  responses?: Record<string, unknown>;
   'x-access'?: string;
 }
 
@@ -69,11 +70,12 @@ describe('ROUTES', () => {
   });
 
   it('gives write access exactly to the methods that change something', () => {
-    // Prepare
-    const accessByMethod = ROUTES.map((route) => [route.method, route.access]);
+    // Prepare: issuing a stream token stores nothing, so it is a reader's POST
+    const storesNothing = new Set(['createStreamToken']);
+    const accessByMethod = ROUTES.map((route) => [route.method === 'GET' || storesNothing.has(route.operationId), route.access]);
 
     // Act
-    const inconsistent = accessByMethod.filter(([method, access]) => (method === 'GET') !== (access === 'read'));
+    const inconsistent = accessByMethod.filter(([changesNothing, access]) => changesNothing !== (access === 'read'));
 
     // Assert
     expect(inconsistent).toEqual([]);
@@ -290,12 +292,22 @@ describe('docs/openapi.json', () => {
       expect(mismatches.map((route) => route.operationId)).toEqual([]);
     });
 
-    it('gives no read operation a requestBody', () => {
+    it('gives no read operation a requestBody but the stream token request, whose body is optional', () => {
       // Act
       const withBody = ROUTES.filter((route) => route.access === 'read' && document.paths[route.path]?.[route.method.toLowerCase()]?.requestBody !== undefined);
 
       // Assert
-      expect(withBody.map((route) => route.operationId)).toEqual([]);
+      expect(withBody.map((route) => route.operationId)).toEqual(['createStreamToken']);
+      expect(document.paths['/v1/stream-tokens']?.post?.requestBody?.required).toBe(false);
+    });
+
+    it('documents the stream token route as 201 only, with its 503', () => {
+      // Act
+      const responses = Object.keys(document.paths['/v1/stream-tokens']?.post?.responses ?? {});
+
+      // Assert
+      expect(responses).toEqual(expect.arrayContaining(['201', '503']));
+      expect(responses).not.toContain('200');
     });
   });
 });
