@@ -20,5 +20,5 @@ export { OPERATIONS } from './operations';
 export type { ApiDependencies, ApiMetrics, Operation, OperationRequest } from './operations';
 export { ConfigStore, HistoryStore } from './store';
 export { RATE_EXCHANGES, RatesReader, readAppliedCommits, SnapshotPublisher, symbolIndexKey } from './cache';
-export { cachedSigningKey, DEFAULT_SIGNING_KEY_MAX_AGE_MS, staticSigningKey, streamTokensNotConfigured } from './tokens';
-export type { CachedSigningKeyOptions, SigningKeySource } from './tokens';
+export { cachedSigningKey, DEFAULT_ROTATION_GRACE_MS, DEFAULT_SIGNING_KEY_MAX_AGE_MS, staticSigningKey, streamTokensNotConfigured } from './tokens';
+export type { CachedSigningKeyOptions, SecretStage, SecretVersion, SigningKeySource } from './tokens';

@@ -9,16 +9,16 @@ import { connectDependencies } from './dependencies';
 import { createApiHandler, createReconciler, isScheduledEvent, type ApiHandler } from './handler';
 import type { ApiDependencies, ApiMetrics } from './operations';
 import type { ReconcileResult } from './reconcile';
-import { cachedSigningKey, staticSigningKey, type SigningKeySource } from './tokens';
+import { cachedSigningKey, staticSigningKey, type SecretStage, type SecretVersion, type SigningKeySource } from './tokens';
 
-async function readSecretString(secretArn: string): Promise<string | undefined> {
+async function readSecretVersion(secretArn: string, stage: SecretStage = 'AWSCURRENT'): Promise<SecretVersion> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
-  return SecretString;
+  const { SecretString, CreatedDate } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: stage }));
+  return { value: SecretString, ...(CreatedDate ? { createdAt: CreatedDate } : {}) };
 }
 
 async function fetchSecretString(secretArn: string): Promise<string> {
-  const value = await readSecretString(secretArn);
+  const { value } = await readSecretVersion(secretArn);
   if (!value) throw new ConfigError(`Secret ${secretArn} (REDIS_AUTH_SECRET_ARN) has no SecretString; store the Redis AUTH token as text`);
   return value;
 }
@@ -26,7 +26,7 @@ async function fetchSecretString(secretArn: string): Promise<string> {
 /** The signing key lives outside the connection set, so a rebuilt connection set keeps the cached key. */
 function streamTokenKeyOf(config: ApiConfig): SigningKeySource | undefined {
   if (config.streamTokenSecret) return staticSigningKey(config.streamTokenSecret);
-  if (config.streamTokenSecretArn) return cachedSigningKey({ secretArn: config.streamTokenSecretArn, fetch: readSecretString });
+  if (config.streamTokenSecretArn) return cachedSigningKey({ secretArn: config.streamTokenSecretArn, fetch: readSecretVersion });
   return undefined;
 }
 

@@ -189,6 +189,10 @@ export class Gateway extends Construct {
         // The gateway reads AWSCURRENT and AWSPREVIOUS itself and refreshes them, so a rotation reaches running tasks.
         GATEWAY_TOKEN_SECRET_ARN: this.tokenSigningKey.secretArn,
         GATEWAY_CONFLATE_MS: String(props.conflateMs ?? 250),
+        // Every connection comes from the load balancer: the per-IP cap must count the
+        // client address the ALB appends to X-Forwarded-For (the last entry, which a
+        // client cannot forge since tasks accept the ALB only), not the ALB's own.
+        GATEWAY_TRUST_PROXY: 'true',
         LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },

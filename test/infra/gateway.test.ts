@@ -1,4 +1,4 @@
-import { App, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { App, Stack, aws_aps as aps, aws_ec2 as ec2, aws_ecs as ecs, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Gateway, GATEWAY_IDLE_TIMEOUT, GATEWAY_PORT, type GatewayProps } from '../../lib/constructs/gateway';
@@ -94,6 +94,8 @@ describe('Gateway', () => {
     const container = (Object.values(built.resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition')!.Properties.ContainerDefinitions as Array<Record<string, unknown>>)[0]!;
     const environment = Object.fromEntries((container.Environment as Array<{ Name: string; Value: unknown }>).map((e) => [e.Name, e.Value]));
     expect(environment.GATEWAY_AUTH).toBe('token');
+    // Behind the ALB: per-IP limits count the client address it appends to X-Forwarded-For.
+    expect(environment.GATEWAY_TRUST_PROXY).toBe('true');
     expect(environment.GATEWAY_TOKEN_SECRET_ARN).toEqual({ Ref: built.stack.getLogicalId(built.gateway.tokenSigningKey.node.defaultChild as never) });
     built.template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
   });
@@ -118,5 +120,36 @@ describe('Gateway', () => {
   test('cdk-nag AwsSolutions: nothing unacknowledged in the gateway', () => {
     const report = new AwsSolutionsChecks().validateScope(built.gateway);
     expect(report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+});
+
+describe('metrics sidecar', () => {
+  test('with `metrics`, an ADOT sidecar scrapes the gateway and the workspace gets the gateway rules; without it, neither', () => {
+    const withMetrics = (() => {
+      const app = new App();
+      const stack = new Stack(app, 'GatewayMetricsTest', { env: { account: '123456789012', region: 'eu-west-1' } });
+      const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+      const workspace = new aps.CfnWorkspace(stack, 'Workspace', { alias: 'test' });
+      new Gateway(stack, 'Gateway', {
+        vpc,
+        publicSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+        taskSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        cluster: new ecs.Cluster(stack, 'Cluster', { vpc }),
+        stageName: 'test',
+        redisUrl: 'rediss://redis.internal:6379/0',
+        redisAuthToken: new secretsmanager.Secret(stack, 'RedisToken'),
+        logRetention: logs.RetentionDays.ONE_MONTH,
+        metricsNamespace: 'MarketDataGateway',
+        httpOnlyReason: 'a test stage without a domain',
+        metrics: { adotImage: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.42.0', workspace },
+      });
+      return Template.fromStack(stack);
+    })();
+    const containers = (t: Template) => Object.values(t.findResources('AWS::ECS::TaskDefinition')).flatMap((r) => (r.Properties.ContainerDefinitions as Array<{ Name: string }>).map((c) => c.Name));
+    expect(containers(withMetrics).sort()).toEqual(['adot', 'gateway']);
+    withMetrics.resourceCountIs('AWS::APS::RuleGroupsNamespace', 1);
+    expect(JSON.stringify(withMetrics.findResources('AWS::IAM::Policy'))).toContain('aps:RemoteWrite');
+    expect(containers(built.template)).toEqual(['gateway']);
+    built.template.resourceCountIs('AWS::APS::RuleGroupsNamespace', 0);
   });
 });

@@ -491,6 +491,8 @@ describe('stream gateway', () => {
       expect(props.AlarmActions).toEqual([{ Ref: logicalId(stack.monitoring.topic) }]);
       expect(String(props.AlarmName)).toMatch(/^test-market-data-gateway-/);
     }
+    // 80% of what the autoscaling ceiling (10 tasks x 5,000 connections) carries.
+    expect(resources[logicalId(stack.monitoring.alarms.gatewayConnectionsHigh!)]!.Properties.Threshold).toBe(40_000);
     const metricsOf = (key: string) => JSON.stringify(resources[logicalId(stack.monitoring.alarms[key]!)]!.Properties);
     expect(metricsOf('gatewayUnhealthyHosts')).toContain('"MetricName":"UnHealthyHostCount"');
     expect(metricsOf('gatewaySlowClientDisconnects')).toContain('"MetricName":"gateway_slow_client_disconnects_total"');
@@ -520,5 +522,8 @@ describe('stream gateway context', () => {
     expect(() => buildApp(new App({ context: { stageName: 'none' } }))).toThrow(/gatewayCertificateArn/);
     expect(() => buildApp(new App({ context: { gatewayCertificateArn: CERTIFICATE_ARN, gatewayHttpOnlyReason: 'both given here' } }))).toThrow(/not both/);
     expect(() => buildApp(new App({ context: { gatewayCertificateArn: 'arn:aws:iam::123456789012:role/x' } }))).toThrow(/ACM certificate ARN/);
+    expect(() => buildApp(new App({ context: { gatewayCertificateArn: CERTIFICATE_ARN, gatewayWafRateLimit: 10 } }))).toThrow(/gatewayWafRateLimit=10 must be an integer from 100/);
+    expect(() => buildApp(new App({ context: { gatewayCertificateArn: CERTIFICATE_ARN, gatewayMinTasks: 4, gatewayMaxTasks: 3 } }))).toThrow(/gatewayMaxTasks must be at least gatewayMinTasks/);
+    expect(() => buildApp(new App({ context: { gatewayCertificateArn: CERTIFICATE_ARN, gatewayMinTasks: 1 } }))).toThrow(/gatewayMinTasks=1 must be an integer from 2/);
   });
 });

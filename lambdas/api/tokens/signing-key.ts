@@ -22,47 +22,76 @@ export function staticSigningKey(secret: string, variable = 'GATEWAY_TOKEN_SECRE
   return { current: async () => secret };
 }
 
+/** One version of the secret as Secrets Manager returns it. */
+export interface SecretVersion {
+  value: string | undefined;
+  /** When this version was created (GetSecretValue's CreatedDate). */
+  createdAt?: Date;
+}
+
+export type SecretStage = 'AWSCURRENT' | 'AWSPREVIOUS';
+
 export interface CachedSigningKeyOptions {
   secretArn: string;
-  /** Reads the secret's AWSCURRENT SecretString. */
-  fetch: (secretArn: string) => Promise<string | undefined>;
+  /** Reads one stage of the secret (GetSecretValue with VersionStage). */
+  fetch: (secretArn: string, stage: SecretStage) => Promise<SecretVersion>;
   /**
-   * How long a read key is used before it is read again. After a rotation the
-   * API signs with the previous key for at most this long; the gateways accept
-   * AWSPREVIOUS too, so those tokens verify. Default 5 minutes.
+   * How long a read key is used before it is read again. Default 5 minutes.
    */
   maxAgeMs?: number;
+  /**
+   * For this long after a rotation the API keeps signing with AWSPREVIOUS: the
+   * gateways re-read the secret periodically, and one that has not yet seen the
+   * new AWSCURRENT would refuse tokens signed with it as forged. Every gateway
+   * accepts AWSPREVIOUS, before and after its refresh. Keep it above the
+   * gateways' refresh interval. Default 10 minutes.
+   */
+  rotationGraceMs?: number;
   now?: () => number;
 }
 
 export const DEFAULT_SIGNING_KEY_MAX_AGE_MS = 300_000;
+export const DEFAULT_ROTATION_GRACE_MS = 600_000;
+
+const usable = (value: string | undefined): value is string => value !== undefined && value.length >= TOKEN_SECRET_MIN_LENGTH;
 
 /**
  * The Secrets Manager key (GATEWAY_TOKEN_SECRET_ARN), cached in the warm
  * Lambda so a burst of token requests is one Secrets Manager call. Concurrent
- * first reads share one fetch. A failed refresh keeps signing with the cached
- * key while it is younger than twice maxAgeMs (still AWSCURRENT or AWSPREVIOUS
- * unless two rotations happened in that time); with no usable key the route
- * answers 503 and the next request tries again.
+ * reads share one fetch. Signs with AWSCURRENT, or with AWSPREVIOUS while
+ * AWSCURRENT is younger than rotationGraceMs. A failed refresh keeps signing
+ * with the cached key while it is younger than twice maxAgeMs; with no usable
+ * key the route answers 503 and the next request tries again.
  */
 export function cachedSigningKey(options: CachedSigningKeyOptions): SigningKeySource {
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_SIGNING_KEY_MAX_AGE_MS;
+  const graceMs = options.rotationGraceMs ?? DEFAULT_ROTATION_GRACE_MS;
   const now = options.now ?? Date.now;
-  let cached: { key: string; readAt: number } | undefined;
+  let cached: { key: string; readAt: number; validUntil: number } | undefined;
   let pending: Promise<string> | undefined;
 
   const read = async (): Promise<string> => {
-    const key = await options.fetch(options.secretArn);
-    if (key === undefined || key.length < TOKEN_SECRET_MIN_LENGTH) {
+    const current = await options.fetch(options.secretArn, 'AWSCURRENT');
+    if (!usable(current.value)) {
       throw new ConfigError(`Secret ${options.secretArn} (GATEWAY_TOKEN_SECRET_ARN) holds no signing key of at least ${TOKEN_SECRET_MIN_LENGTH} characters; store it as text (the token-keys rotation writes one)`);
     }
-    cached = { key, readAt: now() };
-    return key;
+    const readAt = now();
+    const rotatedAt = current.createdAt?.getTime();
+    if (rotatedAt !== undefined && readAt - rotatedAt < graceMs) {
+      // No AWSPREVIOUS (the secret never rotated) or an unusable one: AWSCURRENT is all there is.
+      const previous = await options.fetch(options.secretArn, 'AWSPREVIOUS').catch(() => undefined);
+      if (usable(previous?.value)) {
+        cached = { key: previous.value, readAt, validUntil: Math.min(readAt + maxAgeMs, rotatedAt + graceMs) };
+        return previous.value;
+      }
+    }
+    cached = { key: current.value, readAt, validUntil: readAt + maxAgeMs };
+    return current.value;
   };
 
   return {
     current: async () => {
-      if (cached && now() - cached.readAt < maxAgeMs) return cached.key;
+      if (cached && now() < cached.validUntil) return cached.key;
       pending ??= read().finally(() => {
         pending = undefined;
       });

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../../../services/shared/errors';
 import { ApiError } from '../../../../lambdas/api/errors';
-import { cachedSigningKey, staticSigningKey, streamTokensNotConfigured } from '../../../../lambdas/api/tokens';
+import { cachedSigningKey, staticSigningKey, streamTokensNotConfigured, type SecretStage, type SecretVersion } from '../../../../lambdas/api/tokens';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mdc/test/stream-token-key-AbCdEf';
 const KEY_A = 'a'.repeat(64);
@@ -35,11 +35,26 @@ describe('staticSigningKey', () => {
   });
 });
 
+type Fetch = jest.Mock<Promise<SecretVersion>, [string, SecretStage]>;
+
+/** A secret whose AWSCURRENT (and AWSPREVIOUS) answer in turn, created long before NOW unless told. */
+function secret(versions: Partial<Record<SecretStage, Array<SecretVersion | Error>>>): Fetch {
+  const left = { AWSCURRENT: [...(versions.AWSCURRENT ?? [])], AWSPREVIOUS: [...(versions.AWSPREVIOUS ?? [])] };
+  return jest.fn(async (_arn: string, stage: SecretStage) => {
+    const next = left[stage].length > 1 ? left[stage].shift()! : left[stage][0];
+    if (next === undefined) throw new Error(`no ${stage} version`);
+    if (next instanceof Error) throw next;
+    return next;
+  });
+}
+
+const LONG_AGO = new Date(0);
+
 describe('cachedSigningKey', () => {
-  it('reads the secret once while the cached key is younger than maxAgeMs, then again', async () => {
+  it('reads AWSCURRENT once while the cached key is younger than maxAgeMs, then again', async () => {
     // Prepare
     let now = 1_000_000;
-    const fetch = jest.fn<Promise<string | undefined>, [string]>().mockResolvedValueOnce(KEY_A).mockResolvedValueOnce(KEY_B);
+    const fetch = secret({ AWSCURRENT: [{ value: KEY_A, createdAt: LONG_AGO }, { value: KEY_B, createdAt: LONG_AGO }] });
     const source = cachedSigningKey({ secretArn: ARN, fetch, maxAgeMs: 60_000, now: () => now });
 
     // Act
@@ -52,18 +67,49 @@ describe('cachedSigningKey', () => {
     // Assert
     expect([first, cached, refreshed]).toEqual([KEY_A, KEY_A, KEY_B]);
     expect(fetch).toHaveBeenCalledTimes(2);
-    expect(fetch).toHaveBeenCalledWith(ARN);
+    expect(fetch).toHaveBeenCalledWith(ARN, 'AWSCURRENT');
+  });
+
+  it('signs with AWSPREVIOUS while AWSCURRENT is younger than the rotation grace, then with AWSCURRENT', async () => {
+    // Prepare: rotated at t = 1,000,000; gateways may hold the old keys for up to the grace.
+    let now = 1_060_000;
+    const rotatedAt = new Date(1_000_000);
+    const fetch = secret({ AWSCURRENT: [{ value: KEY_B, createdAt: rotatedAt }], AWSPREVIOUS: [{ value: KEY_A, createdAt: LONG_AGO }] });
+    const source = cachedSigningKey({ secretArn: ARN, fetch, maxAgeMs: 300_000, rotationGraceMs: 600_000, now: () => now });
+
+    // Act
+    const during = await source.current();
+    now = 1_599_999;
+    const stillDuring = await source.current();
+    now = 1_600_000;
+    const after = await source.current();
+
+    // Assert
+    expect([during, stillDuring, after]).toEqual([KEY_A, KEY_A, KEY_B]);
+    expect(fetch.mock.calls.map(([, stage]) => stage)).toEqual(['AWSCURRENT', 'AWSPREVIOUS', 'AWSCURRENT', 'AWSPREVIOUS', 'AWSCURRENT']);
+  });
+
+  it('signs with a fresh AWSCURRENT when there is no usable AWSPREVIOUS (a secret that never rotated)', async () => {
+    // Prepare
+    const fetch = secret({ AWSCURRENT: [{ value: KEY_B, createdAt: new Date(990_000) }] });
+    const source = cachedSigningKey({ secretArn: ARN, fetch, now: () => 1_000_000 });
+
+    // Act
+    const key = await source.current();
+
+    // Assert
+    expect(key).toBe(KEY_B);
   });
 
   it('shares one read among concurrent first requests', async () => {
     // Prepare
-    let release: (key: string) => void = () => undefined;
-    const fetch = jest.fn(() => new Promise<string>((resolve) => (release = resolve)));
+    let release: (version: SecretVersion) => void = () => undefined;
+    const fetch = jest.fn(() => new Promise<SecretVersion>((resolve) => (release = resolve)));
     const source = cachedSigningKey({ secretArn: ARN, fetch, now: () => 0 });
 
     // Act
     const both = Promise.all([source.current(), source.current()]);
-    release(KEY_A);
+    release({ value: KEY_A });
 
     // Assert
     expect(await both).toEqual([KEY_A, KEY_A]);
@@ -73,7 +119,7 @@ describe('cachedSigningKey', () => {
   it('keeps signing with a recently read key when a refresh fails, and answers 503 once it is too old', async () => {
     // Prepare
     let now = 0;
-    const fetch = jest.fn<Promise<string | undefined>, [string]>().mockResolvedValueOnce(KEY_A).mockRejectedValue(new Error('throttled'));
+    const fetch = secret({ AWSCURRENT: [{ value: KEY_A, createdAt: LONG_AGO }, new Error('throttled')] });
     const source = cachedSigningKey({ secretArn: ARN, fetch, maxAgeMs: 60_000, now: () => now });
     await source.current();
 
@@ -92,7 +138,7 @@ describe('cachedSigningKey', () => {
 
   it('answers 503 for a secret without a usable key, and reads it again on the next request', async () => {
     // Prepare
-    const fetch = jest.fn<Promise<string | undefined>, [string]>().mockResolvedValueOnce('short').mockResolvedValueOnce(KEY_B);
+    const fetch = secret({ AWSCURRENT: [{ value: 'short' }, { value: KEY_B }] });
     const source = cachedSigningKey({ secretArn: ARN, fetch, now: () => 0 });
 
     // Act
