@@ -4,5 +4,6 @@ export { scanFrame, type ScannedFrame, type ScannedRate } from './frames';
 export { HISTOGRAM_CAP_MS, mergeHistograms, MsHistogram, type MsCounts } from './histogram';
 export { judgeStep, type StepObservation, type StepVerdict } from './verdict';
 export type { ClientsConnected, ClientsReport } from './messages';
-/** The client process entry point, for spawnTs. */
-export const CLIENTS_ENTRY = 'test/bench/support/gateway-load/clients.ts';
+export { ClientFleet, CLIENTS_ENTRY, type FleetOptions } from './fleet';
+export { splitClients, sumReports, type ClientTotals } from './step';
+export { loadGatewayBenchConfig, openFilesLimit, type GatewayBenchConfig } from './config';
