@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { rankKey } from '../../services/shared/rates';
@@ -8,12 +9,15 @@ import {
   ClientFleet,
   judgeStep,
   loadGatewayBenchConfig,
+  machineBusyPercent,
+  machineCpuTimes,
   openFilesLimit,
   splitClients,
   sumReports,
   summarizeProfile,
   type ClientsConnected,
   type CpuProfile,
+  type CpuTimes,
   type GatewayBenchConfig,
   type ProfileSummary,
 } from './support/gateway-load';
@@ -108,6 +112,30 @@ function cpuOf(pids: number[]): number {
   return total;
 }
 
+interface CpuSample {
+  gateway: number;
+  collector: number;
+  simulator: number;
+  clients: number;
+  redis: number;
+  /** This process (it reads the clients' reports and scrapes). */
+  bench: number;
+  machine: CpuTimes;
+}
+
+async function cpuSample(gateway: ChildProcess, pipeline: Pipeline, clientPids: number[]): Promise<CpuSample> {
+  const own = process.cpuUsage();
+  return {
+    gateway: cpuOf([gateway.pid!]),
+    collector: cpuOf([pipeline.collector.pid!]),
+    simulator: cpuOf([pipeline.simulator.pid!]),
+    clients: cpuOf(clientPids),
+    redis: await redisCpuSeconds(pipeline.redis),
+    bench: (own.user + own.system) / 1e6,
+    machine: machineCpuTimes(readFileSync('/proc/stat', 'utf8')),
+  };
+}
+
 const round = (value: number, digits = 0) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : Number.NaN);
 
 interface Pipeline {
@@ -198,11 +226,13 @@ async function runStep(config: GatewayBenchConfig, pipeline: Pipeline, conflateM
     fleet = ClientFleet.start({ url: `ws://127.0.0.1:${port}/v1/stream`, counts: splitClients(clients, config.connectionsPerProcess, config.clientProcesses), symbols: pipeline.symbols, symbolsPerClient: SYMBOLS_PER_CLIENT, moversWindow: MOVERS_WINDOW });
     const connect = connectSummary(await fleet.connected(30_000 + clients * 10));
     await sleep(config.warmupMs);
-    await fleet.mark(MARK_TIMEOUT_MS);
+    // Whether or not every process finished connecting, what is open now is what the step measures.
+    const warm = await fleet.mark(MARK_TIMEOUT_MS);
+    const connected = warm.reports.reduce((sum, report) => sum + report.open, 0);
 
     const clientPids = fleet.pids;
     const before = await scrape(port);
-    const cpuBefore = { gateway: cpuOf([gateway.pid!]), collector: cpuOf([pipeline.collector.pid!]), simulator: cpuOf([pipeline.simulator.pid!]), clients: cpuOf(clientPids), redis: await redisCpuSeconds(pipeline.redis) };
+    const cpuBefore = await cpuSample(gateway, pipeline, clientPids);
     const startedAt = Date.now();
     const bySecond = [];
     let silent = 0;
@@ -218,22 +248,27 @@ async function runStep(config: GatewayBenchConfig, pipeline: Pipeline, conflateM
         // the gateway exited: the step records it below
       }
     }
+    // CPU first: a saturated gateway can take seconds to answer the scrape, which must not count as measured time.
+    const cpuAfter = await cpuSample(gateway, pipeline, clientPids);
     const seconds = (Date.now() - startedAt) / 1000;
     const after = await scrape(port);
-    const cpuAfter = { gateway: cpuOf([gateway.pid!]), collector: cpuOf([pipeline.collector.pid!]), simulator: cpuOf([pipeline.simulator.pid!]), clients: cpuOf(clientPids), redis: await redisCpuSeconds(pipeline.redis) };
-    const cpu = (part: keyof typeof cpuBefore) => round(((cpuAfter[part] - cpuBefore[part]) / seconds) * 100);
+    const cpu = (part: keyof Omit<CpuSample, 'machine'>) => round(((cpuAfter[part] - cpuBefore[part]) / seconds) * 100);
+    const machine = machineBusyPercent(cpuBefore.machine, cpuAfter.machine, cpus().length);
+    const ours = (['gateway', 'collector', 'simulator', 'clients', 'redis', 'bench'] as const).reduce((sum, part) => sum + cpu(part), 0);
 
     const totals = sumReports(bySecond);
-    const verdict = judgeStep({ targetClients: clients, connectedAtStart: connect.open, connectedAtEnd: totals.openAtEnd, closedByCode: totals.closedByCode, p50BySecond: totals.p50BySecond, silentClientProcesses: silent });
+    const verdict = judgeStep({ targetClients: clients, connectedAtStart: connected, connectedAtEnd: totals.openAtEnd, closedByCode: totals.closedByCode, p50BySecond: totals.p50BySecond, silentClientProcesses: silent });
     if (gateway.exitCode !== null) verdict.reasons.push(`the gateway exited (code ${gateway.exitCode})`);
-    const delta = (name: string) => counterSum(after, name) - counterSum(before, name);
-    const deltaWhere = (name: string, label: string, value: string) => counterWhere(after, name, label, value) - counterWhere(before, name, label, value);
-    const open = Math.max(1, connect.open);
+    // Without both scrapes the gateway's own figures are unknown (NaN), not a difference against zero.
+    const scraped = before !== '' && after !== '';
+    const delta = (name: string) => (scraped ? counterSum(after, name) - counterSum(before, name) : Number.NaN);
+    const deltaWhere = (name: string, label: string, value: string) => (scraped ? counterWhere(after, name, label, value) - counterWhere(before, name, label, value) : Number.NaN);
+    const open = Math.max(1, connected);
     const fanout = (q: number) => round(histogramQuantile(histogramBuckets(before, 'gateway_fanout_latency_seconds'), histogramBuckets(after, 'gateway_fanout_latency_seconds'), q) * 1000, 1);
     const metrics: Metrics = {
-      clientsConnected: connect.open,
+      clientsConnected: connected,
       connectFailures: connect.failures,
-      connectSeconds: round(connect.connectMs / 1000, 1),
+      connectSeconds: connect.unfinished > 0 ? 'unfinished' : round(connect.connectMs / 1000, 1),
       held: verdict.held && gateway.exitCode === null ? 'yes' : 'no',
       latencyP50Ms: totals.latency.quantile(0.5),
       latencyP99Ms: totals.latency.quantile(0.99),
@@ -243,7 +278,7 @@ async function runStep(config: GatewayBenchConfig, pipeline: Pipeline, conflateM
       ageP99Ms: totals.age.quantile(0.99),
       gatewayCpuPercent: cpu('gateway'),
       gatewayRssMiB: round(rssMax / 2 ** 20),
-      gatewayLoopLagP99Ms: round(counterSum(after, 'nodejs_eventloop_lag_p99_seconds') * 1000, 1),
+      gatewayLoopLagP99Ms: after ? round(counterSum(after, 'nodejs_eventloop_lag_p99_seconds') * 1000, 1) : Number.NaN,
       gatewayFanoutP50Ms: fanout(0.5),
       gatewayFanoutP99Ms: fanout(0.99),
       bytesPerClientPerSecond: round(totals.bytes / open / seconds),
@@ -263,15 +298,20 @@ async function runStep(config: GatewayBenchConfig, pipeline: Pipeline, conflateM
       clientsCpuPercent: cpu('clients'),
       clientProcesses: clientPids.length,
       redisCpuPercent: cpu('redis'),
+      benchCpuPercent: cpu('bench'),
+      // Whatever else runs on the machine (other work shares the cores): busy time not spent by this run's processes.
+      machineCpuPercent: round(machine),
+      otherCpuPercent: round(Math.max(0, machine - ours)),
+      loadAverage1m: round(loadavg()[0] ?? Number.NaN, 1),
       measuredSeconds: round(seconds, 1),
     };
-    if (!after) notes.push(`${key}: the gateway's /metrics did not answer within 15 s at the end of the step`);
-    if (connect.unfinished > 0) notes.push(`${key}: ${connect.unfinished} client processes had not finished connecting after ${30 + clients / 100} s`);
+    if (!scraped) notes.push(`${key}: the gateway's /metrics did not answer within 15 s ${before ? 'at the end' : 'at the start'} of the measurement (the gateway's own counters are unknown)`);
+    if (connect.unfinished > 0) notes.push(`${key}: ${connect.unfinished} client processes had not finished connecting after ${30 + clients / 100} s (${connected} connections open when the measurement started)`);
     notes.push(`${key}: ${verdict.held ? 'held' : `did not hold: ${verdict.reasons.join('; ')}`}`);
     const row = [
       conflateMs,
       clients,
-      connect.open,
+      connected,
       metrics.held,
       metrics.latencyP50Ms,
       metrics.latencyP99Ms,
@@ -284,7 +324,8 @@ async function runStep(config: GatewayBenchConfig, pipeline: Pipeline, conflateM
       metrics.updatesSentPerSecond,
       metrics.conflatedPerSecond,
       `${metrics.slowClientDisconnects} / ${metrics.clientCloses}`,
-      `${metrics.collectorCpuPercent} / ${metrics.simulatorCpuPercent} / ${metrics.clientsCpuPercent} / ${metrics.redisCpuPercent}`,
+      `${metrics.collectorCpuPercent} / ${metrics.simulatorCpuPercent} / ${metrics.clientsCpuPercent} / ${metrics.redisCpuPercent} / ${metrics.otherCpuPercent}`,
+      `${metrics.machineCpuPercent} of ${cpus().length * 100}`,
       metrics.clientLoopDelayP99Ms,
     ].join(' | ');
     return { key, metrics, row: `| ${row} |`, notes };
@@ -307,8 +348,8 @@ export default async function runGatewayBench(): Promise<{ name: string; metrics
   const fdLimit = openFilesLimit(readFileSync('/proc/self/limits', 'utf8'));
   metrics.openFilesLimit = fdLimit ?? 'unlimited';
   const tables = [
-    '| conflate ms | clients | connected | held | p50 ms | p99 ms | age p50 / p99 ms | gateway fan-out p99 ms | gateway CPU % | gateway RSS MiB | bytes / client / s | frames / client / s | update frames / s | conflated / s | slow disconnects / client closes | CPU % collector / simulator / clients / Redis | client loop delay p99 ms |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| conflate ms | clients | connected | held | p50 ms | p99 ms | age p50 / p99 ms | gateway fan-out p99 ms | gateway CPU % | gateway RSS MiB | bytes / client / s | frames / client / s | update frames / s | conflated / s | slow disconnects / client closes | CPU % collector / simulator / clients / Redis / other work | machine CPU % | client loop delay p99 ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const pipeline = await startPipeline(config);
   try {
@@ -360,7 +401,8 @@ export default async function runGatewayBench(): Promise<{ name: string; metrics
     `each client follows ${SYMBOLS_PER_CLIENT} symbols, taken in turn from the exchange's list (every symbol has as many followers, so the hot pairs and the quiet ones are followed alike), and the ${MOVERS_WINDOW} movers`,
     "latency: a rate's tradeTs (stamped by the simulator) to its arrival at the client, measured on the same clock, for rates a trade made (ts = tradeTs); it includes the collector's parse and Redis write, Redis pub/sub, the gateway's fan-out and the client process's own queue (see client loop delay)",
     "age: sampled every 100 ms per client, now minus the newest tradeTs among the values the client holds; with every update (in brackets) it shows the market's own gaps between trades, with conflation the difference is the cost of conflating",
-    'gateway fan-out: the gateway\'s own histogram from tradeTs to socket write (gateway_fanout_latency_seconds, interpolated inside buckets); bytes are WebSocket payload bytes the clients received',
+    "gateway fan-out: the gateway's own histogram from tradeTs to socket write (gateway_fanout_latency_seconds, interpolated inside buckets); it observes every rate, also those a timer made (ts > tradeTs, e.g. a window rolling over a quiet symbol), whose tradeTs is seconds old, so its p99 is not the trade->client latency; bytes are WebSocket payload bytes the clients received",
+    'other work: busy CPU of the machine (from /proc/stat) not spent by this run\'s processes; on a shared machine it takes cores from the gateway',
     'held: every client connected and stayed, every client process answered each second, and the per-second latency p50 did not keep growing',
   );
   return { name: 'gateway', metrics, notes, tables };

@@ -23,6 +23,9 @@ import { scanFrame } from './frames';
 import { MsHistogram } from './histogram';
 import type { ClientsConnected, ClientsReport } from './messages';
 
+/** A saturated gateway may never answer an upgrade: the connection fails instead of holding a connect slot forever. */
+const HANDSHAKE_TIMEOUT_MS = 20_000;
+
 function env(name: string, fallback?: string): string {
   const value = process.env[name] ?? fallback;
   if (value === undefined || value === '') throw new Error(`${name} is not set`);
@@ -72,7 +75,7 @@ function main(): void {
   function connect(index: number): void {
     const global = offset + index;
     const chosen = Array.from({ length: perClient }, (_, k) => symbols[(global * perClient + k) % symbols.length]!);
-    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
     const connection: Connection = { ws, newest: 0, open: false };
     let done = false;
     const fail = (reason: string) => {

@@ -62,3 +62,24 @@ export function openFilesLimit(limitsText: string): number | undefined {
   const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
   return soft === undefined || soft === 'unlimited' ? undefined : Number(soft);
 }
+
+export interface CpuTimes {
+  /** Jiffies of all cores together. */
+  total: number;
+  idle: number;
+}
+
+/** The machine's CPU times from the first line of /proc/stat (idle includes iowait). */
+export function machineCpuTimes(statText: string): CpuTimes {
+  const fields = (statText.split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  return { total: user + nice + system + idle + iowait + irq + softirq + steal, idle: idle + iowait };
+}
+
+/** Busy CPU between two readings, in percent of one core (so 2 cores run flat out are 200). */
+export function machineBusyPercent(before: CpuTimes, after: CpuTimes, cores: number): number {
+  const total = after.total - before.total;
+  if (total <= 0) return Number.NaN;
+  return ((total - (after.idle - before.idle)) / total) * cores * 100;
+}

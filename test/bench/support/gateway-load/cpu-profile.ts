@@ -47,8 +47,9 @@ export function summarizeProfile(profile: CpuProfile, root = '', limit = 15): Pr
     const { functionName, url, lineNumber } = node.callFrame;
     // Nodes without a script (idle, GC, program, native code) are grouped under their own name.
     const file = url === '' ? functionName || '(native)' : shortUrl(url, root);
-    // V8 lines are 0-based.
-    const name = url === '' ? `${functionName || '(anonymous)'}` : `${functionName || '(anonymous)'} (${file}:${lineNumber + 1})`;
+    // V8 lines are 0-based; TypeScript runs as tsx's output, whose lines are not the source's, so its files go without.
+    const where = url === '' ? '' : url.endsWith('.ts') ? ` (${file})` : ` (${file}:${lineNumber + 1})`;
+    const name = `${functionName || '(anonymous)'}${where}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + hits);
     byFile.set(file, (byFile.get(file) ?? 0) + hits);
   }

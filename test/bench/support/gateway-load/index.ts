@@ -6,4 +6,4 @@ export { judgeStep, type StepObservation, type StepVerdict } from './verdict';
 export type { ClientsConnected, ClientsReport } from './messages';
 export { ClientFleet, CLIENTS_ENTRY, type FleetOptions } from './fleet';
 export { splitClients, sumReports, type ClientTotals } from './step';
-export { loadGatewayBenchConfig, openFilesLimit, type GatewayBenchConfig } from './config';
+export { loadGatewayBenchConfig, machineBusyPercent, machineCpuTimes, openFilesLimit, type CpuTimes, type GatewayBenchConfig } from './config';

@@ -1,4 +1,4 @@
-import { loadGatewayBenchConfig, openFilesLimit } from '../../../../bench/support/gateway-load';
+import { loadGatewayBenchConfig, machineBusyPercent, machineCpuTimes, openFilesLimit } from '../../../../bench/support/gateway-load';
 
 describe('loadGatewayBenchConfig', () => {
   it('defaults to the issue shape: 1,000 / 5,000 / 10,000 clients, every update then 250 ms', () => {
@@ -35,5 +35,21 @@ describe('openFilesLimit', () => {
     expect(openFilesLimit(text)).toBe(20_000);
     expect(openFilesLimit('Max open files            unlimited            unlimited            files')).toBeUndefined();
     expect(openFilesLimit('')).toBeUndefined();
+  });
+});
+
+describe('machine CPU', () => {
+  it('gives busy time between two /proc/stat readings in percent of one core', () => {
+    // Prepare: 1000 jiffies over 2 cores, 250 idle and 50 iowait.
+    const before = machineCpuTimes('cpu  100 0 100 1000 0 0 0 0 0 0\ncpu0 ...');
+    const after = machineCpuTimes('cpu  500 0 400 1250 50 0 0 0 0 0\ncpu0 ...');
+
+    // Act
+    const busy = machineBusyPercent(before, after, 2);
+
+    // Assert
+    expect(before).toEqual({ total: 1200, idle: 1000 });
+    expect(busy).toBeCloseTo(140);
+    expect(machineBusyPercent(after, after, 2)).toBeNaN();
   });
 });

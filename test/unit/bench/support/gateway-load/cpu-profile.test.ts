@@ -3,7 +3,7 @@ import { summarizeProfile, type CpuProfile } from '../../../../bench/support/gat
 const node = (id: number, functionName: string, url: string, lineNumber: number, hitCount: number) => ({ id, callFrame: { functionName, url, lineNumber }, hitCount });
 
 describe('summarizeProfile', () => {
-  it('ranks functions and files by self time, relative to the repository root', () => {
+  it('ranks functions and files by self time, relative to the repository root, with lines for JavaScript only', () => {
     // Prepare: 100 ms, 10 samples.
     const profile: CpuProfile = {
       startTime: 0,
@@ -24,7 +24,7 @@ describe('summarizeProfile', () => {
     // Assert
     expect(summary.totalMs).toBe(100);
     expect(summary.functions).toEqual([
-      { name: 'deliver (services/gateway/hub.ts:341)', selfPercent: 40, selfMs: 40 },
+      { name: 'deliver (services/gateway/hub.ts)', selfPercent: 40, selfMs: 40 },
       { name: 'send (node_modules/ws/lib/websocket.js:10)', selfPercent: 30, selfMs: 30 },
       { name: '(garbage collector)', selfPercent: 20, selfMs: 20 },
     ]);
