@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -336,7 +336,10 @@ async function runStep(config: GatewayBenchConfig, pipeline: Pipeline, conflateM
 }
 
 function readProfile(): ProfileSummary | undefined {
-  const file = readdirSync(PROFILE_DIR).find((f) => f.endsWith('.cpuprofile'));
+  // One file per thread (tsx's loader runs on a thread of its own): the main thread's is by far the largest.
+  const file = readdirSync(PROFILE_DIR)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort((a, b) => statSync(path.join(PROFILE_DIR, b)).size - statSync(path.join(PROFILE_DIR, a)).size)[0];
   if (!file) return undefined;
   return summarizeProfile(JSON.parse(readFileSync(path.join(PROFILE_DIR, file), 'utf8')) as CpuProfile, repoRoot, 20);
 }
