@@ -21,12 +21,19 @@ export function sampleProcess(pid: number): ProcessSample {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+export interface SpawnTsOptions {
+  /** Flags for node itself (e.g. --cpu-prof), before the entry point. */
+  nodeArgs?: string[];
+  /** A pipe to the child's stdin (for line commands); otherwise stdin is closed. */
+  stdin?: boolean;
+}
+
 /** Runs a TypeScript entry point of the repository in its own Node process. */
-export function spawnTs(entry: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry), ...args], {
+export function spawnTs(entry: string, args: string[], env: NodeJS.ProcessEnv = {}, options: SpawnTsOptions = {}): ChildProcess {
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(repoRoot, entry), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'inherit'],
   });
 }
 

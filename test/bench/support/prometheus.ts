@@ -7,6 +7,16 @@ export function counterSum(text: string, name: string): number {
   return sum;
 }
 
+/** Sum of the series of a counter whose labels include `label="value"`. */
+export function counterWhere(text: string, name: string, label: string, value: string): number {
+  let sum = 0;
+  const needle = `${label}="${value}"`;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) && line.slice(0, line.indexOf('}')).includes(needle)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
 export function histogramBuckets(text: string, name: string): Map<number, number> {
   const buckets = new Map<number, number>();
   const prefix = `${name}_bucket{`;
