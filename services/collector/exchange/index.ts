@@ -1,4 +1,4 @@
-export type { ExchangeRestClient, ExchangeStreamProtocol, FrameResult, ParseContext, RejectReason } from './types';
+export type { ExchangeRestClient, ExchangeStreamProtocol, FrameResult, KeepalivePolicy, ParseContext, RejectReason, TradeIdSemantics } from './types';
 export type { ExchangeAdapter } from './adapter';
 export * from './binance';
 export * from './weight-budget';

@@ -14,8 +14,14 @@ export type RejectReason =
 /** What one WebSocket text frame means to the collector. Parsing never throws. */
 export type FrameResult =
   | { kind: 'trade'; trade: Trade }
-  /** Reply to a SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS request, matched by id. */
-  | { kind: 'reply'; id: number | string | null; result?: unknown; error?: { code: number; msg: string } }
+  /**
+   * Reply to a subscribe / unsubscribe / list request. Binance and Bybit match it by
+   * request id; OKX acknowledges each stream on its own, so `streams` names what the
+   * reply confirms (or refuses, with `error`) whatever `id` says.
+   */
+  | { kind: 'reply'; id: number | string | null; streams?: string[]; result?: unknown; error?: { code: number; msg: string } }
+  /** The answer to a client keepalive ping (OKX's text `pong`, Bybit's `{"op":"pong"}` reply). */
+  | { kind: 'pong' }
   /** A well-formed event of a stream the collector does not use (depth, kline, ...): counted, not rejected. */
   | { kind: 'ignored'; stream: string }
   /** The server announced it will close this connection soon (24 h cut, maintenance). */
@@ -40,6 +46,23 @@ export interface ParseContext {
 }
 
 /**
+ * Who keeps an idle connection alive. Binance pings and the WebSocket library
+ * answers; OKX and Bybit cut a connection that stays silent (30 s, 10 min), so the
+ * client must send its own ping, in the exchange's format, when idle for `intervalMs`.
+ */
+export type KeepalivePolicy =
+  | { kind: 'server-ping' }
+  | { kind: 'client-ping'; intervalMs: number; encodePing(): string };
+
+/**
+ * What trade ids let the collector guarantee. `consecutive`: every trade of a
+ * symbol is numbered +1 (Binance aggTrade), so a jump is a gap to backfill.
+ * `increasing`: ids only grow, so they order and deduplicate but cannot prove a
+ * gap. `opaque`: ids neither order nor prove anything; only `tradeTime` orders.
+ */
+export type TradeIdSemantics = 'consecutive' | 'increasing' | 'opaque';
+
+/**
  * The stream side of an exchange: how to name streams, connect, subscribe and read
  * frames. The connection and rate code speak only this interface, so another
  * exchange (OKX, Bybit) is a new implementation, not a change to them.
@@ -58,6 +81,8 @@ export interface ExchangeStreamProtocol {
   readonly connectionAttemptWindowMs: number;
   /** The server cuts every connection after this long (Binance: 24 h). */
   readonly maxConnectionAgeMs: number;
+  readonly keepalive: KeepalivePolicy;
+  readonly tradeIds: TradeIdSemantics;
   /** The streams that carry a symbol's trades, e.g. `btcusdt@aggTrade`. */
   streamsForSymbol(symbol: string): string[];
   /** The symbol a stream belongs to, upper-case, or undefined when it is not a symbol stream. */

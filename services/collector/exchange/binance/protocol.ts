@@ -1,5 +1,5 @@
 import { BINANCE_WS_LIMITS } from '../../../shared/binance';
-import type { ExchangeStreamProtocol, FrameResult, ParseContext } from '../types';
+import type { ExchangeStreamProtocol, FrameResult, KeepalivePolicy, ParseContext, TradeIdSemantics } from '../types';
 import { ProtocolUsageError } from './errors';
 import { DEFAULT_MAX_FRAME_BYTES, parseBinanceFrame } from './parse-frame';
 
@@ -30,6 +30,8 @@ export class BinanceStreamProtocol implements ExchangeStreamProtocol {
   readonly maxConnectionAttempts = 300;
   readonly connectionAttemptWindowMs = 5 * 60_000;
   readonly maxConnectionAgeMs = BINANCE_WS_LIMITS.maxConnectionAgeMs;
+  readonly keepalive: KeepalivePolicy = { kind: 'server-ping' };
+  readonly tradeIds: TradeIdSemantics = 'consecutive';
   private readonly maxFrameBytes: number;
   private readonly microsecond: boolean;
 

@@ -16,6 +16,8 @@ export function testProtocol(overrides: Partial<ExchangeStreamProtocol> = {}): E
     maxConnectionAttempts: 300,
     connectionAttemptWindowMs: 300_000,
     maxConnectionAgeMs: 24 * 60 * 60 * 1000,
+    keepalive: { kind: 'server-ping' },
+    tradeIds: 'consecutive',
     streamsForSymbol: (symbol) => [`${symbol.toLowerCase()}@aggTrade`],
     symbolOfStream: (stream) => (stream.includes('@') ? stream.slice(0, stream.indexOf('@')).toUpperCase() : undefined),
     connectionUrl: (base) => `${base}/stream`,
