@@ -203,6 +203,7 @@ const getStatus: Operation = async (_request, deps) => {
             connectionsOpen: toNumber(beat.connectionsOpen),
             reconnects: toNumber(beat.reconnects),
             tradesProcessed: toNumber(beat.tradesProcessed),
+            lastMessageAt: beat.lastMessageAt ? beat.lastMessageAt : null,
           }
         : null,
       connections: connections

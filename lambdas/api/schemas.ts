@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXCHANGE_PATTERN, RATE_FLAGS, SYMBOL_PATTERN } from '../../services/shared/rates';
 
 /**
  * Request and response schemas of the config API. The same objects validate
@@ -9,8 +10,6 @@ import { z } from 'zod';
  * silently ignored, so a typo (`enable` for `enabled`) never looks like success.
  */
 
-const EXCHANGE_PATTERN = /^[a-z0-9]{2,20}$/;
-const SYMBOL_PATTERN = /^[A-Z0-9]{2,20}$/;
 
 export const exchangeSchema = z
   .string()
@@ -162,6 +161,7 @@ export const collectorStatusSchema = z
         connectionsOpen: z.number().int(),
         reconnects: z.number().int(),
         tradesProcessed: z.number().int(),
+        lastMessageAt: z.string().nullable().meta({ description: 'Newest frame received on any of its connections (ISO-8601); null before the first, or from a collector older than this field' }),
       })
       .nullable(),
     connections: z.array(connectionStatusSchema),
@@ -201,7 +201,7 @@ export const rateSchema = z
     change_1m: z.number().nullable().meta({ description: 'Percent; null when unknown' }),
     change_5m: z.number().nullable(),
     change_15m: z.number().nullable(),
-    flags: z.array(z.enum(['backfilled', 'stale', 'anomaly', 'gap'])),
+    flags: z.array(z.enum(RATE_FLAGS)),
   })
   .meta({ id: 'Rate' });
 

@@ -11,7 +11,8 @@ import { TradeSequencer, type ClosedGap } from './gaps';
 import { CollectorHttpServer, type Readiness } from './http';
 import { CollectorMetrics } from './metrics';
 import { RateEngine, WarmStart } from './rates';
-import { createCollectorRedis, parsePreviousState, rateKey, redisTimeoutKind, RedisRatesWriter, statusKey, type RateState } from './sinks/redis';
+import { createCollectorRedis, redisTimeoutKind, RedisRatesWriter } from './sinks/redis';
+import { decodePreviousState, rateKey, rateStateFromHash, statusKey, type RateState } from '../shared/rates';
 import { createCollectorSqsClient, HistoryPersister } from './sinks/sqs';
 import { SymbolSource, type DesiredConfiguration } from './symbols';
 
@@ -360,20 +361,11 @@ export class Collector extends EventEmitter<CollectorEvents> {
       const results = (await pipeline.exec()) ?? [];
       results.forEach(([error, value], i) => {
         const hash = value as Record<string, string> | null;
-        if (error || !hash || !hash.price || !hash.ts) return;
-        const change = (field: string) => (hash[field] === undefined || hash[field] === '' ? undefined : Number(hash[field]));
+        if (error || !hash) return;
         const symbol = symbols[i]!;
-        const current: RateState = {
-          symbol,
-          priceText: hash.price,
-          ts: Number(hash.ts),
-          tradeTs: Number(hash.tradeTs ?? hash.ts),
-          change1m: change('change_1m'),
-          change5m: change('change_5m'),
-          change15m: change('change_15m'),
-          flags: hash.flags ? hash.flags.split(',') : [],
-        };
-        this.persister?.resume(current, hash.prev ? parsePreviousState(symbol, hash.prev) : undefined);
+        const current = rateStateFromHash(symbol, hash);
+        if (!current) return;
+        this.persister?.resume(current, hash.prev ? decodePreviousState(symbol, hash.prev) : undefined);
       });
     } catch (error) {
       this.reportError('redis', 'HISTORY_RESUME', error);
@@ -404,6 +396,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
           connectionsOpen: String(pool.connections.filter((c) => c.state === 'open').length),
           reconnects: String(pool.connections.reduce((sum, c) => sum + c.reconnects, 0)),
           tradesProcessed: String(this.tradesProcessed),
+          // The newest frame of any connection: a feed that went silent shows here while the process still beats.
+          lastMessageAt: newestMessageAt(pool.connections),
         })
         .expire(key, ttlSeconds)
         .exec();
@@ -479,4 +473,11 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.setState('stopped');
     this.logger.info('collector stopped', { tookMs: Date.now() - started });
   }
+}
+
+/** ISO time of the newest frame any connection received; empty before the first. */
+export function newestMessageAt(connections: readonly { lastMessageAt: number | null }[]): string {
+  let newest: number | null = null;
+  for (const connection of connections) if (connection.lastMessageAt !== null && (newest === null || connection.lastMessageAt > newest)) newest = connection.lastMessageAt;
+  return newest === null ? '' : new Date(newest).toISOString();
 }

@@ -1,4 +1,4 @@
-export { Collector } from './collector';
+export { Collector, newestMessageAt } from './collector';
 export type { CollectorEvents, CollectorOptions, CollectorState } from './collector';
 export { loadCollectorConfig } from './config';
 export type { CollectorConfig } from './config';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SYMBOL_PATTERN } from './rates';
 
 /** Redis key holding the latest configuration snapshot (written by the config API). */
 export const CONFIG_SNAPSHOT_KEY = 'config:collector';
@@ -7,7 +8,7 @@ export const CONFIG_UPDATES_CHANNEL = 'config:collector:updates';
 
 export const symbolConfigSchema = z.object({
   exchange: z.string().regex(/^[a-z0-9]{2,20}$/),
-  symbol: z.string().regex(/^[A-Z0-9]{2,20}$/),
+  symbol: z.string().regex(SYMBOL_PATTERN),
   enabled: z.boolean(),
   streams: z.array(z.string()).optional(),
 });

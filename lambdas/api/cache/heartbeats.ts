@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { ConfigCommit } from '../../../services/shared/config-snapshot';
+import { STATUS_KEY_PREFIX } from '../../../services/shared/rates';
 
-const STATUS_KEY_PREFIX = 'status:collector:';
 
 /** The `status:collector:{id}` hashes the collectors refresh every few seconds (they expire when a collector stops). */
 export async function readHeartbeats(redis: Redis): Promise<Map<string, Record<string, string>>> {

@@ -1,53 +1,24 @@
 import type Redis from 'ioredis';
-import { RATE_WINDOWS, rankKey, rateKey } from '../../../services/collector/sinks/redis/keys';
+import { decodeRateHash, RATE_WINDOWS, rankKey, rateKey, SYMBOL_PATTERN, symbolIndexKey } from '../../../services/shared/rates';
+
+// The key is the collector's (services/shared/rates); the API's surface keeps exporting it for tools and benchmarks.
+export { symbolIndexKey };
 import type { RateDto } from '../schemas';
 
-/**
- * The symbol index the collector maintains per exchange (issue 12, section 4):
- * a sorted set, every score 0 so members are in byte order, one member per
- * symbol with a live rates hash. ZADD on every applied state (in the apply
- * script), ZREM when a symbol leaves collection and in the rank sweep once its
- * hash expired. Unlike the rank sets it also holds symbols with no change known
- * yet (the first minute after a start), so `GET /v1/rates` lists them.
- */
-export const symbolIndexKey = (exchange: string): string => `rates:${exchange}:index`;
 
 /**
  * The exchanges `GET /v1/rates` lists when none is given: the design's exchange
  * ids (DESIGN.md "Exchanges"). An exchange without data costs one empty ZRANGE.
  */
 export const RATE_EXCHANGES = ['binance', 'bybit', 'okx'] as const;
-const SYMBOL_PATTERN = /^[A-Z0-9]{2,20}$/;
 /** Members read per ZRANGE: one reply stays small however large the limit. */
 const PAGE_MAX = 1000;
-const KNOWN_FLAGS = new Set(['backfilled', 'stale', 'anomaly', 'gap']);
 const SORT_WINDOWS = { change_1m: '1m', change_5m: '5m', change_15m: '15m' } as const;
 
-/** A rates hash as typed values; `undefined` when the hash is gone (expired) or not a rates hash. */
+/** A rates hash as the API's Rate; `undefined` when the hash is gone (expired) or not a rates hash. */
 export function parseRateHash(exchange: string, symbol: string, hash: Record<string, string>): RateDto | undefined {
-  if (hash.price === undefined || hash.ts === undefined || hash.ts === '') return undefined;
-  const ts = Number(hash.ts);
-  // Beyond what a Date holds is not a time the collector wrote.
-  if (!Number.isSafeInteger(ts) || Math.abs(ts) > 8.64e15) return undefined;
-  const change = (field: string): number | null => {
-    const text = hash[field];
-    if (text === undefined || text === '') return null;
-    const value = Number(text);
-    return Number.isFinite(value) ? value : null;
-  };
-  const tradeTs = Number(hash.tradeTs ?? hash.ts);
-  return {
-    exchange,
-    symbol,
-    price: hash.price,
-    ts,
-    time: new Date(ts).toISOString(),
-    tradeTs: Number.isFinite(tradeTs) ? tradeTs : ts,
-    change_1m: change('change_1m'),
-    change_5m: change('change_5m'),
-    change_15m: change('change_15m'),
-    flags: (hash.flags ? hash.flags.split(',') : []).filter((flag) => KNOWN_FLAGS.has(flag)) as RateDto['flags'],
-  };
+  const rate = decodeRateHash(symbol, hash);
+  return rate && { exchange, ...rate, time: new Date(rate.ts).toISOString() };
 }
 
 export class RatesReader {

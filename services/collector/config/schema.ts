@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { urlVariable as url } from '../../shared/env-schema';
 import { loadEnv } from '../../shared/load-env';
+import { SYMBOL_PATTERN } from '../../shared/rates';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -10,7 +11,7 @@ const symbolList = z
   .string()
   .transform((value) => value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean))
   .refine((list) => list.length > 0, 'must name at least one symbol, or ALL')
-  .refine((list) => list.every((s) => s === 'ALL' || /^[A-Z0-9]{2,20}$/.test(s)), 'symbols are 2-20 letters or digits, comma-separated (e.g. BTCUSDT,ETHUSDT)')
+  .refine((list) => list.every((s) => s === 'ALL' || SYMBOL_PATTERN.test(s)), 'symbols are 2-20 letters or digits, comma-separated (e.g. BTCUSDT,ETHUSDT)')
   .refine((list) => !list.includes('ALL') || list.length === 1, 'ALL cannot be combined with other symbols');
 
 /**

@@ -1,5 +1,5 @@
 import type { Kline, Trade } from '../domain';
-import type { RateState } from '../sinks/redis';
+import type { RateFlag, RateState } from '../../shared/rates';
 import { PriceHistory } from './price-history';
 import { priceTextOf } from './price-text';
 import { RecentMedian } from './recent-median';
@@ -7,7 +7,6 @@ import { RecentMedian } from './recent-median';
 export const RATE_WINDOWS_MS = { '1m': 60_000, '5m': 300_000, '15m': 900_000 } as const;
 const LONGEST_WINDOW_MS = RATE_WINDOWS_MS['15m'];
 
-export type RateFlag = 'backfilled' | 'stale' | 'anomaly' | 'gap';
 
 export interface RateEngineSettings {
   /** A trade further than this (percent) from the recent median sets `anomaly`. Default 10. */

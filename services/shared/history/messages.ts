@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXCHANGE_PATTERN as exchangePattern, RATE_FLAGS, SYMBOL_PATTERN as symbolPattern } from '../rates';
 
 /**
  * What the collector sends to SQS and the ingest Lambda reads: one contract,
@@ -7,8 +8,6 @@ import { z } from 'zod';
  */
 export const HISTORY_MESSAGE_VERSION = 1;
 
-const symbolPattern = /^[A-Z0-9]{2,20}$/;
-const exchangePattern = /^[a-z0-9]{2,20}$/;
 const decimalString = /^(0|[1-9]\d*)(\.\d+)?$/;
 const change = z.number().finite().nullable();
 
@@ -24,7 +23,7 @@ export const rateRowSchema = z.tuple([
   change,
   change,
   change,
-  z.array(z.enum(['backfilled', 'stale', 'anomaly', 'gap'])),
+  z.array(z.enum(RATE_FLAGS)),
   z.number().int().nonnegative(),
 ]);
 

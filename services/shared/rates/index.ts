@@ -1,4 +1,4 @@
-export { CHANGE_FIELDS, EXCHANGE_PATTERN, isRateWindow, parseRateKey, rankKey, RATE_WINDOWS, RATE_WINDOWS_MS, rateKey, rateKeyPattern, ratesChannel, STATUS_KEY_PREFIX, statusKey, SYMBOL_PATTERN } from './keys';
+export { CHANGE_FIELDS, EXCHANGE_PATTERN, isRateWindow, parseRateKey, rankKey, RATE_WINDOWS, RATE_WINDOWS_MS, rateKey, rateKeyPattern, ratesChannel, STATUS_KEY_PREFIX, statusKey, SYMBOL_PATTERN, symbolIndexKey } from './keys';
 export type { ChangeField, RateWindow } from './keys';
 export { decodeFlags, encodeFlags, isRateFlag, RATE_FLAGS } from './flags';
 export type { RateFlag } from './flags';

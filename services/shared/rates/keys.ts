@@ -22,6 +22,12 @@ export const SYMBOL_PATTERN = /^[A-Z0-9]{2,20}$/;
 
 export const rateKey = (exchange: string, symbol: string) => `rates:${exchange}:${symbol}`;
 export const rankKey = (exchange: string, window: RateWindow) => `rates:${exchange}:rank:${window}`;
+/**
+ * Every symbol with a live hash, score 0 (so members list in byte order): what
+ * `GET /v1/rates` pages through instead of SCANning the keyspace. Symbols with no
+ * change known yet are in no rank set, so the rank sets cannot serve.
+ */
+export const symbolIndexKey = (exchange: string) => `rates:${exchange}:index`;
 export const ratesChannel = (exchange: string) => `rates:${exchange}`;
 export const STATUS_KEY_PREFIX = 'status:collector:';
 export const statusKey = (collectorId: string) => `${STATUS_KEY_PREFIX}${collectorId}`;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { Collector, loadCollectorConfig } from '../../../services/collector';
-import { formatChange } from '../../../services/collector/sinks/redis';
+import { formatChange } from '../../../services/shared/rates';
 import { startSimulator, type SimulatorHandle } from '../../../services/simulator';
 import { describeWithSharedData, openTestRedis, sharedDataFile, type TestRedis } from '../../support';
 

@@ -1,5 +1,5 @@
 import { Collector, loadCollectorConfig } from '../../../services/collector';
-import { formatChange } from '../../../services/collector/sinks/redis';
+import { formatChange } from '../../../services/shared/rates';
 import { startSimulator, type SimulatorHandle } from '../../../services/simulator';
 import { openTestRedis, type TestRedis } from '../../support';
 

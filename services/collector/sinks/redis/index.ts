@@ -1,7 +1,4 @@
-export { rankKey, rateKey, ratesChannel, RATE_WINDOWS, statusKey, symbolIndexKey } from './keys';
-export type { RateWindow } from './keys';
-export { parsePreviousState } from './previous-state';
-export { formatChange, RedisRatesWriter } from './rates-writer';
-export type { RatesWriterOptions, RateState } from './rates-writer';
+export { RedisRatesWriter } from './rates-writer';
+export type { RatesWriterOptions } from './rates-writer';
 export { collectorRedisOptions, createCollectorRedis, REDIS_KEEPALIVE_MS, redisTimeoutKind } from './client';
 export type { CollectorRedisSettings } from './client';

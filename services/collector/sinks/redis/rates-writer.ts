@@ -1,26 +1,8 @@
 import type Redis from 'ioredis';
 import { errorMessage, type Logger } from '../../../shared';
 import type { CollectorMetrics } from '../../metrics';
-import { rankKey, rateKey, ratesChannel, RATE_WINDOWS, symbolIndexKey } from './keys';
+import { rankKey, rateKey, rateScriptArgs, ratesChannel, RATE_WINDOWS, symbolIndexKey, type RateState } from '../../../shared/rates';
 import { APPLY_RATES_SCRIPT, SWEEP_RANKS_SCRIPT } from './scripts';
-
-/** The newest published state of one symbol: what `rates:{exchange}:{SYMBOL}` holds. */
-export interface RateState {
-  symbol: string;
-  /** Exchange price string of the latest trade. */
-  priceText: string;
-  /** Evaluation time on the exchange clock, epoch ms; never moves back in Redis. */
-  ts: number;
-  /** Trade time of the latest trade, epoch ms. */
-  tradeTs: number;
-  /** Percent changes; undefined when unknown (the hash field is then absent). */
-  change1m?: number;
-  change5m?: number;
-  change15m?: number;
-  flags: readonly string[];
-  /** performance.now() at receipt of the trade behind this state, for the latency histogram. */
-  receivedAtMono?: number;
-}
 
 export interface RatesWriterOptions {
   redis: Redis;
@@ -45,14 +27,6 @@ type RedisWithScripts = Redis & {
 
 /** States per script call; see `write`. */
 const MAX_STATES_PER_CALL = 200;
-
-/** How a change travels in Redis: up to 8 decimals, no trailing zeros, empty when unknown. */
-export const formatChange = (value: number | undefined): string => {
-  if (value === undefined || !Number.isFinite(value)) return '';
-  // toFixed never uses exponent notation (String(5e-7) would); trailing zeros go.
-  const fixed = value.toFixed(8).replace(/\.?0+$/, '');
-  return fixed === '-0' ? '0' : fixed;
-};
 
 /**
  * Coalesces rate states per symbol and writes them in one script call per flush.
@@ -183,7 +157,7 @@ export class RedisRatesWriter {
     const args: (string | number)[] = [this.options.ttlSeconds, this.channel, this.options.persistIntervalMs?.() ?? 0];
     for (const state of states) {
       keys.push(rateKey(this.options.exchange, state.symbol));
-      args.push(state.symbol, state.ts, state.priceText, state.tradeTs, formatChange(state.change1m), formatChange(state.change5m), formatChange(state.change15m), state.flags.join(','));
+      args.push(...rateScriptArgs(state));
     }
     const applied = await this.redis.applyRates(keys.length, ...keys, ...args);
     const ackMono = performance.now();

@@ -1,7 +1,5 @@
 import type { RateRow } from '../../../shared/history';
-import type { RateState } from '../redis';
-
-const FLAGS = new Set(['backfilled', 'stale', 'anomaly', 'gap']);
+import { isRateFlag, type RateState } from '../../../shared/rates';
 
 /**
  * How many intervals before the last state a resume writes again: the settle
@@ -144,5 +142,5 @@ export class HistoryBatcher {
 
 function toRow(time: number, symbol: string, state: RateState, evaluatedAt: number): RateRow {
   const change = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? null : value);
-  return [time, symbol, state.priceText, change(state.change1m), change(state.change5m), change(state.change15m), state.flags.filter((f) => FLAGS.has(f)) as RateRow[6], evaluatedAt];
+  return [time, symbol, state.priceText, change(state.change1m), change(state.change5m), change(state.change15m), state.flags.filter(isRateFlag), evaluatedAt];
 }

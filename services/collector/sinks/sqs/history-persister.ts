@@ -2,7 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { HISTORY_MESSAGE_VERSION, type ConnectionStatusEntry, type RateRow } from '../../../shared/history';
 import type { Logger } from '../../../shared';
 import type { CollectorMetrics } from '../../metrics';
-import type { RateState } from '../redis';
+import type { RateState } from '../../../shared/rates';
 import { packRateRows } from './encode';
 import { HistoryBatcher } from './history-batcher';
 import { rewriteInstants } from './history-rewrite';

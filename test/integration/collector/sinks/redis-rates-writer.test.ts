@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
-import { parsePreviousState, RedisRatesWriter, type RateState } from '../../../../services/collector/sinks/redis';
+import { RedisRatesWriter } from '../../../../services/collector/sinks/redis';
+import { decodePreviousState, type RateState } from '../../../../services/shared/rates';
 import { openTestRedis, TcpProxy, type TestRedis } from '../../../support';
 
 const state = (symbol: string, ts: number, overrides: Partial<RateState> = {}): RateState => ({
@@ -66,7 +67,7 @@ describe('RedisRatesWriter', () => {
     // Assert
     expect(withinInterval).toBeNull();
     const prev = await redis.client.hget('rates:binance:BTCUSDT', 'prev');
-    expect(parsePreviousState('BTCUSDT', prev!)).toEqual({ symbol: 'BTCUSDT', priceText: '1.5', ts: 10_900, tradeTs: 10_895, change1m: 0.5, change5m: undefined, change15m: -1.25, flags: ['backfilled'] });
+    expect(decodePreviousState('BTCUSDT', prev!)).toEqual({ symbol: 'BTCUSDT', priceText: '1.5', ts: 10_900, tradeTs: 10_895, change1m: 0.5, change5m: undefined, change15m: -1.25, flags: ['backfilled'] });
   });
 
   it('never moves a value back in time, even from a second writer', async () => {

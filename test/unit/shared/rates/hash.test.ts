@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { parseRateHash } from '../../../../lambdas/api/cache/rates-reader';
-import { formatChange as collectorFormatChange } from '../../../../services/collector/sinks/redis';
 import { decodeFlags, decodeRateHash, encodeRateHash, formatChange, rateFieldsFromHash, rateScriptArgs, type RateState } from '../../../../services/shared/rates';
 
 const TS = 1_700_000_000_000;
@@ -22,15 +21,6 @@ describe('rates hash encode', () => {
 
     // Assert
     expect(args).toEqual(['BTCUSDT', TS, '97123.45000000', TS - 150, '', '0.0000001', '', 'backfilled']);
-  });
-
-  it('formats changes exactly as the collector does', () => {
-    fc.assert(
-      fc.property(fc.oneof(fc.double(), fc.constant(undefined), fc.constant(-0)), (value) => {
-        // Act / Assert
-        expect(formatChange(value)).toBe(collectorFormatChange(value));
-      }),
-    );
   });
 });
 

@@ -1,23 +1,12 @@
-import * as collectorKeys from '../../../../services/collector/sinks/redis/keys';
-import { isRateWindow, parseRateKey, rankKey, RATE_WINDOWS, rateKey, ratesChannel, statusKey } from '../../../../services/shared/rates';
+import { isRateWindow, parseRateKey, rankKey, RATE_WINDOWS, rateKey, ratesChannel, statusKey, symbolIndexKey } from '../../../../services/shared/rates';
 
 describe('rates keys', () => {
   it('spells the contract keys', () => {
     // Act
-    const keys = [rateKey('binance', 'BTCUSDT'), rankKey('binance', '5m'), ratesChannel('binance'), statusKey('c-1')];
+    const keys = [rateKey('binance', 'BTCUSDT'), ...RATE_WINDOWS.map((window) => rankKey('binance', window)), symbolIndexKey('okx'), ratesChannel('binance'), statusKey('c-1')];
 
     // Assert
-    expect(keys).toEqual(['rates:binance:BTCUSDT', 'rates:binance:rank:5m', 'rates:binance', 'status:collector:c-1']);
-  });
-
-  it('gives the same strings as the collector keys it replaces', () => {
-    // Act
-    const shared = [rateKey('binance', 'ETHUSDT'), ...RATE_WINDOWS.map((w) => rankKey('binance', w)), ratesChannel('binance'), statusKey('x')];
-    const collector = [collectorKeys.rateKey('binance', 'ETHUSDT'), ...collectorKeys.RATE_WINDOWS.map((w) => collectorKeys.rankKey('binance', w)), collectorKeys.ratesChannel('binance'), collectorKeys.statusKey('x')];
-
-    // Assert
-    expect(shared).toEqual(collector);
-    expect([...RATE_WINDOWS]).toEqual([...collectorKeys.RATE_WINDOWS]);
+    expect(keys).toEqual(['rates:binance:BTCUSDT', 'rates:binance:rank:1m', 'rates:binance:rank:5m', 'rates:binance:rank:15m', 'rates:okx:index', 'rates:binance', 'status:collector:c-1']);
   });
 
   it('parses rates hash keys and refuses rank sets and other keys', () => {

@@ -1,4 +1,4 @@
-import type { RateState } from '../../../../../services/collector/sinks/redis';
+import type { RateState } from '../../../../../services/shared/rates';
 import { HistoryBatcher } from '../../../../../services/collector/sinks/sqs';
 
 const state = (symbol: string, ts: number, price: string, change1m?: number): RateState => ({ symbol, priceText: price, ts, tradeTs: ts, change1m, flags: [] });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareRatePrecedence } from '../../../../../lambdas/ingest/precedence';
 import type { RateRecord } from '../../../../../lambdas/ingest/merge';
-import type { RateState } from '../../../../../services/collector/sinks/redis';
+import type { RateState } from '../../../../../services/shared/rates';
 import { HistoryBatcher, HistoryPersister, rewriteInstants } from '../../../../../services/collector/sinks/sqs';
 import type { RateRow } from '../../../../../services/shared/history';
 

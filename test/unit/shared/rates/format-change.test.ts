@@ -1,4 +1,4 @@
-import { formatChange } from '../../../../../services/collector/sinks/redis';
+import { formatChange } from '../../../../services/shared/rates';
 
 describe('formatChange', () => {
   it.each([
