@@ -4,6 +4,11 @@ export interface OutgoingRate {
   ts: number;
   tradeTs: number;
   json: string;
+  /**
+   * The rate carries a trade the gateway had not seen for this symbol (not a timer
+   * re-evaluation of a quiet symbol, whose tradeTs is old): only these measure fan-out latency.
+   */
+  newTrade?: boolean;
 }
 
 export interface ConflatorOptions {

@@ -17,7 +17,7 @@ export class GatewayMetrics {
   readonly badClientMessages = new Counter({ name: 'gateway_bad_client_messages_total', help: 'Client messages answered with an error, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly fanoutLatency = new Histogram({
     name: 'gateway_fanout_latency_seconds',
-    help: 'From a rate tradeTs (exchange clock) to its write to a client socket',
+    help: 'From the tradeTs of a new trade (exchange clock) to the write of the frame carrying it to a client socket; one observation per frame, its oldest new trade',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });

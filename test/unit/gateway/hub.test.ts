@@ -97,6 +97,27 @@ describe('StreamHub', () => {
     ]);
   });
 
+  it('measures fan-out latency once per frame, only for new trades, not for re-evaluations of quiet symbols', async () => {
+    // Prepare
+    const { session } = connect();
+    hub.handleMessage(session, JSON.stringify({ op: 'subscribe', id: 1, channel: 'rates', exchange: 'binance', symbols: ['BTCUSDT', 'ETHUSDT'] }));
+    await settle();
+    const reevaluation: RateFields = { ...rate('BTCUSDT', 30), tradeTs: '20' };
+    const frameCount = async () => (await metrics.fanoutLatency.get()).values.find((v) => v.metricName === 'gateway_fanout_latency_seconds_count')?.value ?? 0;
+
+    // Act
+    hub.deliver('binance', [rate('BTCUSDT', 20), rate('ETHUSDT', 21)]);
+    hub.flushBatch();
+    const afterTrades = await frameCount();
+    hub.deliver('binance', [reevaluation]);
+    hub.flushBatch();
+    const afterReevaluation = await frameCount();
+
+    // Assert
+    expect(afterTrades).toBe(1);
+    expect(afterReevaluation).toBe(1);
+  });
+
   it('never sends a ts back, whichever collector published it', async () => {
     // Prepare
     const { transport, session } = connect();
