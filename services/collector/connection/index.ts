@@ -2,6 +2,17 @@ export { Backoff, type BackoffOptions } from './backoff';
 export { MessagePacer, type PacedMessage, type PacerOptions } from './pacer';
 export { ConnectionAttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter';
 export { LivenessMonitor, DEFAULT_LIVENESS, type LivenessOptions } from './liveness';
+export { KeepaliveTimer, type KeepaliveOptions } from './keepalive';
+export {
+  SubscriptionLedger,
+  type AdvanceOutcome,
+  type LedgerReply,
+  type ReplyError,
+  type ReplyOutcome,
+  type SubscriptionLedgerOptions,
+  type SubscriptionMethod,
+  type SubscriptionRequest,
+} from './subscription-ledger';
 export { planShards, type ShardPlan, type PlanOptions } from './sharding';
 export {
   StreamConnection,

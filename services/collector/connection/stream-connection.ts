@@ -3,15 +3,17 @@ import { performance } from 'node:perf_hooks';
 import type { RawData } from 'ws';
 import { type Logger, createLogger, errorMessage } from '../../shared';
 import type { Trade } from '../domain';
-import type { ExchangeStreamProtocol, FrameResult, ParseContext } from '../exchange';
+import type { ExchangeStreamProtocol, FrameResult, KeepalivePolicy, ParseContext } from '../exchange';
 import type { CollectorMetrics } from '../metrics';
 import { ConnectionAttemptLimiter } from './attempt-limiter';
 import { Backoff, type BackoffOptions } from './backoff';
 import { ConnectionError, type ConnectionErrorCode, ConnectionOptionsError, positiveOption } from './errors';
+import { KeepaliveTimer } from './keepalive';
 import { type LivenessOptions, LivenessMonitor } from './liveness';
-import { MessagePacer, type PacedMessage, type PacerOptions } from './pacer';
+import { MessagePacer, type PacedMessage, type PacerOptions, type RequestBody } from './pacer';
 import { type ExchangeClock, type Scheduler, type TimerHandle, systemScheduler } from './scheduler';
 import { SOCKET_OPEN, type SocketFactory, type SocketLike, wsSocketFactory } from './socket';
+import { type LedgerReply, type ReplyError, SubscriptionLedger } from './subscription-ledger';
 
 export type ConnectionState = 'connecting' | 'subscribing' | 'open' | 'reconnecting' | 'closing' | 'closed';
 export const CONNECTION_STATES: readonly ConnectionState[] = ['connecting', 'subscribing', 'open', 'reconnecting', 'closing', 'closed'];
@@ -26,7 +28,7 @@ export interface ConnectionStatus {
   state: ConnectionState;
   /** Streams this connection is meant to carry. */
   streams: number;
-  /** Of those, not yet acknowledged by the server on the current socket. */
+  /** Of those, not yet acknowledged by the server on the current socket (refused ones excluded). */
   pendingStreams: number;
   /** Epoch ms of the last text message, null before the first. */
   lastMessageAt: number | null;
@@ -40,8 +42,10 @@ export interface ConnectionStatus {
 
 export interface StreamConnectionEvents {
   state: [state: ConnectionState, previous: ConnectionState];
-  /** Every stream meant for this connection is acknowledged on the current socket. */
+  /** Every stream meant for this connection is acknowledged (or refused) on the current socket. */
   acknowledged: [];
+  /** The server refused these streams `maxRequestRejections` times; they are not retried until the next reconnect. */
+  refused: [streams: string[], error: ReplyError];
   rotate: [reason: RotationReason];
   closed: [];
 }
@@ -78,6 +82,8 @@ export interface StreamConnectionOptions {
   requestRetryMs?: number;
   /** Requests awaiting a reply at once; the rest wait merged in pending sets. Default 4. */
   maxOutstandingRequests?: number;
+  /** Refusals of one stream's SUBSCRIBE on one socket before it is given up (event `refused`). Default 5. */
+  maxRequestRejections?: number;
   /** Largest tolerated |trade time - exchange clock|. Default 10 min. */
   maxClockDistanceMs?: number;
   /** Ask for rotation this long before the protocol's connection age limit. Default 10 min. */
@@ -87,27 +93,19 @@ export interface StreamConnectionOptions {
   random?: () => number;
 }
 
-interface PendingRequest {
-  id: number;
-  method: 'SUBSCRIBE' | 'UNSUBSCRIBE';
-  streams: string[];
-  sentAt: number;
-  timer: TimerHandle | undefined;
-}
-
 const LOG_INTERVAL_MS = 10_000;
-const MAX_RETRY_MS = 30_000;
+const MAX_CLOCK_DISTANCE_MS = 600_000;
 
 /**
- * One exchange WebSocket carrying up to `maxStreams` streams. It keeps the set of
- * streams it is meant to carry and converges the server to it: batched, paced and
- * acknowledged SUBSCRIBE / UNSUBSCRIBE requests, failed ones retried, everything
- * resubscribed after a reconnect. It reconnects with backoff for ever; only `close`
- * ends it.
+ * One exchange WebSocket carrying up to `maxStreams` streams: the socket's
+ * lifecycle (reconnect with backoff for ever; only `close` ends it), liveness,
+ * keepalive pings where the exchange wants them, and rotation before the
+ * exchange's age cut. What to subscribe, what is in flight and what to retry is the
+ * SubscriptionLedger's; this class sends what the ledger hands out, paced, and feeds
+ * it replies and deadlines.
  *
- * Memory is bounded by the stream count: pending work lives in sets of streams
- * (a stream is in at most one of pending, in flight, acknowledged), requests in
- * flight are capped by `maxOutstandingRequests`, and the pacer's queue is bounded.
+ * Memory is bounded by the stream count (the ledger), the pacer's bounded queue,
+ * and at most one request slot and one ping waiting in it.
  */
 export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   readonly id: string;
@@ -120,31 +118,22 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   private readonly backoff: Backoff;
   private readonly pacer: MessagePacer;
   private readonly liveness: LivenessMonitor;
+  private readonly keepalive: KeepaliveTimer | undefined;
+  private readonly ledger: SubscriptionLedger;
   private readonly logger: Logger;
   private readonly metrics: CollectorMetrics | undefined;
   private readonly messageCounter: { inc(): void } | undefined;
-  private readonly requestTimeoutMs: number;
-  private readonly requestRetryMs: number;
-  private readonly maxOutstanding: number;
-  private readonly maxClockDistanceMs: number;
   private readonly random: () => number;
+  private readonly parseContext: ParseContext;
 
   private stateValue: ConnectionState = 'closed';
   private started = false;
   private socket: SocketLike | undefined;
   private generation = 0;
-  private readonly desired = new Set<string>();
-  private readonly acked = new Set<string>();
-  private readonly pendingSubscribe = new Set<string>();
-  private readonly pendingUnsubscribe = new Set<string>();
-  private readonly inFlightSubscribe = new Set<string>();
-  private readonly inFlightUnsubscribe = new Set<string>();
-  private readonly requests = new Map<number, PendingRequest>();
-  private readonly retryTimers = new Set<TimerHandle>();
-  private nextRequestId = 1;
   private slotQueued = false;
-  private readonly probeIds = new Set<number>();
-  private requestFailures = 0;
+  private pingQueued = false;
+  private ledgerTimer: TimerHandle | undefined;
+  private ledgerTimerDueAt: number | undefined;
   private reconnectTimer: TimerHandle | undefined;
   private rotationTimer: TimerHandle | undefined;
   private rotationRequested = false;
@@ -157,7 +146,6 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   private readonly lastLogAt = new Map<string, number>();
   private closing: Promise<void> | undefined;
   private closeRequested = false;
-  private readonly parseContext: ParseContext;
 
   constructor(options: StreamConnectionOptions) {
     super();
@@ -167,6 +155,9 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     this.maxStreams = Math.floor(options.maxStreams ?? options.protocol.maxStreamsPerConnection);
     if (!(this.maxStreams >= 1 && this.maxStreams <= options.protocol.maxStreamsPerConnection)) {
       throw new ConnectionOptionsError(`maxStreams must be 1..${options.protocol.maxStreamsPerConnection}, got ${options.maxStreams}`);
+    }
+    if (!(options.protocol.maxConnectionAgeMs > 0)) {
+      throw new ConnectionOptionsError(`protocol maxConnectionAgeMs must be positive or Infinity, got ${options.protocol.maxConnectionAgeMs}`);
     }
     this.scheduler = options.scheduler ?? systemScheduler;
     this.socketFactory = options.socketFactory ?? wsSocketFactory();
@@ -186,24 +177,28 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       (silentMs) => this.onDead(silentMs),
       { ...options.liveness, scheduler: this.scheduler },
     );
+    const keepalive = options.protocol.keepalive;
+    this.keepalive = keepalive.kind === 'client-ping' ? new KeepaliveTimer(() => this.sendClientPing(keepalive), { intervalMs: keepalive.intervalMs, scheduler: this.scheduler }) : undefined;
+    this.ledger = new SubscriptionLedger({
+      maxStreams: this.maxStreams,
+      maxStreamsPerRequest: options.protocol.maxStreamsPerRequest,
+      maxOutstandingRequests: options.maxOutstandingRequests,
+      requestTimeoutMs: options.requestTimeoutMs,
+      requestRetryMs: options.requestRetryMs,
+      maxRejections: options.maxRequestRejections,
+    });
     this.metrics = options.metrics;
     this.messageCounter = options.metrics?.messages.labels(options.metricsLabel ?? options.id);
     this.logger = options.logger ? options.logger.createChild({ persistentKeys: { connectionId: options.id } }) : createLogger({ serviceName: 'collector', persistentKeys: { connectionId: options.id } });
-    this.requestTimeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs ?? 10_000);
-    this.requestRetryMs = positiveOption('requestRetryMs', options.requestRetryMs ?? 1_000);
-    this.maxOutstanding = Math.max(1, Math.floor(positiveOption('maxOutstandingRequests', options.maxOutstandingRequests ?? 4)));
-    this.maxClockDistanceMs = positiveOption('maxClockDistanceMs', options.maxClockDistanceMs ?? 600_000);
     this.parseContext = {
       receivedAt: 0,
       receivedAtMono: 0,
       exchangeNow: 0,
-      maxClockDistanceMs: this.maxClockDistanceMs,
+      maxClockDistanceMs: positiveOption('maxClockDistanceMs', options.maxClockDistanceMs ?? MAX_CLOCK_DISTANCE_MS),
       clockSynchronized: false,
-      // Streams being unsubscribed still deliver until the server acknowledges; they are known, not unknown.
-      isKnownStream: (stream) => this.desired.has(stream) || this.acked.has(stream) || this.inFlightSubscribe.has(stream),
+      isKnownStream: (stream) => this.ledger.isKnown(stream),
     };
-    for (const stream of options.streams ?? []) this.desired.add(stream);
-    if (this.desired.size > this.maxStreams) throw new ConnectionError('STREAM_LIMIT', `${this.desired.size} streams exceed the connection limit of ${this.maxStreams}`);
+    this.ledger.want(options.streams ?? []);
   }
 
   get state(): ConnectionState {
@@ -211,14 +206,17 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   }
 
   get streams(): ReadonlySet<string> {
-    return this.desired;
+    return this.ledger.wanted;
   }
 
   /** Streams meant for this connection that the server has not acknowledged yet. */
   get pendingStreams(): number {
-    let count = 0;
-    for (const stream of this.desired) if (!this.acked.has(stream)) count += 1;
-    return count;
+    return this.ledger.pendingStreams;
+  }
+
+  /** Streams the server refused on the current socket and that are not retried until a reconnect. */
+  get refusedStreams(): ReadonlySet<string> {
+    return this.ledger.refused;
   }
 
   get fullySubscribed(): boolean {
@@ -229,7 +227,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     return {
       id: this.id,
       state: this.stateValue,
-      streams: this.desired.size,
+      streams: this.ledger.wanted.size,
       pendingStreams: this.pendingStreams,
       lastMessageAt: this.lastMessageAt,
       reconnects: this.reconnectCount,
@@ -249,24 +247,12 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   /** Adds streams; they are subscribed now when the socket is up, else on the next connect. */
   subscribe(streams: Iterable<string>): void {
     if (this.closeRequested) throw new ConnectionError('CONNECTION_CLOSED', `connection ${this.id} is closing`);
-    const added = [...streams].filter((s) => !this.desired.has(s));
-    if (this.desired.size + added.length > this.maxStreams) {
-      throw new ConnectionError('STREAM_LIMIT', `${this.desired.size + added.length} streams exceed the connection limit of ${this.maxStreams}`);
-    }
-    for (const stream of added) {
-      this.desired.add(stream);
-      if (this.pendingUnsubscribe.delete(stream)) continue;
-      if (!this.acked.has(stream) && !this.inFlightSubscribe.has(stream) && !this.inFlightUnsubscribe.has(stream)) this.pendingSubscribe.add(stream);
-    }
+    this.ledger.want(streams);
     this.pump();
   }
 
   unsubscribe(streams: Iterable<string>): void {
-    for (const stream of streams) {
-      if (!this.desired.delete(stream)) continue;
-      this.pendingSubscribe.delete(stream);
-      if (this.acked.has(stream) && !this.inFlightUnsubscribe.has(stream)) this.pendingUnsubscribe.add(stream);
-    }
+    this.ledger.unwant(streams);
     this.pump();
     this.checkAcknowledged();
   }
@@ -289,11 +275,12 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     this.scheduler.clearTimeout(this.reconnectTimer);
     this.scheduler.clearTimeout(this.rotationTimer);
     this.liveness.stop();
+    this.keepalive?.stop();
     const socket = this.socket;
     this.setState('closing');
-    if (unsubscribe && socket && socket.readyState === SOCKET_OPEN && this.acked.size > 0) {
-      this.unsubscribe([...this.desired]);
-      await this.waitFor(() => this.acked.size === 0 || this.socket !== socket, timeoutMs / 2);
+    if (unsubscribe && socket && socket.readyState === SOCKET_OPEN && this.ledger.held > 0) {
+      this.unsubscribe([...this.ledger.wanted]);
+      await this.waitFor(() => this.ledger.held === 0 || this.socket !== socket, timeoutMs / 2);
     }
     if (this.socket) {
       const current = this.socket;
@@ -356,11 +343,11 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     });
     socket.on('ping', (data) => {
       if (!current()) return;
-      this.liveness.frame();
+      this.onTraffic();
       this.pacer.pong(data);
     });
     socket.on('pong', () => {
-      if (current()) this.liveness.frame();
+      if (current()) this.onTraffic();
     });
     socket.on('error', (error) => {
       if (!current()) return;
@@ -384,19 +371,19 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     this.backoff.connected(now);
     this.rotationRequested = false;
     this.liveness.start();
+    this.keepalive?.start();
     this.armRotation(now);
-    this.acked.clear();
-    this.pendingUnsubscribe.clear();
-    this.pendingSubscribe.clear();
-    for (const stream of this.desired) this.pendingSubscribe.add(stream);
-    this.setState(this.desired.size > 0 ? 'subscribing' : 'open');
-    if (this.desired.size === 0) this.emit('acknowledged');
+    this.ledger.reset();
+    const empty = this.ledger.wanted.size === 0;
+    this.setState(empty ? 'open' : 'subscribing');
+    if (empty) this.emit('acknowledged');
     this.pump();
   }
 
+  /** Exchanges without an age cut declare `maxConnectionAgeMs: Infinity`; their connections never rotate on age. */
   private armRotation(openedAt: number): void {
     const maxAge = this.protocol.maxConnectionAgeMs;
-    if (!Number.isFinite(maxAge) || maxAge <= 0) return;
+    if (!Number.isFinite(maxAge)) return;
     const before = Math.min(this.options.rotateBeforeMs ?? 600_000, maxAge / 2);
     const jitter = Math.min(this.options.rotateJitterMs ?? 300_000, maxAge / 4) * this.random();
     const dueAt = openedAt + maxAge - before - jitter;
@@ -420,20 +407,16 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     this.socket = undefined;
     this.connectedAt = null;
     this.liveness.stop();
+    this.keepalive?.stop();
     this.pacer.reset();
     this.scheduler.clearTimeout(this.rotationTimer);
     this.rotationTimer = undefined;
-    for (const request of this.requests.values()) this.scheduler.clearTimeout(request.timer);
-    this.requests.clear();
-    for (const timer of this.retryTimers) this.scheduler.clearTimeout(timer);
-    this.retryTimers.clear();
-    this.inFlightSubscribe.clear();
-    this.inFlightUnsubscribe.clear();
-    this.pendingSubscribe.clear();
-    this.pendingUnsubscribe.clear();
-    this.acked.clear();
-    this.requestFailures = 0;
+    this.scheduler.clearTimeout(this.ledgerTimer);
+    this.ledgerTimer = undefined;
+    this.ledgerTimerDueAt = undefined;
+    this.ledger.reset();
     this.slotQueued = false;
+    this.pingQueued = false;
   }
 
   private onSocketGone(): void {
@@ -465,6 +448,12 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     socket.terminate();
   }
 
+  /** Any frame in: the connection is alive, and the keepalive need not ping yet. */
+  private onTraffic(): void {
+    this.liveness.frame();
+    this.keepalive?.activity();
+  }
+
   private transmit(message: PacedMessage): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== SOCKET_OPEN) return;
@@ -472,145 +461,129 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       if (message.kind === 'pong') socket.pong(message.data);
       else if (message.kind === 'ping') socket.ping();
       else socket.send(message.text);
+      this.keepalive?.activity();
     } catch (error) {
       this.countError('SOCKET_ERROR', error);
     }
   }
 
+  /** Queues a text message; a full pacer queue is counted and the work stays where it was (ledger, keepalive). */
+  private enqueue(body: RequestBody): boolean {
+    try {
+      this.pacer.request(body);
+      return true;
+    } catch (error) {
+      this.countError('PACER_QUEUE_FULL', error);
+      return false;
+    }
+  }
+
   /**
-   * Keeps one request slot waiting in the pacer while there is work and room for
-   * another outstanding request. The slot's body is built when its token is due, so
-   * every change made meanwhile is merged into it; unsubscribes go first so the
-   * server never holds more than the stream limit.
+   * Keeps one request slot waiting in the pacer while the ledger has work and room
+   * for another request in flight. The slot's body is taken from the ledger when its
+   * token is due, so every change made meanwhile is merged into it.
    */
   private pump(): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== SOCKET_OPEN || this.stateValue === 'closed') return;
-    if (this.slotQueued || this.requests.size >= this.maxOutstanding || !this.hasPendingWork()) return;
+    if (this.slotQueued || !this.ledger.canSend) return;
     this.slotQueued = true;
     const generation = this.generation;
-    this.pacer.request(() => {
+    const queued = this.enqueue(() => {
       this.slotQueued = false;
       if (generation !== this.generation) return undefined;
-      const text = this.buildRequest();
+      // The reply deadline starts now, when the request leaves, not while it waited for a token.
+      const request = this.ledger.takeRequest(this.scheduler.now());
+      if (!request) return undefined;
+      this.armLedgerTimer();
       this.pump();
-      return text;
+      const streams = [...request.streams];
+      return request.method === 'SUBSCRIBE' ? this.protocol.encodeSubscribe(streams, request.id) : this.protocol.encodeUnsubscribe(streams, request.id);
     });
+    if (!queued) this.slotQueued = false;
   }
 
-  private hasPendingWork(): boolean {
-    return this.pendingUnsubscribe.size > 0 || this.pendingSubscribe.size > 0;
+  /** One timer for all of the ledger's deadlines (request timeouts, retries), re-armed when the earliest changes. */
+  private armLedgerTimer(): void {
+    const dueAt = this.ledger.nextDeadline();
+    if (dueAt === this.ledgerTimerDueAt) return;
+    this.scheduler.clearTimeout(this.ledgerTimer);
+    this.ledgerTimer = undefined;
+    this.ledgerTimerDueAt = dueAt;
+    if (dueAt === undefined) return;
+    this.ledgerTimer = this.scheduler.setTimeout(() => this.onLedgerDeadline(), Math.max(1, dueAt - this.scheduler.now()));
+    this.ledgerTimer.unref?.();
   }
 
-  private buildRequest(): string | undefined {
-    const method = this.pendingUnsubscribe.size > 0 ? 'UNSUBSCRIBE' : this.pendingSubscribe.size > 0 ? 'SUBSCRIBE' : undefined;
-    if (!method) return undefined;
-    const batch = Math.max(1, this.protocol.maxStreamsPerRequest);
-    const source = method === 'UNSUBSCRIBE' ? this.pendingUnsubscribe : this.pendingSubscribe;
-    const target = method === 'UNSUBSCRIBE' ? this.inFlightUnsubscribe : this.inFlightSubscribe;
-    const streams: string[] = [];
-    for (const stream of source) {
-      streams.push(stream);
-      if (streams.length >= batch) break;
+  private onLedgerDeadline(): void {
+    this.ledgerTimer = undefined;
+    this.ledgerTimerDueAt = undefined;
+    const { timedOut } = this.ledger.advance(this.scheduler.now());
+    for (const request of timedOut) {
+      this.countError('SUBSCRIBE_TIMEOUT', new ConnectionError('SUBSCRIBE_TIMEOUT', `${request.method} ${request.id} not answered in ${this.ledger.requestTimeoutMs} ms`));
     }
-    for (const stream of streams) {
-      source.delete(stream);
-      target.add(stream);
-    }
-    const id = this.nextRequestId++;
-    // The reply deadline starts now, when the request leaves, not while it waited for a token.
-    const request: PendingRequest = { id, method, streams, sentAt: this.scheduler.now(), timer: undefined };
-    request.timer = this.scheduler.setTimeout(() => this.onRequestTimeout(id), this.requestTimeoutMs);
-    request.timer.unref?.();
-    this.requests.set(id, request);
-    return method === 'SUBSCRIBE' ? this.protocol.encodeSubscribe(streams, id) : this.protocol.encodeUnsubscribe(streams, id);
-  }
-
-  private onRequestTimeout(id: number): void {
-    const request = this.requests.get(id);
-    if (!request) return;
-    this.countError('SUBSCRIBE_TIMEOUT', new ConnectionError('SUBSCRIBE_TIMEOUT', `${request.method} ${id} not answered in ${this.requestTimeoutMs} ms`));
-    this.failRequest(request);
+    this.armLedgerTimer();
+    this.pump();
   }
 
   /**
    * The liveness probe. A WebSocket pong only proves the transport: a stream server
    * that has stopped processing (the "silent stall" users complain about, and the
-   * simulator's /_sim/stall) still answers pings from its WebSocket layer. So when
-   * the connection holds an acknowledged stream, the probe is an idempotent
-   * SUBSCRIBE of that stream (Binance acknowledges it and changes nothing): its reply
-   * proves the server still handles this connection. Without any stream, a ping.
+   * simulator's /_sim/stall) still answers pings from its WebSocket layer. So on a
+   * `server-ping` exchange (Binance) a connection holding an acknowledged stream is
+   * probed with an idempotent SUBSCRIBE of that stream, whose reply proves the server
+   * still handles this connection; without any stream, a WebSocket ping. A
+   * `client-ping` exchange answers its own ping in the application (OKX's `pong`,
+   * Bybit's `{"op":"pong"}`), which proves as much, so the probe is that ping.
    */
   private probe(): void {
-    const stream = this.acked.values().next();
-    if (stream.done) {
+    const keepalive = this.protocol.keepalive;
+    if (keepalive.kind === 'client-ping') {
+      this.sendClientPing(keepalive);
+      return;
+    }
+    const probe = this.ledger.takeProbe();
+    if (!probe) {
       this.pacer.ping();
       return;
     }
     const generation = this.generation;
-    this.pacer.request(() => {
-      if (generation !== this.generation || !this.acked.has(stream.value)) return undefined;
-      const id = this.nextRequestId++;
-      this.probeIds.add(id);
-      // Replies to forgotten probes are ignored; the set only ever holds the latest few ids.
-      if (this.probeIds.size > 4) this.probeIds.delete(this.probeIds.values().next().value as number);
-      return this.protocol.encodeSubscribe([stream.value], id);
+    this.enqueue(() => (generation === this.generation && this.ledger.holds(probe.stream) ? this.protocol.encodeSubscribe([probe.stream], probe.id) : undefined));
+  }
+
+  /** The exchange's text ping goes through the pacer, as it counts against the outgoing message rate; one at a time. */
+  private sendClientPing(keepalive: Extract<KeepalivePolicy, { kind: 'client-ping' }>): void {
+    if (this.pingQueued || !this.socket) return;
+    this.pingQueued = true;
+    const generation = this.generation;
+    const queued = this.enqueue(() => {
+      this.pingQueued = false;
+      return generation === this.generation ? keepalive.encodePing() : undefined;
     });
+    if (!queued) this.pingQueued = false;
   }
 
-  private onReply(id: number | string | null, error: { code: number; msg: string } | undefined): void {
-    if (typeof id === 'number' && this.probeIds.delete(id)) return;
-    const request = typeof id === 'number' ? this.requests.get(id) : undefined;
-    if (!request) {
-      // An error without id answers a request the server could not read; that request times out and is retried.
-      if (error) this.countError('SUBSCRIBE_REJECTED', new ConnectionError('SUBSCRIBE_REJECTED', `unmatched error reply: ${error.code} ${error.msg}`));
-      return;
-    }
-    this.scheduler.clearTimeout(request.timer);
+  private onReply(reply: LedgerReply): void {
+    const now = this.scheduler.now();
+    const outcome = this.ledger.settle(reply, now);
+    if (outcome.probe) return;
+    const error = reply.error;
     if (error) {
-      this.countError('SUBSCRIBE_REJECTED', new ConnectionError('SUBSCRIBE_REJECTED', `${request.method} ${id} rejected: ${error.code} ${error.msg}`));
-      this.failRequest(request);
-      return;
-    }
-    this.requests.delete(request.id);
-    this.requestFailures = 0;
-    if (request.method === 'SUBSCRIBE') {
-      this.metrics?.subscribeLatency.observe((this.scheduler.now() - request.sentAt) / 1000);
-    }
-    for (const stream of request.streams) {
-      if (request.method === 'SUBSCRIBE') {
-        this.inFlightSubscribe.delete(stream);
-        this.acked.add(stream);
-        // Removed while the request was in flight: take it off the server again.
-        if (!this.desired.has(stream)) this.pendingUnsubscribe.add(stream);
-      } else {
-        this.inFlightUnsubscribe.delete(stream);
-        this.acked.delete(stream);
-        if (this.desired.has(stream)) this.pendingSubscribe.add(stream);
+      // An error nothing matches answers a request the server could not read; that request times out and is retried.
+      const what = outcome.unmatched ? 'unmatched error reply' : `request ${String(reply.id)} rejected`;
+      this.countError('SUBSCRIBE_REJECTED', new ConnectionError('SUBSCRIBE_REJECTED', `${what}: ${error.code} ${error.msg}`));
+    } else {
+      for (const request of outcome.completed) {
+        if (request.method === 'SUBSCRIBE') this.metrics?.subscribeLatency.observe((now - request.sentAt) / 1000);
       }
     }
+    if (error && outcome.refused.length > 0) {
+      this.countError('SUBSCRIBE_REFUSED', new ConnectionError('SUBSCRIBE_REFUSED', `${outcome.refused.length} streams refused ${this.ledger.maxRejections} times, e.g. ${outcome.refused[0]}: ${error.code} ${error.msg}`));
+      this.emit('refused', outcome.refused, error);
+    }
+    if (outcome.unmatched) return;
     this.checkAcknowledged();
-    this.pump();
-  }
-
-  /** Puts a failed request's streams back after a growing delay (a rejected stream name would otherwise spin at the pacer's rate). */
-  private failRequest(request: PendingRequest): void {
-    this.requests.delete(request.id);
-    const inFlight = request.method === 'SUBSCRIBE' ? this.inFlightSubscribe : this.inFlightUnsubscribe;
-    for (const stream of request.streams) inFlight.delete(stream);
-    const delay = Math.min(MAX_RETRY_MS, this.requestRetryMs * 2 ** Math.min(this.requestFailures, 16));
-    this.requestFailures += 1;
-    const timer = this.scheduler.setTimeout(() => {
-      this.retryTimers.delete(timer);
-      for (const stream of request.streams) {
-        const wanted = this.desired.has(stream);
-        if (request.method === 'SUBSCRIBE' && wanted && !this.acked.has(stream) && !this.inFlightSubscribe.has(stream)) this.pendingSubscribe.add(stream);
-        if (request.method === 'UNSUBSCRIBE' && !wanted && this.acked.has(stream) && !this.inFlightUnsubscribe.has(stream)) this.pendingUnsubscribe.add(stream);
-      }
-      this.pump();
-    }, delay);
-    timer.unref?.();
-    this.retryTimers.add(timer);
+    this.armLedgerTimer();
     this.pump();
   }
 
@@ -621,7 +594,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    this.liveness.frame();
+    this.onTraffic();
     const now = this.scheduler.now();
     this.lastMessageAt = now;
     this.messageCount += 1;
@@ -657,7 +630,10 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
         return;
       }
       case 'reply':
-        this.onReply(result.id, result.error);
+        this.onReply(result);
+        return;
+      case 'pong':
+        // Liveness and keepalive were fed on arrival, like for any frame.
         return;
       case 'ignored':
         this.metrics?.ignoredMessages.inc({ stream_type: streamType(result.stream) });
@@ -704,7 +680,6 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       poll();
     });
   }
-
 }
 
 /** `btcusdt@kline_1m` -> `kline_1m`; anything odd collapses to `other` so the label set stays small. */
