@@ -3,6 +3,10 @@ export { MessagePacer, type PacedMessage, type PacerOptions } from './pacer';
 export { ConnectionAttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter';
 export { LivenessMonitor, DEFAULT_LIVENESS, type LivenessOptions } from './liveness';
 export { KeepaliveTimer, type KeepaliveOptions } from './keepalive';
+export { ConnectionHeartbeat, type HeartbeatHooks, type HeartbeatOptions } from './heartbeat';
+export { SubscriptionSender, type SubscriptionSenderHooks } from './subscription-sender';
+export { rotationDueAt, type RotationTiming } from './rotation';
+export { LogLimiter } from './log-limiter';
 export {
   SubscriptionLedger,
   type AdvanceOutcome,

@@ -2,107 +2,40 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { RawData } from 'ws';
 import { type Logger, createLogger, errorMessage } from '../../shared';
-import type { Trade } from '../domain';
-import type { ExchangeStreamProtocol, FrameResult, KeepalivePolicy, ParseContext } from '../exchange';
+import type { ExchangeStreamProtocol, FrameResult, ParseContext } from '../exchange';
 import type { CollectorMetrics } from '../metrics';
 import { ConnectionAttemptLimiter } from './attempt-limiter';
-import { Backoff, type BackoffOptions } from './backoff';
+import { Backoff } from './backoff';
+import type { ConnectionState, ConnectionStatus, DisconnectReason, RotationReason, StreamConnectionEvents, StreamConnectionOptions } from './connection-types';
 import { ConnectionError, type ConnectionErrorCode, ConnectionOptionsError, positiveOption } from './errors';
-import { KeepaliveTimer } from './keepalive';
-import { type LivenessOptions, LivenessMonitor } from './liveness';
-import { MessagePacer, type PacedMessage, type PacerOptions, type RequestBody } from './pacer';
-import { type ExchangeClock, type Scheduler, type TimerHandle, systemScheduler } from './scheduler';
+import { ConnectionHeartbeat } from './heartbeat';
+import { LogLimiter } from './log-limiter';
+import { MessagePacer, type PacedMessage, type RequestBody } from './pacer';
+import { rotationDueAt } from './rotation';
+import { type Scheduler, type TimerHandle, systemScheduler } from './scheduler';
 import { SOCKET_OPEN, type SocketFactory, type SocketLike, wsSocketFactory } from './socket';
-import { type LedgerReply, type ReplyError, SubscriptionLedger } from './subscription-ledger';
+import { SubscriptionLedger } from './subscription-ledger';
+import { SubscriptionSender } from './subscription-sender';
 
-export type ConnectionState = 'connecting' | 'subscribing' | 'open' | 'reconnecting' | 'closing' | 'closed';
-export const CONNECTION_STATES: readonly ConnectionState[] = ['connecting', 'subscribing', 'open', 'reconnecting', 'closing', 'closed'];
-
-/** Why a socket was replaced; the label of `collector_reconnects_total{reason}`. */
-export type DisconnectReason = 'liveness' | 'server_close' | 'socket_error' | 'connect_failed';
-/** Why the owner should replace this connection make-before-break. */
-export type RotationReason = 'server_shutdown' | 'max_age';
-
-export interface ConnectionStatus {
-  id: string;
-  state: ConnectionState;
-  /** Streams this connection is meant to carry. */
-  streams: number;
-  /** Of those, not yet acknowledged by the server on the current socket (refused ones excluded). */
-  pendingStreams: number;
-  /** Epoch ms of the last text message, null before the first. */
-  lastMessageAt: number | null;
-  reconnects: number;
-  /** Epoch ms the current socket opened, null while there is none. */
-  connectedAt: number | null;
-  messages: number;
-  /** Frames refused as invalid since the connection was created (all sockets). */
-  rejected: number;
-}
-
-export interface StreamConnectionEvents {
-  state: [state: ConnectionState, previous: ConnectionState];
-  /** Every stream meant for this connection is acknowledged (or refused) on the current socket. */
-  acknowledged: [];
-  /** The server refused these streams `maxRequestRejections` times; they are not retried until the next reconnect. */
-  refused: [streams: string[], error: ReplyError];
-  rotate: [reason: RotationReason];
-  closed: [];
-}
-
-export interface StreamConnectionOptions {
-  id: string;
-  protocol: ExchangeStreamProtocol;
-  baseWsUrl: string;
-  streams?: Iterable<string>;
-  /**
-   * Called synchronously for every accepted trade, in socket order. There is no
-   * queue between socket and sink on purpose: the sink is synchronous and bounds
-   * its own buffers, so backpressure is its decision and memory stays flat here.
-   */
-  onTrade: (trade: Trade) => void;
-  clock: ExchangeClock;
-  metrics?: CollectorMetrics;
-  /** `connection` label of the message counter; a stable shard id keeps series bounded across rotations. Default `id`. */
-  metricsLabel?: string;
-  logger?: Logger;
-  scheduler?: Scheduler;
-  socketFactory?: SocketFactory;
-  /** Share one per process so all connections stay under the exchange's per-IP attempt limit. */
-  attemptLimiter?: ConnectionAttemptLimiter;
-  backoff?: BackoffOptions;
-  /** Default rate: the protocol's limit minus one. */
-  pacer?: Omit<PacerOptions, 'scheduler'>;
-  liveness?: Omit<LivenessOptions, 'scheduler'>;
-  /** Streams this connection may hold. Default and ceiling: the protocol's limit. */
-  maxStreams?: number;
-  /** A SUBSCRIBE / UNSUBSCRIBE without a reply after this is retried. Default 10 s. */
-  requestTimeoutMs?: number;
-  /** First retry delay of a failed request, doubled per consecutive failure up to 30 s. Default 1 s. */
-  requestRetryMs?: number;
-  /** Requests awaiting a reply at once; the rest wait merged in pending sets. Default 4. */
-  maxOutstandingRequests?: number;
-  /** Refusals of one stream's SUBSCRIBE on one socket before it is given up (event `refused`). Default 5. */
-  maxRequestRejections?: number;
-  /** Largest tolerated |trade time - exchange clock|. Default 10 min. */
-  maxClockDistanceMs?: number;
-  /** Ask for rotation this long before the protocol's connection age limit. Default 10 min. */
-  rotateBeforeMs?: number;
-  /** Up to this much earlier again, at random, so connections opened together do not rotate together. Default 5 min. */
-  rotateJitterMs?: number;
-  random?: () => number;
-}
+export {
+  CONNECTION_STATES,
+  type ConnectionState,
+  type ConnectionStatus,
+  type DisconnectReason,
+  type RotationReason,
+  type StreamConnectionEvents,
+  type StreamConnectionOptions,
+} from './connection-types';
 
 const LOG_INTERVAL_MS = 10_000;
 const MAX_CLOCK_DISTANCE_MS = 600_000;
 
 /**
  * One exchange WebSocket carrying up to `maxStreams` streams: the socket's
- * lifecycle (reconnect with backoff for ever; only `close` ends it), liveness,
- * keepalive pings where the exchange wants them, and rotation before the
- * exchange's age cut. What to subscribe, what is in flight and what to retry is the
- * SubscriptionLedger's; this class sends what the ledger hands out, paced, and feeds
- * it replies and deadlines.
+ * lifecycle (reconnect with backoff for ever; only `close` ends it), frame dispatch
+ * and rotation before the exchange's age cut. Liveness and keepalive are the
+ * ConnectionHeartbeat's; what to subscribe, what is in flight and what to retry is
+ * the SubscriptionLedger's, which the SubscriptionSender drives through the pacer.
  *
  * Memory is bounded by the stream count (the ledger), the pacer's bounded queue,
  * and at most one request slot and one ping waiting in it.
@@ -117,9 +50,9 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   private readonly attemptLimiter: ConnectionAttemptLimiter;
   private readonly backoff: Backoff;
   private readonly pacer: MessagePacer;
-  private readonly liveness: LivenessMonitor;
-  private readonly keepalive: KeepaliveTimer | undefined;
+  private readonly heartbeat: ConnectionHeartbeat;
   private readonly ledger: SubscriptionLedger;
+  private readonly sender: SubscriptionSender;
   private readonly logger: Logger;
   private readonly metrics: CollectorMetrics | undefined;
   private readonly messageCounter: { inc(): void } | undefined;
@@ -130,10 +63,6 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   private started = false;
   private socket: SocketLike | undefined;
   private generation = 0;
-  private slotQueued = false;
-  private pingQueued = false;
-  private ledgerTimer: TimerHandle | undefined;
-  private ledgerTimerDueAt: number | undefined;
   private reconnectTimer: TimerHandle | undefined;
   private rotationTimer: TimerHandle | undefined;
   private rotationRequested = false;
@@ -143,7 +72,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   private messageCount = 0;
   private rejectedCount = 0;
   private disconnectReason: DisconnectReason = 'server_close';
-  private readonly lastLogAt = new Map<string, number>();
+  private readonly logLimiter = new LogLimiter(LOG_INTERVAL_MS);
   private closing: Promise<void> | undefined;
   private closeRequested = false;
 
@@ -172,13 +101,6 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
         `pacer burst (${this.pacer.burst}) + rate (${this.pacer.ratePerSecond}) exceeds the exchange's ${options.protocol.maxOutgoingMessagesPerSecond} messages a second`,
       );
     }
-    this.liveness = new LivenessMonitor(
-      () => this.probe(),
-      (silentMs) => this.onDead(silentMs),
-      { ...options.liveness, scheduler: this.scheduler },
-    );
-    const keepalive = options.protocol.keepalive;
-    this.keepalive = keepalive.kind === 'client-ping' ? new KeepaliveTimer(() => this.sendClientPing(keepalive), { intervalMs: keepalive.intervalMs, scheduler: this.scheduler }) : undefined;
     this.ledger = new SubscriptionLedger({
       maxStreams: this.maxStreams,
       maxStreamsPerRequest: options.protocol.maxStreamsPerRequest,
@@ -187,6 +109,23 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       requestRetryMs: options.requestRetryMs,
       maxRejections: options.maxRequestRejections,
     });
+    this.sender = new SubscriptionSender(this.ledger, this.protocol, this.scheduler, {
+      enqueue: (body) => this.enqueue(body),
+      canTransmit: () => this.socket?.readyState === SOCKET_OPEN && this.stateValue !== 'closed',
+      countError: (code, error) => this.countError(code, error),
+      onSettled: () => this.checkAcknowledged(),
+      onRefused: (streams, error) => this.emit('refused', streams, error),
+      observeSubscribeLatency: (seconds) => this.metrics?.subscribeLatency.observe(seconds),
+    });
+    this.heartbeat = new ConnectionHeartbeat(
+      { keepalive: options.protocol.keepalive, liveness: options.liveness, scheduler: this.scheduler },
+      {
+        enqueue: (body) => this.enqueue(body),
+        sendWebSocketPing: () => this.pacer.ping(),
+        probeSubscription: () => this.sender.probe(),
+        onDead: (silentMs) => this.onDead(silentMs),
+      },
+    );
     this.metrics = options.metrics;
     this.messageCounter = options.metrics?.messages.labels(options.metricsLabel ?? options.id);
     this.logger = options.logger ? options.logger.createChild({ persistentKeys: { connectionId: options.id } }) : createLogger({ serviceName: 'collector', persistentKeys: { connectionId: options.id } });
@@ -248,12 +187,12 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   subscribe(streams: Iterable<string>): void {
     if (this.closeRequested) throw new ConnectionError('CONNECTION_CLOSED', `connection ${this.id} is closing`);
     this.ledger.want(streams);
-    this.pump();
+    this.sender.pump();
   }
 
   unsubscribe(streams: Iterable<string>): void {
     this.ledger.unwant(streams);
-    this.pump();
+    this.sender.pump();
     this.checkAcknowledged();
   }
 
@@ -274,8 +213,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     const deadline = this.scheduler.now() + timeoutMs;
     this.scheduler.clearTimeout(this.reconnectTimer);
     this.scheduler.clearTimeout(this.rotationTimer);
-    this.liveness.stop();
-    this.keepalive?.stop();
+    this.heartbeat.stop();
     const socket = this.socket;
     this.setState('closing');
     if (unsubscribe && socket && socket.readyState === SOCKET_OPEN && this.ledger.held > 0) {
@@ -343,11 +281,11 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     });
     socket.on('ping', (data) => {
       if (!current()) return;
-      this.onTraffic();
+      this.heartbeat.received();
       this.pacer.pong(data);
     });
     socket.on('pong', () => {
-      if (current()) this.onTraffic();
+      if (current()) this.heartbeat.received();
     });
     socket.on('error', (error) => {
       if (!current()) return;
@@ -370,23 +308,25 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     this.connectedAt = now;
     this.backoff.connected(now);
     this.rotationRequested = false;
-    this.liveness.start();
-    this.keepalive?.start();
+    this.heartbeat.start();
     this.armRotation(now);
-    this.ledger.reset();
+    this.sender.reset();
     const empty = this.ledger.wanted.size === 0;
     this.setState(empty ? 'open' : 'subscribing');
     if (empty) this.emit('acknowledged');
-    this.pump();
+    this.sender.pump();
   }
 
   /** Exchanges without an age cut declare `maxConnectionAgeMs: Infinity`; their connections never rotate on age. */
   private armRotation(openedAt: number): void {
-    const maxAge = this.protocol.maxConnectionAgeMs;
-    if (!Number.isFinite(maxAge)) return;
-    const before = Math.min(this.options.rotateBeforeMs ?? 600_000, maxAge / 2);
-    const jitter = Math.min(this.options.rotateJitterMs ?? 300_000, maxAge / 4) * this.random();
-    const dueAt = openedAt + maxAge - before - jitter;
+    const dueAt = rotationDueAt({
+      openedAt,
+      maxConnectionAgeMs: this.protocol.maxConnectionAgeMs,
+      rotateBeforeMs: this.options.rotateBeforeMs ?? 600_000,
+      rotateJitterMs: this.options.rotateJitterMs ?? 300_000,
+      random: this.random,
+    });
+    if (dueAt === undefined) return;
     this.rotationTimer = this.scheduler.setTimeout(() => this.requestRotation('max_age'), dueAt - this.scheduler.now());
     this.rotationTimer.unref?.();
   }
@@ -406,17 +346,11 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     this.socket?.on('error', () => undefined);
     this.socket = undefined;
     this.connectedAt = null;
-    this.liveness.stop();
-    this.keepalive?.stop();
+    this.heartbeat.stop();
     this.pacer.reset();
     this.scheduler.clearTimeout(this.rotationTimer);
     this.rotationTimer = undefined;
-    this.scheduler.clearTimeout(this.ledgerTimer);
-    this.ledgerTimer = undefined;
-    this.ledgerTimerDueAt = undefined;
-    this.ledger.reset();
-    this.slotQueued = false;
-    this.pingQueued = false;
+    this.sender.reset();
   }
 
   private onSocketGone(): void {
@@ -448,12 +382,6 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     socket.terminate();
   }
 
-  /** Any frame in: the connection is alive, and the keepalive need not ping yet. */
-  private onTraffic(): void {
-    this.liveness.frame();
-    this.keepalive?.activity();
-  }
-
   private transmit(message: PacedMessage): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== SOCKET_OPEN) return;
@@ -461,7 +389,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       if (message.kind === 'pong') socket.pong(message.data);
       else if (message.kind === 'ping') socket.ping();
       else socket.send(message.text);
-      this.keepalive?.activity();
+      this.heartbeat.sent();
     } catch (error) {
       this.countError('SOCKET_ERROR', error);
     }
@@ -478,115 +406,6 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     }
   }
 
-  /**
-   * Keeps one request slot waiting in the pacer while the ledger has work and room
-   * for another request in flight. The slot's body is taken from the ledger when its
-   * token is due, so every change made meanwhile is merged into it.
-   */
-  private pump(): void {
-    const socket = this.socket;
-    if (!socket || socket.readyState !== SOCKET_OPEN || this.stateValue === 'closed') return;
-    if (this.slotQueued || !this.ledger.canSend) return;
-    this.slotQueued = true;
-    const generation = this.generation;
-    const queued = this.enqueue(() => {
-      this.slotQueued = false;
-      if (generation !== this.generation) return undefined;
-      // The reply deadline starts now, when the request leaves, not while it waited for a token.
-      const request = this.ledger.takeRequest(this.scheduler.now());
-      if (!request) return undefined;
-      this.armLedgerTimer();
-      this.pump();
-      const streams = [...request.streams];
-      return request.method === 'SUBSCRIBE' ? this.protocol.encodeSubscribe(streams, request.id) : this.protocol.encodeUnsubscribe(streams, request.id);
-    });
-    if (!queued) this.slotQueued = false;
-  }
-
-  /** One timer for all of the ledger's deadlines (request timeouts, retries), re-armed when the earliest changes. */
-  private armLedgerTimer(): void {
-    const dueAt = this.ledger.nextDeadline();
-    if (dueAt === this.ledgerTimerDueAt) return;
-    this.scheduler.clearTimeout(this.ledgerTimer);
-    this.ledgerTimer = undefined;
-    this.ledgerTimerDueAt = dueAt;
-    if (dueAt === undefined) return;
-    this.ledgerTimer = this.scheduler.setTimeout(() => this.onLedgerDeadline(), Math.max(1, dueAt - this.scheduler.now()));
-    this.ledgerTimer.unref?.();
-  }
-
-  private onLedgerDeadline(): void {
-    this.ledgerTimer = undefined;
-    this.ledgerTimerDueAt = undefined;
-    const { timedOut } = this.ledger.advance(this.scheduler.now());
-    for (const request of timedOut) {
-      this.countError('SUBSCRIBE_TIMEOUT', new ConnectionError('SUBSCRIBE_TIMEOUT', `${request.method} ${request.id} not answered in ${this.ledger.requestTimeoutMs} ms`));
-    }
-    this.armLedgerTimer();
-    this.pump();
-  }
-
-  /**
-   * The liveness probe. A WebSocket pong only proves the transport: a stream server
-   * that has stopped processing (the "silent stall" users complain about, and the
-   * simulator's /_sim/stall) still answers pings from its WebSocket layer. So on a
-   * `server-ping` exchange (Binance) a connection holding an acknowledged stream is
-   * probed with an idempotent SUBSCRIBE of that stream, whose reply proves the server
-   * still handles this connection; without any stream, a WebSocket ping. A
-   * `client-ping` exchange answers its own ping in the application (OKX's `pong`,
-   * Bybit's `{"op":"pong"}`), which proves as much, so the probe is that ping.
-   */
-  private probe(): void {
-    const keepalive = this.protocol.keepalive;
-    if (keepalive.kind === 'client-ping') {
-      this.sendClientPing(keepalive);
-      return;
-    }
-    const probe = this.ledger.takeProbe();
-    if (!probe) {
-      this.pacer.ping();
-      return;
-    }
-    const generation = this.generation;
-    this.enqueue(() => (generation === this.generation && this.ledger.holds(probe.stream) ? this.protocol.encodeSubscribe([probe.stream], probe.id) : undefined));
-  }
-
-  /** The exchange's text ping goes through the pacer, as it counts against the outgoing message rate; one at a time. */
-  private sendClientPing(keepalive: Extract<KeepalivePolicy, { kind: 'client-ping' }>): void {
-    if (this.pingQueued || !this.socket) return;
-    this.pingQueued = true;
-    const generation = this.generation;
-    const queued = this.enqueue(() => {
-      this.pingQueued = false;
-      return generation === this.generation ? keepalive.encodePing() : undefined;
-    });
-    if (!queued) this.pingQueued = false;
-  }
-
-  private onReply(reply: LedgerReply): void {
-    const now = this.scheduler.now();
-    const outcome = this.ledger.settle(reply, now);
-    if (outcome.probe) return;
-    const error = reply.error;
-    if (error) {
-      // An error nothing matches answers a request the server could not read; that request times out and is retried.
-      const what = outcome.unmatched ? 'unmatched error reply' : `request ${String(reply.id)} rejected`;
-      this.countError('SUBSCRIBE_REJECTED', new ConnectionError('SUBSCRIBE_REJECTED', `${what}: ${error.code} ${error.msg}`));
-    } else {
-      for (const request of outcome.completed) {
-        if (request.method === 'SUBSCRIBE') this.metrics?.subscribeLatency.observe((now - request.sentAt) / 1000);
-      }
-    }
-    if (error && outcome.refused.length > 0) {
-      this.countError('SUBSCRIBE_REFUSED', new ConnectionError('SUBSCRIBE_REFUSED', `${outcome.refused.length} streams refused ${this.ledger.maxRejections} times, e.g. ${outcome.refused[0]}: ${error.code} ${error.msg}`));
-      this.emit('refused', outcome.refused, error);
-    }
-    if (outcome.unmatched) return;
-    this.checkAcknowledged();
-    this.armLedgerTimer();
-    this.pump();
-  }
-
   private checkAcknowledged(): void {
     if (!this.socket || this.pendingStreams > 0) return;
     if (this.stateValue === 'subscribing') this.setState('open');
@@ -594,7 +413,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    this.onTraffic();
+    this.heartbeat.received();
     const now = this.scheduler.now();
     this.lastMessageAt = now;
     this.messageCount += 1;
@@ -630,10 +449,10 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
         return;
       }
       case 'reply':
-        this.onReply(result);
+        this.sender.onReply(result);
         return;
       case 'pong':
-        // Liveness and keepalive were fed on arrival, like for any frame.
+        // The heartbeat was fed on arrival, like for any frame.
         return;
       case 'ignored':
         this.metrics?.ignoredMessages.inc({ stream_type: streamType(result.stream) });
@@ -663,11 +482,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
 
   /** Repeated log lines are rate-limited per key; the metrics count every occurrence. */
   private logOnce(key: string, level: 'info' | 'warn', message: string, extra: Record<string, unknown>): void {
-    const now = this.scheduler.now();
-    const last = this.lastLogAt.get(key);
-    if (last !== undefined && now - last < LOG_INTERVAL_MS) return;
-    this.lastLogAt.set(key, now);
-    this.logger[level](message, extra);
+    if (this.logLimiter.allow(key, this.scheduler.now())) this.logger[level](message, extra);
   }
 
   private waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
