@@ -1,5 +1,5 @@
 export { Backoff, type BackoffOptions } from './backoff';
-export { MessagePacer, type PacedMessage, type PacerOptions } from './pacer';
+export { MessagePacer, type PacedMessage, type PacerOptions, type RequestBody } from './pacer';
 export { ConnectionAttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter';
 export { LivenessMonitor, DEFAULT_LIVENESS, type LivenessOptions } from './liveness';
 export { KeepaliveTimer, type KeepaliveOptions } from './keepalive';
