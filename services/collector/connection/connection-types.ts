@@ -77,7 +77,11 @@ export interface StreamConnectionOptions {
   requestRetryMs?: number;
   /** Requests awaiting a reply at once; the rest wait merged in pending sets. Default 4. */
   maxOutstandingRequests?: number;
-  /** Refusals of one stream's SUBSCRIBE on one socket before it is given up (event `refused`). Default 5. */
+  /**
+   * Refusals of one stream's SUBSCRIBE on one socket before it is given up (event `refused`).
+   * Default unbounded: a refused stream is retried with backoff and keeps the connection
+   * from counting as open, so `CollectorConnectionsNotOpen` tells the operator.
+   */
   maxRequestRejections?: number;
   /** Largest tolerated |trade time - exchange clock|. Default 10 min. */
   maxClockDistanceMs?: number;

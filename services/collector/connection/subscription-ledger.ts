@@ -116,7 +116,8 @@ export class SubscriptionLedger {
     this.requestTimeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs ?? 10_000);
     this.requestRetryMs = positiveOption('requestRetryMs', options.requestRetryMs ?? 1_000);
     this.maxRetryMs = positiveOption('maxRetryMs', options.maxRetryMs ?? 30_000);
-    this.maxRejections = Math.floor(positiveOption('maxRejections', options.maxRejections ?? 5));
+    const maxRejections = options.maxRejections ?? Number.POSITIVE_INFINITY;
+    this.maxRejections = maxRejections === Number.POSITIVE_INFINITY ? maxRejections : Math.floor(positiveOption('maxRejections', maxRejections));
     if (this.maxStreams < 1 || this.maxRejections < 1) throw new ConnectionOptionsError('maxStreams and maxRejections must be at least 1');
   }
 

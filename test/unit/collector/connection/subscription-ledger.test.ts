@@ -260,6 +260,26 @@ describe('SubscriptionLedger', () => {
       expect(ledger.nextDeadline()).toBe(now + 100);
     });
 
+    it('retries a refused stream for as long as it is refused when no bound is given', () => {
+      // Prepare
+      const ledger = new SubscriptionLedger({ maxStreams: 10, maxStreamsPerRequest: 3, requestTimeoutMs: 1_000, requestRetryMs: 100, maxRetryMs: 800 });
+      ledger.want(['bad']);
+      let now = T0;
+
+      // Act
+      for (let refusal = 0; refusal < 50; refusal++) {
+        const [request] = drain(ledger, now);
+        ledger.settle({ id: request!.id, error: rejected }, now);
+        now += 800;
+        ledger.advance(now);
+      }
+
+      // Assert
+      expect([...ledger.refused]).toEqual([]);
+      expect(ledger.pendingStreams).toBe(1);
+      expect(drain(ledger, now).map((request) => request.streams)).toEqual([['bad']]);
+    });
+
     it('gives a stream up as refused after maxRejections refusals: not retried, not pending', () => {
       // Prepare
       const ledger = ledgerOf({ maxRejections: 2 });
