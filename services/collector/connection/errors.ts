@@ -6,6 +6,8 @@ export type ConnectionErrorCode =
   | 'PACER_QUEUE_FULL'
   | 'SUBSCRIBE_REJECTED'
   | 'SUBSCRIBE_TIMEOUT'
+  /** A stream refused on every attempt allowed on one socket; given up until the next reconnect. */
+  | 'SUBSCRIBE_REFUSED'
   | 'SOCKET_ERROR'
   | 'SINK_ERROR'
   | 'CONNECTION_CLOSED'

@@ -2,112 +2,43 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { RawData } from 'ws';
 import { type Logger, createLogger, errorMessage } from '../../shared';
-import type { Trade } from '../domain';
 import type { ExchangeStreamProtocol, FrameResult, ParseContext } from '../exchange';
 import type { CollectorMetrics } from '../metrics';
 import { ConnectionAttemptLimiter } from './attempt-limiter';
-import { Backoff, type BackoffOptions } from './backoff';
+import { Backoff } from './backoff';
+import type { ConnectionState, ConnectionStatus, DisconnectReason, RotationReason, StreamConnectionEvents, StreamConnectionOptions } from './connection-types';
 import { ConnectionError, type ConnectionErrorCode, ConnectionOptionsError, positiveOption } from './errors';
-import { type LivenessOptions, LivenessMonitor } from './liveness';
-import { MessagePacer, type PacedMessage, type PacerOptions } from './pacer';
-import { type ExchangeClock, type Scheduler, type TimerHandle, systemScheduler } from './scheduler';
+import { ConnectionHeartbeat } from './heartbeat';
+import { LogLimiter } from './log-limiter';
+import { MessagePacer, type PacedMessage, type RequestBody } from './pacer';
+import { rotationDueAt } from './rotation';
+import { type Scheduler, type TimerHandle, systemScheduler } from './scheduler';
 import { SOCKET_OPEN, type SocketFactory, type SocketLike, wsSocketFactory } from './socket';
+import { SubscriptionLedger } from './subscription-ledger';
+import { SubscriptionSender } from './subscription-sender';
 
-export type ConnectionState = 'connecting' | 'subscribing' | 'open' | 'reconnecting' | 'closing' | 'closed';
-export const CONNECTION_STATES: readonly ConnectionState[] = ['connecting', 'subscribing', 'open', 'reconnecting', 'closing', 'closed'];
-
-/** Why a socket was replaced; the label of `collector_reconnects_total{reason}`. */
-export type DisconnectReason = 'liveness' | 'server_close' | 'socket_error' | 'connect_failed';
-/** Why the owner should replace this connection make-before-break. */
-export type RotationReason = 'server_shutdown' | 'max_age';
-
-export interface ConnectionStatus {
-  id: string;
-  state: ConnectionState;
-  /** Streams this connection is meant to carry. */
-  streams: number;
-  /** Of those, not yet acknowledged by the server on the current socket. */
-  pendingStreams: number;
-  /** Epoch ms of the last text message, null before the first. */
-  lastMessageAt: number | null;
-  reconnects: number;
-  /** Epoch ms the current socket opened, null while there is none. */
-  connectedAt: number | null;
-  messages: number;
-  /** Frames refused as invalid since the connection was created (all sockets). */
-  rejected: number;
-}
-
-export interface StreamConnectionEvents {
-  state: [state: ConnectionState, previous: ConnectionState];
-  /** Every stream meant for this connection is acknowledged on the current socket. */
-  acknowledged: [];
-  rotate: [reason: RotationReason];
-  closed: [];
-}
-
-export interface StreamConnectionOptions {
-  id: string;
-  protocol: ExchangeStreamProtocol;
-  baseWsUrl: string;
-  streams?: Iterable<string>;
-  /**
-   * Called synchronously for every accepted trade, in socket order. There is no
-   * queue between socket and sink on purpose: the sink is synchronous and bounds
-   * its own buffers, so backpressure is its decision and memory stays flat here.
-   */
-  onTrade: (trade: Trade) => void;
-  clock: ExchangeClock;
-  metrics?: CollectorMetrics;
-  /** `connection` label of the message counter; a stable shard id keeps series bounded across rotations. Default `id`. */
-  metricsLabel?: string;
-  logger?: Logger;
-  scheduler?: Scheduler;
-  socketFactory?: SocketFactory;
-  /** Share one per process so all connections stay under the exchange's per-IP attempt limit. */
-  attemptLimiter?: ConnectionAttemptLimiter;
-  backoff?: BackoffOptions;
-  /** Default rate: the protocol's limit minus one. */
-  pacer?: Omit<PacerOptions, 'scheduler'>;
-  liveness?: Omit<LivenessOptions, 'scheduler'>;
-  /** Streams this connection may hold. Default and ceiling: the protocol's limit. */
-  maxStreams?: number;
-  /** A SUBSCRIBE / UNSUBSCRIBE without a reply after this is retried. Default 10 s. */
-  requestTimeoutMs?: number;
-  /** First retry delay of a failed request, doubled per consecutive failure up to 30 s. Default 1 s. */
-  requestRetryMs?: number;
-  /** Requests awaiting a reply at once; the rest wait merged in pending sets. Default 4. */
-  maxOutstandingRequests?: number;
-  /** Largest tolerated |trade time - exchange clock|. Default 10 min. */
-  maxClockDistanceMs?: number;
-  /** Ask for rotation this long before the protocol's connection age limit. Default 10 min. */
-  rotateBeforeMs?: number;
-  /** Up to this much earlier again, at random, so connections opened together do not rotate together. Default 5 min. */
-  rotateJitterMs?: number;
-  random?: () => number;
-}
-
-interface PendingRequest {
-  id: number;
-  method: 'SUBSCRIBE' | 'UNSUBSCRIBE';
-  streams: string[];
-  sentAt: number;
-  timer: TimerHandle | undefined;
-}
+export {
+  CONNECTION_STATES,
+  type ConnectionState,
+  type ConnectionStatus,
+  type DisconnectReason,
+  type RotationReason,
+  type StreamConnectionEvents,
+  type StreamConnectionOptions,
+} from './connection-types';
 
 const LOG_INTERVAL_MS = 10_000;
-const MAX_RETRY_MS = 30_000;
+const MAX_CLOCK_DISTANCE_MS = 600_000;
 
 /**
- * One exchange WebSocket carrying up to `maxStreams` streams. It keeps the set of
- * streams it is meant to carry and converges the server to it: batched, paced and
- * acknowledged SUBSCRIBE / UNSUBSCRIBE requests, failed ones retried, everything
- * resubscribed after a reconnect. It reconnects with backoff for ever; only `close`
- * ends it.
+ * One exchange WebSocket carrying up to `maxStreams` streams: the socket's
+ * lifecycle (reconnect with backoff for ever; only `close` ends it), frame dispatch
+ * and rotation before the exchange's age cut. Liveness and keepalive are the
+ * ConnectionHeartbeat's; what to subscribe, what is in flight and what to retry is
+ * the SubscriptionLedger's, which the SubscriptionSender drives through the pacer.
  *
- * Memory is bounded by the stream count: pending work lives in sets of streams
- * (a stream is in at most one of pending, in flight, acknowledged), requests in
- * flight are capped by `maxOutstandingRequests`, and the pacer's queue is bounded.
+ * Memory is bounded by the stream count (the ledger), the pacer's bounded queue,
+ * and at most one request slot and one ping waiting in it.
  */
 export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   readonly id: string;
@@ -119,32 +50,19 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   private readonly attemptLimiter: ConnectionAttemptLimiter;
   private readonly backoff: Backoff;
   private readonly pacer: MessagePacer;
-  private readonly liveness: LivenessMonitor;
+  private readonly heartbeat: ConnectionHeartbeat;
+  private readonly ledger: SubscriptionLedger;
+  private readonly sender: SubscriptionSender;
   private readonly logger: Logger;
   private readonly metrics: CollectorMetrics | undefined;
   private readonly messageCounter: { inc(): void } | undefined;
-  private readonly requestTimeoutMs: number;
-  private readonly requestRetryMs: number;
-  private readonly maxOutstanding: number;
-  private readonly maxClockDistanceMs: number;
   private readonly random: () => number;
+  private readonly parseContext: ParseContext;
 
   private stateValue: ConnectionState = 'closed';
   private started = false;
   private socket: SocketLike | undefined;
   private generation = 0;
-  private readonly desired = new Set<string>();
-  private readonly acked = new Set<string>();
-  private readonly pendingSubscribe = new Set<string>();
-  private readonly pendingUnsubscribe = new Set<string>();
-  private readonly inFlightSubscribe = new Set<string>();
-  private readonly inFlightUnsubscribe = new Set<string>();
-  private readonly requests = new Map<number, PendingRequest>();
-  private readonly retryTimers = new Set<TimerHandle>();
-  private nextRequestId = 1;
-  private slotQueued = false;
-  private readonly probeIds = new Set<number>();
-  private requestFailures = 0;
   private reconnectTimer: TimerHandle | undefined;
   private rotationTimer: TimerHandle | undefined;
   private rotationRequested = false;
@@ -154,10 +72,9 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   private messageCount = 0;
   private rejectedCount = 0;
   private disconnectReason: DisconnectReason = 'server_close';
-  private readonly lastLogAt = new Map<string, number>();
+  private readonly logLimiter = new LogLimiter(LOG_INTERVAL_MS);
   private closing: Promise<void> | undefined;
   private closeRequested = false;
-  private readonly parseContext: ParseContext;
 
   constructor(options: StreamConnectionOptions) {
     super();
@@ -167,6 +84,9 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     this.maxStreams = Math.floor(options.maxStreams ?? options.protocol.maxStreamsPerConnection);
     if (!(this.maxStreams >= 1 && this.maxStreams <= options.protocol.maxStreamsPerConnection)) {
       throw new ConnectionOptionsError(`maxStreams must be 1..${options.protocol.maxStreamsPerConnection}, got ${options.maxStreams}`);
+    }
+    if (!(options.protocol.maxConnectionAgeMs > 0)) {
+      throw new ConnectionOptionsError(`protocol maxConnectionAgeMs must be positive or Infinity, got ${options.protocol.maxConnectionAgeMs}`);
     }
     this.scheduler = options.scheduler ?? systemScheduler;
     this.socketFactory = options.socketFactory ?? wsSocketFactory();
@@ -181,29 +101,43 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
         `pacer burst (${this.pacer.burst}) + rate (${this.pacer.ratePerSecond}) exceeds the exchange's ${options.protocol.maxOutgoingMessagesPerSecond} messages a second`,
       );
     }
-    this.liveness = new LivenessMonitor(
-      () => this.probe(),
-      (silentMs) => this.onDead(silentMs),
-      { ...options.liveness, scheduler: this.scheduler },
+    this.ledger = new SubscriptionLedger({
+      maxStreams: this.maxStreams,
+      maxStreamsPerRequest: options.protocol.maxStreamsPerRequest,
+      maxOutstandingRequests: options.maxOutstandingRequests,
+      requestTimeoutMs: options.requestTimeoutMs,
+      requestRetryMs: options.requestRetryMs,
+      maxRejections: options.maxRequestRejections,
+    });
+    this.sender = new SubscriptionSender(this.ledger, this.protocol, this.scheduler, {
+      enqueue: (body) => this.enqueue(body),
+      canTransmit: () => this.socket?.readyState === SOCKET_OPEN && this.stateValue !== 'closed',
+      countError: (code, error) => this.countError(code, error),
+      onSettled: () => this.checkAcknowledged(),
+      onRefused: (streams, error) => this.emit('refused', streams, error),
+      observeSubscribeLatency: (seconds) => this.metrics?.subscribeLatency.observe(seconds),
+    });
+    this.heartbeat = new ConnectionHeartbeat(
+      { keepalive: options.protocol.keepalive, liveness: options.liveness, scheduler: this.scheduler },
+      {
+        enqueue: (body) => this.enqueue(body),
+        sendWebSocketPing: () => this.pacer.ping(),
+        probeSubscription: () => this.sender.probe(),
+        onDead: (silentMs) => this.onDead(silentMs),
+      },
     );
     this.metrics = options.metrics;
     this.messageCounter = options.metrics?.messages.labels(options.metricsLabel ?? options.id);
     this.logger = options.logger ? options.logger.createChild({ persistentKeys: { connectionId: options.id } }) : createLogger({ serviceName: 'collector', persistentKeys: { connectionId: options.id } });
-    this.requestTimeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs ?? 10_000);
-    this.requestRetryMs = positiveOption('requestRetryMs', options.requestRetryMs ?? 1_000);
-    this.maxOutstanding = Math.max(1, Math.floor(positiveOption('maxOutstandingRequests', options.maxOutstandingRequests ?? 4)));
-    this.maxClockDistanceMs = positiveOption('maxClockDistanceMs', options.maxClockDistanceMs ?? 600_000);
     this.parseContext = {
       receivedAt: 0,
       receivedAtMono: 0,
       exchangeNow: 0,
-      maxClockDistanceMs: this.maxClockDistanceMs,
+      maxClockDistanceMs: positiveOption('maxClockDistanceMs', options.maxClockDistanceMs ?? MAX_CLOCK_DISTANCE_MS),
       clockSynchronized: false,
-      // Streams being unsubscribed still deliver until the server acknowledges; they are known, not unknown.
-      isKnownStream: (stream) => this.desired.has(stream) || this.acked.has(stream) || this.inFlightSubscribe.has(stream),
+      isKnownStream: (stream) => this.ledger.isKnown(stream),
     };
-    for (const stream of options.streams ?? []) this.desired.add(stream);
-    if (this.desired.size > this.maxStreams) throw new ConnectionError('STREAM_LIMIT', `${this.desired.size} streams exceed the connection limit of ${this.maxStreams}`);
+    this.ledger.want(options.streams ?? []);
   }
 
   get state(): ConnectionState {
@@ -211,14 +145,17 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   }
 
   get streams(): ReadonlySet<string> {
-    return this.desired;
+    return this.ledger.wanted;
   }
 
   /** Streams meant for this connection that the server has not acknowledged yet. */
   get pendingStreams(): number {
-    let count = 0;
-    for (const stream of this.desired) if (!this.acked.has(stream)) count += 1;
-    return count;
+    return this.ledger.pendingStreams;
+  }
+
+  /** Streams the server refused on the current socket and that are not retried until a reconnect. */
+  get refusedStreams(): ReadonlySet<string> {
+    return this.ledger.refused;
   }
 
   get fullySubscribed(): boolean {
@@ -229,7 +166,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     return {
       id: this.id,
       state: this.stateValue,
-      streams: this.desired.size,
+      streams: this.ledger.wanted.size,
       pendingStreams: this.pendingStreams,
       lastMessageAt: this.lastMessageAt,
       reconnects: this.reconnectCount,
@@ -249,25 +186,13 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   /** Adds streams; they are subscribed now when the socket is up, else on the next connect. */
   subscribe(streams: Iterable<string>): void {
     if (this.closeRequested) throw new ConnectionError('CONNECTION_CLOSED', `connection ${this.id} is closing`);
-    const added = [...streams].filter((s) => !this.desired.has(s));
-    if (this.desired.size + added.length > this.maxStreams) {
-      throw new ConnectionError('STREAM_LIMIT', `${this.desired.size + added.length} streams exceed the connection limit of ${this.maxStreams}`);
-    }
-    for (const stream of added) {
-      this.desired.add(stream);
-      if (this.pendingUnsubscribe.delete(stream)) continue;
-      if (!this.acked.has(stream) && !this.inFlightSubscribe.has(stream) && !this.inFlightUnsubscribe.has(stream)) this.pendingSubscribe.add(stream);
-    }
-    this.pump();
+    this.ledger.want(streams);
+    this.sender.pump();
   }
 
   unsubscribe(streams: Iterable<string>): void {
-    for (const stream of streams) {
-      if (!this.desired.delete(stream)) continue;
-      this.pendingSubscribe.delete(stream);
-      if (this.acked.has(stream) && !this.inFlightUnsubscribe.has(stream)) this.pendingUnsubscribe.add(stream);
-    }
-    this.pump();
+    this.ledger.unwant(streams);
+    this.sender.pump();
     this.checkAcknowledged();
   }
 
@@ -288,12 +213,12 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     const deadline = this.scheduler.now() + timeoutMs;
     this.scheduler.clearTimeout(this.reconnectTimer);
     this.scheduler.clearTimeout(this.rotationTimer);
-    this.liveness.stop();
+    this.heartbeat.stop();
     const socket = this.socket;
     this.setState('closing');
-    if (unsubscribe && socket && socket.readyState === SOCKET_OPEN && this.acked.size > 0) {
-      this.unsubscribe([...this.desired]);
-      await this.waitFor(() => this.acked.size === 0 || this.socket !== socket, timeoutMs / 2);
+    if (unsubscribe && socket && socket.readyState === SOCKET_OPEN && this.ledger.held > 0) {
+      this.unsubscribe([...this.ledger.wanted]);
+      await this.waitFor(() => this.ledger.held === 0 || this.socket !== socket, timeoutMs / 2);
     }
     if (this.socket) {
       const current = this.socket;
@@ -356,11 +281,11 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     });
     socket.on('ping', (data) => {
       if (!current()) return;
-      this.liveness.frame();
+      this.heartbeat.received();
       this.pacer.pong(data);
     });
     socket.on('pong', () => {
-      if (current()) this.liveness.frame();
+      if (current()) this.heartbeat.received();
     });
     socket.on('error', (error) => {
       if (!current()) return;
@@ -383,23 +308,25 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     this.connectedAt = now;
     this.backoff.connected(now);
     this.rotationRequested = false;
-    this.liveness.start();
+    this.heartbeat.start();
     this.armRotation(now);
-    this.acked.clear();
-    this.pendingUnsubscribe.clear();
-    this.pendingSubscribe.clear();
-    for (const stream of this.desired) this.pendingSubscribe.add(stream);
-    this.setState(this.desired.size > 0 ? 'subscribing' : 'open');
-    if (this.desired.size === 0) this.emit('acknowledged');
-    this.pump();
+    this.sender.reset();
+    const empty = this.ledger.wanted.size === 0;
+    this.setState(empty ? 'open' : 'subscribing');
+    if (empty) this.emit('acknowledged');
+    this.sender.pump();
   }
 
+  /** Exchanges without an age cut declare `maxConnectionAgeMs: Infinity`; their connections never rotate on age. */
   private armRotation(openedAt: number): void {
-    const maxAge = this.protocol.maxConnectionAgeMs;
-    if (!Number.isFinite(maxAge) || maxAge <= 0) return;
-    const before = Math.min(this.options.rotateBeforeMs ?? 600_000, maxAge / 2);
-    const jitter = Math.min(this.options.rotateJitterMs ?? 300_000, maxAge / 4) * this.random();
-    const dueAt = openedAt + maxAge - before - jitter;
+    const dueAt = rotationDueAt({
+      openedAt,
+      maxConnectionAgeMs: this.protocol.maxConnectionAgeMs,
+      rotateBeforeMs: this.options.rotateBeforeMs ?? 600_000,
+      rotateJitterMs: this.options.rotateJitterMs ?? 300_000,
+      random: this.random,
+    });
+    if (dueAt === undefined) return;
     this.rotationTimer = this.scheduler.setTimeout(() => this.requestRotation('max_age'), dueAt - this.scheduler.now());
     this.rotationTimer.unref?.();
   }
@@ -419,21 +346,11 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     this.socket?.on('error', () => undefined);
     this.socket = undefined;
     this.connectedAt = null;
-    this.liveness.stop();
+    this.heartbeat.stop();
     this.pacer.reset();
     this.scheduler.clearTimeout(this.rotationTimer);
     this.rotationTimer = undefined;
-    for (const request of this.requests.values()) this.scheduler.clearTimeout(request.timer);
-    this.requests.clear();
-    for (const timer of this.retryTimers) this.scheduler.clearTimeout(timer);
-    this.retryTimers.clear();
-    this.inFlightSubscribe.clear();
-    this.inFlightUnsubscribe.clear();
-    this.pendingSubscribe.clear();
-    this.pendingUnsubscribe.clear();
-    this.acked.clear();
-    this.requestFailures = 0;
-    this.slotQueued = false;
+    this.sender.reset();
   }
 
   private onSocketGone(): void {
@@ -472,146 +389,21 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       if (message.kind === 'pong') socket.pong(message.data);
       else if (message.kind === 'ping') socket.ping();
       else socket.send(message.text);
+      this.heartbeat.sent();
     } catch (error) {
       this.countError('SOCKET_ERROR', error);
     }
   }
 
-  /**
-   * Keeps one request slot waiting in the pacer while there is work and room for
-   * another outstanding request. The slot's body is built when its token is due, so
-   * every change made meanwhile is merged into it; unsubscribes go first so the
-   * server never holds more than the stream limit.
-   */
-  private pump(): void {
-    const socket = this.socket;
-    if (!socket || socket.readyState !== SOCKET_OPEN || this.stateValue === 'closed') return;
-    if (this.slotQueued || this.requests.size >= this.maxOutstanding || !this.hasPendingWork()) return;
-    this.slotQueued = true;
-    const generation = this.generation;
-    this.pacer.request(() => {
-      this.slotQueued = false;
-      if (generation !== this.generation) return undefined;
-      const text = this.buildRequest();
-      this.pump();
-      return text;
-    });
-  }
-
-  private hasPendingWork(): boolean {
-    return this.pendingUnsubscribe.size > 0 || this.pendingSubscribe.size > 0;
-  }
-
-  private buildRequest(): string | undefined {
-    const method = this.pendingUnsubscribe.size > 0 ? 'UNSUBSCRIBE' : this.pendingSubscribe.size > 0 ? 'SUBSCRIBE' : undefined;
-    if (!method) return undefined;
-    const batch = Math.max(1, this.protocol.maxStreamsPerRequest);
-    const source = method === 'UNSUBSCRIBE' ? this.pendingUnsubscribe : this.pendingSubscribe;
-    const target = method === 'UNSUBSCRIBE' ? this.inFlightUnsubscribe : this.inFlightSubscribe;
-    const streams: string[] = [];
-    for (const stream of source) {
-      streams.push(stream);
-      if (streams.length >= batch) break;
+  /** Queues a text message; a full pacer queue is counted and the work stays where it was (ledger, keepalive). */
+  private enqueue(body: RequestBody): boolean {
+    try {
+      this.pacer.request(body);
+      return true;
+    } catch (error) {
+      this.countError('PACER_QUEUE_FULL', error);
+      return false;
     }
-    for (const stream of streams) {
-      source.delete(stream);
-      target.add(stream);
-    }
-    const id = this.nextRequestId++;
-    // The reply deadline starts now, when the request leaves, not while it waited for a token.
-    const request: PendingRequest = { id, method, streams, sentAt: this.scheduler.now(), timer: undefined };
-    request.timer = this.scheduler.setTimeout(() => this.onRequestTimeout(id), this.requestTimeoutMs);
-    request.timer.unref?.();
-    this.requests.set(id, request);
-    return method === 'SUBSCRIBE' ? this.protocol.encodeSubscribe(streams, id) : this.protocol.encodeUnsubscribe(streams, id);
-  }
-
-  private onRequestTimeout(id: number): void {
-    const request = this.requests.get(id);
-    if (!request) return;
-    this.countError('SUBSCRIBE_TIMEOUT', new ConnectionError('SUBSCRIBE_TIMEOUT', `${request.method} ${id} not answered in ${this.requestTimeoutMs} ms`));
-    this.failRequest(request);
-  }
-
-  /**
-   * The liveness probe. A WebSocket pong only proves the transport: a stream server
-   * that has stopped processing (the "silent stall" users complain about, and the
-   * simulator's /_sim/stall) still answers pings from its WebSocket layer. So when
-   * the connection holds an acknowledged stream, the probe is an idempotent
-   * SUBSCRIBE of that stream (Binance acknowledges it and changes nothing): its reply
-   * proves the server still handles this connection. Without any stream, a ping.
-   */
-  private probe(): void {
-    const stream = this.acked.values().next();
-    if (stream.done) {
-      this.pacer.ping();
-      return;
-    }
-    const generation = this.generation;
-    this.pacer.request(() => {
-      if (generation !== this.generation || !this.acked.has(stream.value)) return undefined;
-      const id = this.nextRequestId++;
-      this.probeIds.add(id);
-      // Replies to forgotten probes are ignored; the set only ever holds the latest few ids.
-      if (this.probeIds.size > 4) this.probeIds.delete(this.probeIds.values().next().value as number);
-      return this.protocol.encodeSubscribe([stream.value], id);
-    });
-  }
-
-  private onReply(id: number | string | null, error: { code: number; msg: string } | undefined): void {
-    if (typeof id === 'number' && this.probeIds.delete(id)) return;
-    const request = typeof id === 'number' ? this.requests.get(id) : undefined;
-    if (!request) {
-      // An error without id answers a request the server could not read; that request times out and is retried.
-      if (error) this.countError('SUBSCRIBE_REJECTED', new ConnectionError('SUBSCRIBE_REJECTED', `unmatched error reply: ${error.code} ${error.msg}`));
-      return;
-    }
-    this.scheduler.clearTimeout(request.timer);
-    if (error) {
-      this.countError('SUBSCRIBE_REJECTED', new ConnectionError('SUBSCRIBE_REJECTED', `${request.method} ${id} rejected: ${error.code} ${error.msg}`));
-      this.failRequest(request);
-      return;
-    }
-    this.requests.delete(request.id);
-    this.requestFailures = 0;
-    if (request.method === 'SUBSCRIBE') {
-      this.metrics?.subscribeLatency.observe((this.scheduler.now() - request.sentAt) / 1000);
-    }
-    for (const stream of request.streams) {
-      if (request.method === 'SUBSCRIBE') {
-        this.inFlightSubscribe.delete(stream);
-        this.acked.add(stream);
-        // Removed while the request was in flight: take it off the server again.
-        if (!this.desired.has(stream)) this.pendingUnsubscribe.add(stream);
-      } else {
-        this.inFlightUnsubscribe.delete(stream);
-        this.acked.delete(stream);
-        if (this.desired.has(stream)) this.pendingSubscribe.add(stream);
-      }
-    }
-    this.checkAcknowledged();
-    this.pump();
-  }
-
-  /** Puts a failed request's streams back after a growing delay (a rejected stream name would otherwise spin at the pacer's rate). */
-  private failRequest(request: PendingRequest): void {
-    this.requests.delete(request.id);
-    const inFlight = request.method === 'SUBSCRIBE' ? this.inFlightSubscribe : this.inFlightUnsubscribe;
-    for (const stream of request.streams) inFlight.delete(stream);
-    const delay = Math.min(MAX_RETRY_MS, this.requestRetryMs * 2 ** Math.min(this.requestFailures, 16));
-    this.requestFailures += 1;
-    const timer = this.scheduler.setTimeout(() => {
-      this.retryTimers.delete(timer);
-      for (const stream of request.streams) {
-        const wanted = this.desired.has(stream);
-        if (request.method === 'SUBSCRIBE' && wanted && !this.acked.has(stream) && !this.inFlightSubscribe.has(stream)) this.pendingSubscribe.add(stream);
-        if (request.method === 'UNSUBSCRIBE' && !wanted && this.acked.has(stream) && !this.inFlightUnsubscribe.has(stream)) this.pendingUnsubscribe.add(stream);
-      }
-      this.pump();
-    }, delay);
-    timer.unref?.();
-    this.retryTimers.add(timer);
-    this.pump();
   }
 
   private checkAcknowledged(): void {
@@ -621,7 +413,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    this.liveness.frame();
+    this.heartbeat.received();
     const now = this.scheduler.now();
     this.lastMessageAt = now;
     this.messageCount += 1;
@@ -657,7 +449,10 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
         return;
       }
       case 'reply':
-        this.onReply(result.id, result.error);
+        this.sender.onReply(result);
+        return;
+      case 'pong':
+        // The heartbeat was fed on arrival, like for any frame.
         return;
       case 'ignored':
         this.metrics?.ignoredMessages.inc({ stream_type: streamType(result.stream) });
@@ -687,11 +482,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
 
   /** Repeated log lines are rate-limited per key; the metrics count every occurrence. */
   private logOnce(key: string, level: 'info' | 'warn', message: string, extra: Record<string, unknown>): void {
-    const now = this.scheduler.now();
-    const last = this.lastLogAt.get(key);
-    if (last !== undefined && now - last < LOG_INTERVAL_MS) return;
-    this.lastLogAt.set(key, now);
-    this.logger[level](message, extra);
+    if (this.logLimiter.allow(key, this.scheduler.now())) this.logger[level](message, extra);
   }
 
   private waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -704,7 +495,6 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       poll();
     });
   }
-
 }
 
 /** `btcusdt@kline_1m` -> `kline_1m`; anything odd collapses to `other` so the label set stays small. */

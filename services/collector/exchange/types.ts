@@ -79,7 +79,12 @@ export interface ExchangeStreamProtocol {
   /** Connection attempts allowed per `connectionAttemptWindowMs` from one IP (Binance: 300 per 5 min). */
   readonly maxConnectionAttempts: number;
   readonly connectionAttemptWindowMs: number;
-  /** The server cuts every connection after this long (Binance: 24 h). */
+  /**
+   * The server cuts every connection after this long (Binance: 24 h), so the
+   * connection asks for a make-before-break rotation shortly before. `Infinity` when
+   * the exchange has no age cut: no rotation timer is armed. Must be positive (0,
+   * negative and NaN are refused when a connection is created).
+   */
   readonly maxConnectionAgeMs: number;
   readonly keepalive: KeepalivePolicy;
   readonly tradeIds: TradeIdSemantics;
