@@ -260,10 +260,12 @@ export class StreamHub {
     const last = this.lastTradeTs.get(key);
     if (last !== undefined && tradeTs <= last) return false;
     // Bounded by the symbols the collectors publish; past the bound (a universe far beyond any
-    // exchange's) the map restarts, and each symbol's next rate counts once as a new trade.
+    // exchange's) the map restarts.
     if (last === undefined && this.lastTradeTs.size >= MAX_TRACKED_TRADES) this.lastTradeTs.clear();
     this.lastTradeTs.set(key, tradeTs);
-    return true;
+    // The first rate seen of a symbol may be a re-evaluation of a trade from minutes ago (a quiet
+    // symbol, a gateway just started): only a tradeTs that moved on is known to be a new trade.
+    return last !== undefined;
   }
 
   /** Offers the queued rates (see deliver); a client that left meanwhile is skipped. */

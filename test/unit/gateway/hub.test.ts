@@ -97,15 +97,21 @@ describe('StreamHub', () => {
     ]);
   });
 
-  it('measures fan-out latency once per frame, only for new trades, not for re-evaluations of quiet symbols', async () => {
+  it('measures fan-out latency once per frame, only for trades newer than the last seen, not for re-evaluations of quiet symbols', async () => {
     // Prepare
     const { session } = connect();
     hub.handleMessage(session, JSON.stringify({ op: 'subscribe', id: 1, channel: 'rates', exchange: 'binance', symbols: ['BTCUSDT', 'ETHUSDT'] }));
     await settle();
+    const firstSeen = async () => {
+      hub.deliver('binance', [{ ...rate('BTCUSDT', 15), tradeTs: '1' }, rate('ETHUSDT', 15)]);
+      hub.flushBatch();
+      return frameCount();
+    };
     const reevaluation: RateFields = { ...rate('BTCUSDT', 30), tradeTs: '20' };
     const frameCount = async () => (await metrics.fanoutLatency.get()).values.find((v) => v.metricName === 'gateway_fanout_latency_seconds_count')?.value ?? 0;
 
     // Act
+    const afterFirstSeen = await firstSeen();
     hub.deliver('binance', [rate('BTCUSDT', 20), rate('ETHUSDT', 21)]);
     hub.flushBatch();
     const afterTrades = await frameCount();
@@ -114,6 +120,7 @@ describe('StreamHub', () => {
     const afterReevaluation = await frameCount();
 
     // Assert
+    expect(afterFirstSeen).toBe(0);
     expect(afterTrades).toBe(1);
     expect(afterReevaluation).toBe(1);
   });
