@@ -32,7 +32,7 @@ import { counterSum, counterWhere, histogramBuckets, histogramQuantile } from '.
  * and once with the default 250 ms. Every process shares this machine's cores,
  * so the report gives each one's CPU to show what bounds the figures. A step
  * that cannot hold is recorded as such; it never fails or hangs the run.
- * Knobs and how to read the report: docs/bench-gateway.md.
+ * Knobs and how to read the report: docs/stream.md, "Benchmark".
  */
 
 const SYMBOLS_PER_CLIENT = 20;

@@ -8,7 +8,7 @@ const integerList = (min: number, max: number) =>
     .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean).map(Number))
     .refine((list) => list.length > 0 && list.every((n) => Number.isInteger(n) && n >= min && n <= max), `a comma list of integers from ${min} to ${max}`);
 
-/** The gateway benchmark's knobs (docs/bench-gateway.md); a bad value stops it naming the variable. */
+/** The gateway benchmark's knobs (docs/stream.md, "Benchmark"); a bad value stops it naming the variable. */
 const schema = z.object({
   BENCH_GATEWAY_CLIENTS: integerList(1, 100_000).default([1000, 5000, 10_000]),
   BENCH_GATEWAY_CONFLATE_MS: integerList(0, 60_000).default([0, 250]),
