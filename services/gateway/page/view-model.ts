@@ -1,3 +1,4 @@
+import { decodeFlags, type RateFlag } from '../../shared/rates/flags';
 import type { StreamRate } from '../client/rate-book';
 
 /**
@@ -24,8 +25,9 @@ export function signClass(text: string | undefined): 'up' | 'down' | 'flat' {
   return value > 0 ? 'up' : 'down';
 }
 
-export function flagList(flags: string): string[] {
-  return flags ? flags.split(',').filter((flag) => flag !== '') : [];
+/** The badges of a rate: the contract's decoder, so the page shows exactly the flags the API would. */
+export function flagList(flags: string): RateFlag[] {
+  return decodeFlags(flags);
 }
 
 /** "5 s", "3 min", "2 h": how long ago `ts` (epoch ms) was. */
