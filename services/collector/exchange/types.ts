@@ -79,7 +79,18 @@ export interface ExchangeStreamProtocol {
   /** Connection attempts allowed per `connectionAttemptWindowMs` from one IP (Binance: 300 per 5 min). */
   readonly maxConnectionAttempts: number;
   readonly connectionAttemptWindowMs: number;
-  /** The server cuts every connection after this long (Binance: 24 h). */
+  /**
+   * SUBSCRIBE / UNSUBSCRIBE requests one connection may send per
+   * `subscribeRequestWindowMs`, liveness probes by subscribe included. Binance: the
+   * message rate above (5 a second); OKX: 480 an hour, so an OKX connection must
+   * probe with its keepalive ping, never with a subscribe.
+   */
+  readonly maxSubscribeRequestsPerWindow: number;
+  readonly subscribeRequestWindowMs: number;
+  /**
+   * The server cuts every connection after this long (Binance: 24 h). Infinity when
+   * the exchange documents no cut (OKX, Bybit): the connection arms no rotation.
+   */
   readonly maxConnectionAgeMs: number;
   readonly keepalive: KeepalivePolicy;
   readonly tradeIds: TradeIdSemantics;
@@ -89,6 +100,10 @@ export interface ExchangeStreamProtocol {
   symbolOfStream(stream: string): string | undefined;
   /** URL of a new, empty connection; streams are added with `encodeSubscribe`. */
   connectionUrl(baseWsUrl: string): string;
+  /**
+   * `id` comes back in the reply's `id` as the same number (Bybit's string `req_id`
+   * is parsed back), except on OKX whose per-stream acks are matched by `streams`.
+   */
   encodeSubscribe(streams: string[], id: number): string;
   encodeUnsubscribe(streams: string[], id: number): string;
   parseFrame(text: string, context: ParseContext): FrameResult;
@@ -98,7 +113,11 @@ export interface ExchangeStreamProtocol {
 export interface ExchangeRestClient {
   /** Every symbol the exchange lists, with its status. */
   listSymbols(): Promise<SymbolInfo[]>;
-  /** Trades with id >= `fromId`, ascending, at most `limit`. */
+  /**
+   * Trades with id >= `fromId`, ascending, at most `limit`. Only exchanges whose
+   * protocol says `tradeIds` is not `opaque` can answer; Bybit rejects with a typed
+   * `BACKFILL_UNSUPPORTED` error because its REST cannot page by trade id.
+   */
   fetchTradesFrom(symbol: string, fromId: number, limit: number): Promise<Trade[]>;
   /** 1m candles from `startTime`, ascending, at most `limit`. */
   fetchKlines(symbol: string, startTime: number, limit: number): Promise<Kline[]>;
