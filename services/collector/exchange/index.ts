@@ -5,3 +5,5 @@ export type { SymbolDirectoryErrorCode } from './symbol-directory';
 export * from './binance';
 export * from './weight-budget';
 export * from './request-rate';
+export * from './rest-call';
+export * from './okx';

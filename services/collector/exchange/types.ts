@@ -15,6 +15,12 @@ export type RejectReason =
 export type FrameResult =
   | { kind: 'trade'; trade: Trade }
   /**
+   * Several trades of one stream in one push (OKX `trades` and Bybit `publicTrade`
+   * carry a `data` array), ascending as the exchange sent them; a push of one trade
+   * is a `trade`. The frame is all-or-nothing: one bad entry rejects it.
+   */
+  | { kind: 'trades'; trades: Trade[] }
+  /**
    * Reply to a subscribe / unsubscribe / list request. Binance and Bybit match it by
    * request id; OKX acknowledges each stream on its own, so `streams` names what the
    * reply confirms (or refuses, with `error`) whatever `id` says.

@@ -1,5 +1,5 @@
 import type { Kline, SymbolInfo, Trade } from '../../domain';
-import { isDecimalString } from './decimal';
+import { isDecimalString } from '../decimal';
 
 /**
  * Conversions of Binance REST bodies into domain objects. Each returns undefined
