@@ -14,9 +14,9 @@ export interface Trade {
   quantityText: string;
   /**
    * The exchange's trade id as a number: consecutive per symbol on Binance (a jump
-   * is a gap), increasing on OKX. 0 when the exchange's ids do not fit a safe
-   * integer (Bybit spot): the protocol's `tradeIds` is then `opaque` and
-   * `tradeIdText` carries the id.
+   * is a gap), increasing on OKX. 0 where the protocol's `tradeIds` is `opaque`
+   * (Bybit spot, whose 19-digit ids do not fit a safe integer): `tradeIdText`
+   * carries the id.
    */
   tradeId: number;
   /** The exchange's id verbatim where it is a string (OKX, Bybit); absent for Binance. */

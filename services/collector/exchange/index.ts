@@ -7,3 +7,4 @@ export * from './weight-budget';
 export * from './request-rate';
 export * from './rest-call';
 export * from './okx';
+export * from './bybit';
