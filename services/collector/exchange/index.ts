@@ -8,3 +8,5 @@ export * from './request-rate';
 export * from './rest-call';
 export * from './okx';
 export * from './bybit';
+export { createExchangeAdapter, EXCHANGE_IDS, isExchangeId } from './create-adapter';
+export type { ExchangeAdapterOptions, ExchangeId } from './create-adapter';
