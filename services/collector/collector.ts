@@ -302,7 +302,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
   private async environmentSymbols(): Promise<string[]> {
     if (this.config.symbols.length === 1 && this.config.symbols[0] === 'ALL') {
       const listed = await this.adapter.rest.listSymbols();
-      return listed.filter((s) => s.status === 'TRADING').map((s) => s.symbol);
+      return listed.filter((s) => s.tradable).map((s) => s.symbol);
     }
     return this.config.symbols;
   }

@@ -15,6 +15,12 @@ export type RejectReason =
 export type FrameResult =
   | { kind: 'trade'; trade: Trade }
   /**
+   * Several trades of one stream in one push (OKX `trades` and Bybit `publicTrade`
+   * carry a `data` array), ascending as the exchange sent them; a push of one trade
+   * is a `trade`. The frame is all-or-nothing: one bad entry rejects it.
+   */
+  | { kind: 'trades'; trades: Trade[] }
+  /**
    * Reply to a subscribe / unsubscribe / list request. Binance and Bybit match it by
    * request id; OKX acknowledges each stream on its own, so `streams` names what the
    * reply confirms (or refuses, with `error`) whatever `id` says.
@@ -80,10 +86,18 @@ export interface ExchangeStreamProtocol {
   readonly maxConnectionAttempts: number;
   readonly connectionAttemptWindowMs: number;
   /**
+   * SUBSCRIBE / UNSUBSCRIBE requests one connection may send per
+   * `subscribeRequestWindowMs`, liveness probes by subscribe included. Binance: the
+   * message rate above (5 a second); OKX: 480 an hour, so an OKX connection must
+   * probe with its keepalive ping, never with a subscribe.
+   */
+  readonly maxSubscribeRequestsPerWindow: number;
+  readonly subscribeRequestWindowMs: number;
+  /**
    * The server cuts every connection after this long (Binance: 24 h), so the
    * connection asks for a make-before-break rotation shortly before. `Infinity` when
-   * the exchange has no age cut: no rotation timer is armed. Must be positive (0,
-   * negative and NaN are refused when a connection is created).
+   * the exchange documents no cut (OKX, Bybit): no rotation timer is armed. Must be
+   * positive (0, negative and NaN are refused when a connection is created).
    */
   readonly maxConnectionAgeMs: number;
   readonly keepalive: KeepalivePolicy;
@@ -94,6 +108,10 @@ export interface ExchangeStreamProtocol {
   symbolOfStream(stream: string): string | undefined;
   /** URL of a new, empty connection; streams are added with `encodeSubscribe`. */
   connectionUrl(baseWsUrl: string): string;
+  /**
+   * `id` comes back in the reply's `id` as the same number (Bybit's string `req_id`
+   * is parsed back), except on OKX whose per-stream acks are matched by `streams`.
+   */
   encodeSubscribe(streams: string[], id: number): string;
   encodeUnsubscribe(streams: string[], id: number): string;
   parseFrame(text: string, context: ParseContext): FrameResult;
@@ -103,7 +121,11 @@ export interface ExchangeStreamProtocol {
 export interface ExchangeRestClient {
   /** Every symbol the exchange lists, with its status. */
   listSymbols(): Promise<SymbolInfo[]>;
-  /** Trades with id >= `fromId`, ascending, at most `limit`. */
+  /**
+   * Trades with id >= `fromId`, ascending, at most `limit`. Only exchanges whose
+   * protocol says `tradeIds` is not `opaque` can answer; Bybit rejects with a typed
+   * `BACKFILL_UNSUPPORTED` error because its REST cannot page by trade id.
+   */
   fetchTradesFrom(symbol: string, fromId: number, limit: number): Promise<Trade[]>;
   /** 1m candles from `startTime`, ascending, at most `limit`. */
   fetchKlines(symbol: string, startTime: number, limit: number): Promise<Kline[]>;

@@ -1,6 +1,6 @@
 import type { Trade } from '../../domain';
 import type { FrameResult, ParseContext, RejectReason } from '../types';
-import { isDecimalString } from './decimal';
+import { isDecimalString } from '../decimal';
 import { toMilliseconds } from './time';
 
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;

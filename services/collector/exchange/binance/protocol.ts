@@ -29,6 +29,8 @@ export class BinanceStreamProtocol implements ExchangeStreamProtocol {
   readonly maxOutgoingMessagesPerSecond = BINANCE_WS_LIMITS.maxIncomingMessagesPerSecond;
   readonly maxConnectionAttempts = 300;
   readonly connectionAttemptWindowMs = 5 * 60_000;
+  readonly maxSubscribeRequestsPerWindow = BINANCE_WS_LIMITS.maxIncomingMessagesPerSecond;
+  readonly subscribeRequestWindowMs = 1000;
   readonly maxConnectionAgeMs = BINANCE_WS_LIMITS.maxConnectionAgeMs;
   readonly keepalive: KeepalivePolicy = { kind: 'server-ping' };
   readonly tradeIds: TradeIdSemantics = 'consecutive';

@@ -1,5 +1,5 @@
 import type { Kline, SymbolInfo, Trade } from '../../domain';
-import { isDecimalString } from './decimal';
+import { isDecimalString } from '../decimal';
 
 /**
  * Conversions of Binance REST bodies into domain objects. Each returns undefined
@@ -45,5 +45,5 @@ export function toSymbolInfo(row: unknown): SymbolInfo | undefined {
   if (!isRow(row)) return undefined;
   const { symbol, baseAsset, quoteAsset, status } = row;
   if (typeof symbol !== 'string' || typeof baseAsset !== 'string' || typeof quoteAsset !== 'string' || typeof status !== 'string') return undefined;
-  return { symbol, baseAsset, quoteAsset, status };
+  return { symbol, nativeSymbol: symbol, baseAsset, quoteAsset, status, tradable: status === 'TRADING' };
 }

@@ -15,6 +15,8 @@ export function testProtocol(overrides: Partial<ExchangeStreamProtocol> = {}): E
     maxOutgoingMessagesPerSecond: 5,
     maxConnectionAttempts: 300,
     connectionAttemptWindowMs: 300_000,
+    maxSubscribeRequestsPerWindow: 5,
+    subscribeRequestWindowMs: 1000,
     maxConnectionAgeMs: 24 * 60 * 60 * 1000,
     keepalive: { kind: 'server-ping' },
     tradeIds: 'consecutive',

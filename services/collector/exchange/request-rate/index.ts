@@ -1,0 +1,3 @@
+export { SlidingWindowLimiter } from './sliding-window-limiter';
+export type { SlidingWindowLimiterOptions, SlidingWindowState } from './sliding-window-limiter';
+export { RateLimiterClosedError, RateQueueFullError, RateWaitAbortedError } from './errors';

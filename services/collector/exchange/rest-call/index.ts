@@ -1,0 +1,4 @@
+export { RestCaller } from './call';
+export type { EnvelopeVerdict, RestCallerOptions } from './call';
+export { ExchangeRestError } from './errors';
+export type { ExchangeRestErrorCode, ExchangeRestErrorDetails } from './errors';
