@@ -1,4 +1,4 @@
-import { ProtocolUsageError } from '../binance/errors';
+import { ProtocolUsageError } from '../binance';
 import type { SymbolDirectory } from '../symbol-directory';
 import { SymbolDirectoryError } from '../symbol-directory';
 import type { ExchangeStreamProtocol, FrameResult, KeepalivePolicy, ParseContext, TradeIdSemantics } from '../types';

@@ -151,6 +151,17 @@ describe('OkxRestClient', () => {
     expect(urls).toHaveLength(4);
   });
 
+  it('gives up after the allowed retries with REST_UNAVAILABLE', async () => {
+    // Prepare
+    const { rest, urls } = client([new TypeError('a'), new TypeError('b'), new TypeError('c'), new TypeError('d')]);
+    // Act
+    const outcome = expect(rest.serverTime()).rejects.toMatchObject({ code: 'REST_UNAVAILABLE', exchange: 'okx', endpoint: '/api/v5/public/time' });
+    await jest.advanceTimersByTimeAsync(5_000);
+    // Assert
+    await outcome;
+    expect(urls).toHaveLength(4);
+  });
+
   it('reports a body that is not OKX\'s as REST_MALFORMED', async () => {
     // Prepare
     const { rest } = client([respond(200, '<html>proxy</html>'), ok([{ instId: 'BTC-USDT' }])]);
