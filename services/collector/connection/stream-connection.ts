@@ -4,6 +4,7 @@ import type { RawData } from 'ws';
 import { type Logger, createLogger, errorMessage } from '../../shared';
 import type { ExchangeStreamProtocol, FrameResult, ParseContext } from '../exchange';
 import type { CollectorMetrics } from '../metrics';
+import type { Trade } from '../domain';
 import { ConnectionAttemptLimiter } from './attempt-limiter';
 import { Backoff } from './backoff';
 import type { ConnectionState, ConnectionStatus, DisconnectReason, RotationReason, StreamConnectionEvents, StreamConnectionOptions } from './connection-types';
@@ -437,17 +438,13 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       return;
     }
     switch (result.kind) {
-      case 'trade': {
-        const trade = result.trade;
-        this.options.clock.observe(trade.eventTime);
-        this.metrics?.eventLag.observe(Math.max(0, trade.receivedAt - trade.eventTime) / 1000);
-        try {
-          this.options.onTrade(trade);
-        } catch (error) {
-          this.countError('SINK_ERROR', error);
-        }
+      case 'trade':
+        this.deliverTrade(result.trade);
         return;
-      }
+      case 'trades':
+        // OKX and Bybit push several trades of one symbol in one frame, in exchange order.
+        for (const trade of result.trades) this.deliverTrade(trade);
+        return;
       case 'reply':
         this.sender.onReply(result);
         return;
@@ -465,6 +462,16 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
         this.metrics?.rejectedMessages.inc({ reason: result.reason });
         this.logOnce(`rejected-${result.reason}`, 'warn', 'message rejected', { reason: result.reason, detail: result.detail.slice(0, 200) });
         return;
+    }
+  }
+
+  private deliverTrade(trade: Trade): void {
+    this.options.clock.observe(trade.eventTime);
+    this.metrics?.eventLag.observe(Math.max(0, trade.receivedAt - trade.eventTime) / 1000);
+    try {
+      this.options.onTrade(trade);
+    } catch (error) {
+      this.countError('SINK_ERROR', error);
     }
   }
 

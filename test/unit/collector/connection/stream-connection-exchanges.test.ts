@@ -179,6 +179,36 @@ describe('StreamConnection with a client-ping, per-stream-ack protocol', () => {
     });
   });
 
+  describe('frames of several trades', () => {
+    it('delivers every trade of a multi-trade push, in order', async () => {
+      // Prepare: a push shaped like OKX's / Bybit's data[] array
+      const received: number[] = [];
+      const base = testProtocol();
+      const protocol = clientPingProtocol({
+        parseFrame: (text, context) => {
+          const message = JSON.parse(text) as { batch?: unknown[] };
+          if (!Array.isArray(message.batch)) return clientPingProtocol().parseFrame(text, context);
+          const trades = message.batch.flatMap((entry) => {
+            const parsed = base.parseFrame(JSON.stringify(entry), context);
+            return parsed.kind === 'trade' ? [parsed.trade] : [];
+          });
+          return { kind: 'trades', trades };
+        },
+      });
+      const { connection, socket } = setup({ protocol, streams: ['abcusdt@aggTrade'], onTrade: (trade) => received.push(trade.tradeId) });
+      connection.start();
+      socket().open();
+      ackEachStream(socket(), new Set());
+
+      // Act
+      socket().serverSend({ batch: [aggTrade('abcusdt@aggTrade', 7), aggTrade('abcusdt@aggTrade', 8), aggTrade('abcusdt@aggTrade', 9)] });
+      await jest.advanceTimersByTimeAsync(0);
+
+      // Assert
+      expect(received).toEqual([7, 8, 9]);
+    });
+  });
+
   describe('replies that name their streams', () => {
     it('completes a request when each of its streams is acknowledged on its own', async () => {
       // Prepare
