@@ -1,12 +1,13 @@
 import type Redis from 'ioredis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, errorMessage, LogThrottle, type Logger } from '../shared';
 import { ExchangeClock } from './clock';
 import { isInShard, type CollectorConfig } from './config';
 import { ConnectionPool, type ConnectionSettings, type PoolStatus } from './connection';
 import type { Trade } from './domain';
-import { createBinanceAdapter, type BinanceAdapter } from './exchange';
+import { createExchangeAdapter, type ExchangeAdapter } from './exchange';
 import { TradeSequencer, type ClosedGap } from './gaps';
 import { CollectorHttpServer, type Readiness } from './http';
 import { CollectorMetrics } from './metrics';
@@ -49,7 +50,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
   readonly startedAt = new Date();
   private stateValue: CollectorState = 'stopped';
   private readonly redis: Redis;
-  private readonly adapter: BinanceAdapter;
+  private readonly adapter: ExchangeAdapter;
   private readonly sequencer: TradeSequencer;
   private readonly pool: ConnectionPool;
   private readonly writer: RedisRatesWriter;
@@ -73,6 +74,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
   private httpPort: number | undefined;
   private tradesProcessed = 0;
   private stopping: Promise<void> | undefined;
+  /** Aborted when the collector stops: ends waits that would otherwise hold the stop (instrument retries). */
+  private readonly lifetime = new AbortController();
 
   constructor(private readonly options: CollectorOptions) {
     super();
@@ -87,11 +90,9 @@ export class Collector extends EventEmitter<CollectorEvents> {
       this.updateState();
     });
     this.redis.on('close', () => this.updateState());
-    this.adapter = createBinanceAdapter({
-      rest: { baseUrl: config.restUrl, metrics: this.metrics, logger: this.logger },
-      weight: { limitPerMinute: config.restWeightLimit },
-    });
+    this.adapter = createExchangeAdapter(config.exchange, { restUrl: config.restUrl, metrics: this.metrics, logger: this.logger, restWeightLimitPerMinute: config.restWeightLimit });
     this.sequencer = new TradeSequencer({
+      tradeIds: this.adapter.protocol.tradeIds,
       backfill: (symbol, fromId, limit) => this.adapter.rest.fetchTradesFrom(symbol, fromId, limit),
       emit: (trade) => this.onSequencedTrade(trade),
       onGapClosed: (symbol, gap) => this.rewriteHistory(symbol, gap),
@@ -245,7 +246,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
       })),
       redis: { state: this.redis.status, healthy: writer.healthy, pending: writer.pending, lastError: writer.lastError ?? null, lastSuccessAt: writer.lastSuccessAt ?? null },
       sqs: this.persister ? { queueUrl: this.config.sqs?.queueUrl, ...this.persister.status() } : { state: 'disabled' },
-      rest: this.adapter.budget.state(),
+      rest: this.adapter.restLimits(),
       counters: { tradesProcessed: this.tradesProcessed, ratedSymbols: this.engine.symbolCount, ...counts },
       warmStart: this.warmStart.stats(),
     };
@@ -333,7 +334,18 @@ export class Collector extends EventEmitter<CollectorEvents> {
     }
     // Before new symbols can deliver a state: history resumes from their last state in Redis.
     if (this.persister && added.length > 0) await this.resumeHistory(added);
-    this.pool.setStreams(mine.flatMap((symbol) => this.adapter.protocol.streamsForSymbol(symbol)));
+    if (!(await this.instrumentsLoaded())) return;
+    const unlisted: string[] = [];
+    const streams = mine.flatMap((symbol) => {
+      const named = this.adapter.protocol.streamsForSymbol(symbol);
+      if (named.length === 0) unlisted.push(symbol);
+      return named;
+    });
+    if (unlisted.length > 0) {
+      this.metrics.errors.inc({ component: 'config', code: 'SYMBOL_NOT_LISTED' }, unlisted.length);
+      this.logger.warn(`${this.adapter.exchange} does not list these pairs, so they get no stream; check SYMBOLS or the collection config`, { symbols: unlisted.slice(0, 50), count: unlisted.length });
+    }
+    this.pool.setStreams(streams);
     for (const symbol of removed) {
       this.sequencer.forget(symbol);
       this.engine.remove(symbol);
@@ -447,6 +459,30 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.updateState();
   }
 
+  /**
+   * Exchanges whose stream names are their own instrument ids (OKX's BTC-USDT)
+   * cannot subscribe before the instrument list is in: it is fetched here, and
+   * retried with backoff while the exchange's REST is down, so a start during an
+   * outage waits instead of failing. False when the collector stopped meanwhile.
+   */
+  private async instrumentsLoaded(): Promise<boolean> {
+    const directory = this.adapter.directory;
+    for (let attempt = 0; directory !== undefined && !directory.loaded; attempt++) {
+      try {
+        const listed = await this.adapter.rest.listSymbols();
+        this.logger.info('instrument list loaded', { exchange: this.adapter.exchange, instruments: listed.length, tradable: listed.filter((s) => s.tradable).length });
+      } catch (error) {
+        this.reportError('rest', 'INSTRUMENTS', error);
+        try {
+          await sleep(Math.min(30_000, 1000 * 2 ** attempt), undefined, { signal: this.lifetime.signal });
+        } catch {
+          return false; // stopping
+        }
+      }
+    }
+    return !this.lifetime.signal.aborted;
+  }
+
   private reportError(component: string, code: string, error: unknown): void {
     this.metrics.errors.inc({ component, code });
     const admitted = this.throttle.admit(`${component}:${code}`);
@@ -455,6 +491,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
 
   private async doStop(deadlineMs: number): Promise<void> {
     this.setState('stopping');
+    this.lifetime.abort();
     const started = Date.now();
     const remaining = () => Math.max(500, deadlineMs - (Date.now() - started));
     clearInterval(this.heartbeatTimer);
@@ -466,7 +503,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.sequencer.close();
     await Promise.all([this.writer.close(Math.min(2000, remaining())), this.persister?.close(Math.min(4000, remaining()))]);
     this.sqsClient?.destroy();
-    this.adapter.budget.close();
+    this.adapter.close();
     await this.redis.del(statusKey(this.config.collectorId)).catch((error) => this.reportError('redis', 'HEARTBEAT_DELETE', error));
     this.redis.disconnect();
     await this.http.close();

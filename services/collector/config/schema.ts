@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { urlVariable as url } from '../../shared/env-schema';
 import { loadEnv } from '../../shared/load-env';
 import { SYMBOL_PATTERN } from '../../shared/rates';
+import { EXCHANGE_IDS, type ExchangeId } from '../exchange/create-adapter';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -20,9 +21,13 @@ const symbolList = z
  */
 const environmentSchema = z
   .object({
-    EXCHANGE: z.enum(['binance']).default('binance'),
+    EXCHANGE: z.enum(EXCHANGE_IDS).default('binance'),
     BINANCE_WS_URL: url(['ws:', 'wss:']).default('wss://stream.binance.com:9443'),
     BINANCE_REST_URL: url(['http:', 'https:']).default('https://api.binance.com'),
+    OKX_WS_URL: url(['ws:', 'wss:']).default('wss://ws.okx.com:8443/ws/v5/public'),
+    OKX_REST_URL: url(['http:', 'https:']).default('https://www.okx.com'),
+    BYBIT_WS_URL: url(['ws:', 'wss:']).default('wss://stream.bybit.com/v5/public/spot'),
+    BYBIT_REST_URL: url(['http:', 'https:']).default('https://api.bybit.com'),
     SYMBOLS: symbolList.default(['ALL']),
     REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
     REDIS_PASSWORD: z.string().min(1).optional(),
@@ -58,7 +63,8 @@ const environmentSchema = z
 export type CollectorEnvironment = z.output<typeof environmentSchema>;
 
 export interface CollectorConfig {
-  exchange: 'binance';
+  exchange: ExchangeId;
+  /** The selected exchange's endpoints (BINANCE_*, OKX_* or BYBIT_*_URL); the adapter appends its path to a bare host. */
   wsUrl: string;
   restUrl: string;
   /** `['ALL']` or explicit upper-case symbols; used only when Redis holds no config snapshot. */
@@ -94,10 +100,15 @@ export interface CollectorConfig {
 export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
   // Empty strings come from templates and compose files; treat them as unset.
   const e = loadEnv(environmentSchema, env, { component: 'collector', emptyAsUnset: true });
+  const endpoints = {
+    binance: { ws: e.BINANCE_WS_URL, rest: e.BINANCE_REST_URL },
+    okx: { ws: e.OKX_WS_URL, rest: e.OKX_REST_URL },
+    bybit: { ws: e.BYBIT_WS_URL, rest: e.BYBIT_REST_URL },
+  }[e.EXCHANGE];
   return {
     exchange: e.EXCHANGE,
-    wsUrl: e.BINANCE_WS_URL.replace(/\/+$/, ''),
-    restUrl: e.BINANCE_REST_URL.replace(/\/+$/, ''),
+    wsUrl: endpoints.ws.replace(/\/+$/, ''),
+    restUrl: endpoints.rest.replace(/\/+$/, ''),
     symbols: e.SYMBOLS,
     redisUrl: e.REDIS_URL,
     redisPassword: e.REDIS_PASSWORD,

@@ -24,7 +24,20 @@ export interface PacerOptions {
   burst?: number;
   /** Bound of the text (request) queue. Default 16. */
   maxQueuedRequests?: number;
+  /**
+   * A second limit on subscription requests only (`request(..., { counted: true })`),
+   * over a sliding window: the exchange's `maxSubscribeRequestsPerWindow` per
+   * `subscribeRequestWindowMs` (OKX: 480 an hour per connection). A counted request
+   * with no room waits in the queue while uncounted ones (keepalive pings) pass it.
+   */
+  subscribeWindow?: { limit: number; windowMs: number };
   scheduler?: Scheduler;
+}
+
+interface QueuedRequest {
+  text: RequestBody;
+  onSent?: () => void;
+  counted: boolean;
 }
 
 /**
@@ -49,9 +62,14 @@ export class MessagePacer {
   private refilledAt: number;
   private pendingPong: Buffer | undefined;
   private pendingPing = false;
-  private readonly requests: Array<{ text: RequestBody; onSent?: () => void }> = [];
+  private readonly requests: QueuedRequest[] = [];
+  private readonly subscribeWindow: { limit: number; windowMs: number } | undefined;
+  /** Send times of counted requests within the last window, ascending; at most `limit` entries. */
+  private readonly windowSends: number[] = [];
   private draining = false;
   private timer: TimerHandle | undefined;
+  /** The timer waits for the subscribe window, not for a token: new work that may go sooner cancels it. */
+  private timerWaitsForWindow = false;
   private stopped = false;
   private sentTotal = 0;
 
@@ -63,6 +81,12 @@ export class MessagePacer {
     this.burst = positiveOption('burst', options.burst ?? 1);
     this.maxQueuedRequests = Math.floor(positiveOption('maxQueuedRequests', options.maxQueuedRequests ?? 16));
     this.scheduler = options.scheduler ?? systemScheduler;
+    if (options.subscribeWindow) {
+      this.subscribeWindow = {
+        limit: Math.floor(positiveOption('subscribeWindow.limit', options.subscribeWindow.limit)),
+        windowMs: positiveOption('subscribeWindow.windowMs', options.subscribeWindow.windowMs),
+      };
+    }
     this.tokens = this.burst;
     this.refilledAt = this.scheduler.now();
   }
@@ -83,18 +107,25 @@ export class MessagePacer {
 
   pong(data: Buffer): void {
     this.pendingPong = data;
+    this.wake();
     this.drain();
   }
 
   ping(): void {
     this.pendingPing = true;
+    this.wake();
     this.drain();
   }
 
-  /** Queues a text frame; `onSent` runs right after it is handed to the socket (ack timers start there). */
-  request(text: RequestBody, onSent?: () => void): void {
+  /**
+   * Queues a text frame; `onSent` runs right after it is handed to the socket (ack
+   * timers start there). `counted` marks a subscription request, which the
+   * exchange limits per window besides the message rate.
+   */
+  request(text: RequestBody, onSent?: () => void, options: { counted?: boolean } = {}): void {
     if (this.requests.length >= this.maxQueuedRequests) throw new PacerQueueFullError(this.maxQueuedRequests);
-    this.requests.push({ text, onSent });
+    this.requests.push({ text, onSent, counted: options.counted === true });
+    if (options.counted !== true) this.wake();
     // A body built inside drain() may queue the next request; the running loop picks it up.
     if (!this.draining) this.drain();
   }
@@ -104,13 +135,23 @@ export class MessagePacer {
     this.pendingPong = undefined;
     this.pendingPing = false;
     this.requests.length = 0;
+    // The subscribe window is kept across sockets: erring slow delays a subscribe,
+    // erring fast gets the next connection cut.
     this.scheduler.clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerWaitsForWindow = false;
   }
 
   stop(): void {
     this.stopped = true;
     this.reset();
+  }
+
+  private wake(): void {
+    if (!this.timerWaitsForWindow || this.draining) return;
+    this.scheduler.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerWaitsForWindow = false;
   }
 
   private refill(now: number): void {
@@ -129,11 +170,36 @@ export class MessagePacer {
       this.pendingPing = false;
       return { kind: 'ping' };
     }
-    for (let request = this.requests.shift(); request; request = this.requests.shift()) {
+    const now = this.scheduler.now();
+    const room = this.windowRoom(now);
+    for (let index = 0; index < this.requests.length; ) {
+      const request = this.requests[index] as QueuedRequest;
+      if (request.counted && !room) {
+        index += 1;
+        continue;
+      }
+      this.requests.splice(index, 1);
       const text = typeof request.text === 'string' ? request.text : request.text();
-      if (text !== undefined) return { kind: 'text', text, onSent: request.onSent };
+      if (text === undefined) continue;
+      if (request.counted && this.subscribeWindow) this.windowSends.push(now);
+      return { kind: 'text', text, onSent: request.onSent };
     }
     return undefined;
+  }
+
+  /** True when a counted request may go now; drops sends that left the window. */
+  private windowRoom(now: number): boolean {
+    const window = this.subscribeWindow;
+    if (!window) return true;
+    while (this.windowSends.length > 0 && (this.windowSends[0] as number) <= now - window.windowMs) this.windowSends.shift();
+    return this.windowSends.length < window.limit;
+  }
+
+  /** Something can go once a token is there: a control frame, an uncounted request, or a counted one with room. */
+  private get sendable(): boolean {
+    if (this.pendingPong !== undefined || this.pendingPing) return true;
+    if (this.requests.length === 0) return false;
+    return this.windowRoom(this.scheduler.now()) || this.requests.some((request) => !request.counted);
   }
 
   private get empty(): boolean {
@@ -146,7 +212,7 @@ export class MessagePacer {
     this.draining = true;
     try {
       // A small epsilon absorbs float error of the refill so a token due "now" is not deferred by a tick.
-      while (!this.empty && this.tokens >= 1 - 1e-9) {
+      while (this.sendable && this.tokens >= 1 - 1e-9) {
         const message = this.next();
         if (!message) break;
         this.tokens -= 1;
@@ -159,9 +225,14 @@ export class MessagePacer {
       this.draining = false;
     }
     if (!this.empty) {
-      const waitMs = Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond);
+      this.timerWaitsForWindow = !this.sendable;
+      const waitMs = !this.timerWaitsForWindow
+        ? Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond)
+        : // Only counted requests are left and the window is full: wait for its oldest send to leave it.
+          Math.max(1, (this.windowSends[0] as number) + (this.subscribeWindow as { windowMs: number }).windowMs - this.scheduler.now());
       this.timer = this.scheduler.setTimeout(() => {
         this.timer = undefined;
+        this.timerWaitsForWindow = false;
         this.drain();
       }, waitMs);
       this.timer.unref?.();

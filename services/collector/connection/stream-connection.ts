@@ -95,7 +95,12 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     this.random = options.random ?? Math.random;
     this.backoff = new Backoff({ random: this.random, ...options.backoff });
     const rate = options.pacer?.ratePerSecond ?? Math.max(1, options.protocol.maxOutgoingMessagesPerSecond - 1);
-    this.pacer = new MessagePacer((message) => this.transmit(message), { ...options.pacer, ratePerSecond: rate, scheduler: this.scheduler });
+    this.pacer = new MessagePacer((message) => this.transmit(message), {
+      subscribeWindow: { limit: options.protocol.maxSubscribeRequestsPerWindow, windowMs: options.protocol.subscribeRequestWindowMs },
+      ...options.pacer,
+      ratePerSecond: rate,
+      scheduler: this.scheduler,
+    });
     // burst + rate is the most a one-second window can see; above the exchange's limit it would disconnect us.
     if (this.pacer.burst + this.pacer.ratePerSecond > options.protocol.maxOutgoingMessagesPerSecond) {
       throw new ConnectionOptionsError(
@@ -111,7 +116,7 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
       maxRejections: options.maxRequestRejections,
     });
     this.sender = new SubscriptionSender(this.ledger, this.protocol, this.scheduler, {
-      enqueue: (body) => this.enqueue(body),
+      enqueue: (body) => this.enqueue(body, true),
       canTransmit: () => this.socket?.readyState === SOCKET_OPEN && this.stateValue !== 'closed',
       countError: (code, error) => this.countError(code, error),
       onSettled: () => this.checkAcknowledged(),
@@ -396,10 +401,14 @@ export class StreamConnection extends EventEmitter<StreamConnectionEvents> {
     }
   }
 
-  /** Queues a text message; a full pacer queue is counted and the work stays where it was (ledger, keepalive). */
-  private enqueue(body: RequestBody): boolean {
+  /**
+   * Queues a text message; a full pacer queue is counted and the work stays where
+   * it was (ledger, keepalive). Subscription requests are `counted` against the
+   * exchange's per-window subscribe limit; keepalive pings are not.
+   */
+  private enqueue(body: RequestBody, counted = false): boolean {
     try {
-      this.pacer.request(body);
+      this.pacer.request(body, undefined, { counted });
       return true;
     } catch (error) {
       this.countError('PACER_QUEUE_FULL', error);

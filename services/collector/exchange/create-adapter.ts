@@ -21,6 +21,8 @@ export interface ExchangeAdapterOptions {
   metrics?: CollectorMetrics;
   logger?: Logger;
   fetch?: typeof fetch;
+  /** Binance only: the REST weight a minute this process may spend (REST_WEIGHT_LIMIT); OKX and Bybit limit per endpoint. */
+  restWeightLimitPerMinute?: number;
 }
 
 export function createExchangeAdapter(exchange: 'binance', options?: ExchangeAdapterOptions): BinanceAdapter;
@@ -33,7 +35,7 @@ export function createExchangeAdapter(exchange: string, options: ExchangeAdapter
   const stream = { maxFrameBytes: options.maxFrameBytes };
   switch (exchange) {
     case 'binance':
-      return createBinanceAdapter({ rest, stream });
+      return createBinanceAdapter({ rest, stream, ...(options.restWeightLimitPerMinute !== undefined ? { weight: { limitPerMinute: options.restWeightLimitPerMinute } } : {}) });
     case 'okx':
       return createOkxAdapter({ rest, stream });
     case 'bybit':

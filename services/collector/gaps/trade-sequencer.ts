@@ -1,6 +1,7 @@
 import type { Logger } from '../../shared';
 import { errorMessage, LogThrottle } from '../../shared';
 import type { Trade } from '../domain';
+import type { TradeIdSemantics } from '../exchange';
 import type { CollectorMetrics } from '../metrics';
 
 /** Fetches trades of `symbol` with id >= `fromId`, ascending, at most `limit` (ExchangeRestClient.fetchTradesFrom). */
@@ -8,6 +9,16 @@ export type BackfillFunction = (symbol: string, fromId: number, limit: number) =
 
 export interface TradeSequencerOptions {
   backfill: BackfillFunction;
+  /**
+   * What the exchange's trade ids promise (its protocol's `tradeIds`). Default
+   * `consecutive`: a jump is a gap, filled over REST. `increasing` (OKX, whose
+   * pushes may aggregate trades, so ids skip without loss): ids order and
+   * deduplicate, a jump is not a gap. `opaque` (Bybit, string ids): arrival
+   * order, duplicates dropped by `tradeIdText` among the recent trades.
+   */
+  tradeIds?: TradeIdSemantics;
+  /** Recent `tradeIdText`s remembered per symbol for `opaque` ids. Default 4,096 (more than one rotation overlap carries). */
+  recentIdsPerSymbol?: number;
   /** Receives every trade exactly once, per symbol in strictly increasing id order. */
   emit: (trade: Trade) => void;
   /**
@@ -86,6 +97,22 @@ interface SymbolState {
   lostBefore: number | undefined;
   /** While held trades are being emitted: how many of them have left (they stay in `held` until the batch is spliced off). */
   released: number;
+  /** `opaque` ids only: the newest `tradeIdText`s emitted, oldest evicted first. */
+  recent: RecentIds | undefined;
+}
+
+/** A bounded set of the newest ids: insertion order is eviction order. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly capacity: number) {}
+
+  /** False when `id` is among the recent ones; otherwise remembers it. */
+  admit(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value as string);
+    return true;
+  }
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -120,8 +147,12 @@ export class TradeSequencer {
   private readonly maxHeldTotal: number;
   private closed = false;
   private readonly logThrottle = new LogThrottle();
+  private readonly tradeIds: TradeIdSemantics;
+  private readonly recentIdsPerSymbol: number;
 
   constructor(options: TradeSequencerOptions) {
+    this.tradeIds = options.tradeIds ?? 'consecutive';
+    this.recentIdsPerSymbol = Math.max(1, options.recentIdsPerSymbol ?? 4096);
     this.backfill = options.backfill;
     this.emit = options.emit;
     this.onGapClosed = options.onGapClosed;
@@ -140,8 +171,12 @@ export class TradeSequencer {
     const symbol = trade.symbol;
     let state = this.states.get(symbol);
     if (state === undefined) {
-      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0, lateFrom: undefined, lateTo: 0, lostBefore: undefined, released: 0 };
+      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0, lateFrom: undefined, lateTo: 0, lostBefore: undefined, released: 0, recent: undefined };
       this.states.set(symbol, state);
+    }
+    if (this.tradeIds === 'opaque') {
+      this.pushOpaque(state, trade);
+      return;
     }
     const id = trade.tradeId;
     const lastId = state.lastId;
@@ -157,7 +192,7 @@ export class TradeSequencer {
       this.hold(state, trade);
       return;
     }
-    if (id === lastId + 1) {
+    if (id === lastId + 1 || this.tradeIds === 'increasing') {
       this.emitOne(state, trade);
       return;
     }
@@ -212,6 +247,20 @@ export class TradeSequencer {
 
   stats(): SequencerCounts {
     return { ...this.counts, activeBackfills: this.active, queuedBackfills: this.queue.size, heldTrades: this.heldTotal };
+  }
+
+  /**
+   * Ids that carry no order (Bybit): nothing can tell a gap, so trades pass in
+   * arrival order and only repeats (two sockets during rotation) are dropped.
+   */
+  private pushOpaque(state: SymbolState, trade: Trade): void {
+    const id = trade.tradeIdText ?? String(trade.tradeId);
+    state.recent ??= new RecentIds(this.recentIdsPerSymbol);
+    if (!state.recent.admit(id)) {
+      this.duplicate();
+      return;
+    }
+    this.emit(trade);
   }
 
   private emitOne(state: SymbolState, trade: Trade): void {

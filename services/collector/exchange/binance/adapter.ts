@@ -25,5 +25,7 @@ export function createBinanceAdapter(options: BinanceAdapterOptions = {}): Binan
     protocol: new BinanceStreamProtocol(options.stream),
     rest: new BinanceRestClient({ ...options.rest, budget }),
     budget,
+    restLimits: () => ({ ...budget.state() }),
+    close: () => budget.close(),
   };
 }

@@ -27,5 +27,7 @@ export function createBybitAdapter(options: BybitAdapterOptions = {}): BybitAdap
     rest: new BybitRestClient({ ...options.rest, limiter, directory }),
     directory,
     limiter,
+    restLimits: () => ({ ip: limiter.state() }),
+    close: () => limiter.close(),
   };
 }

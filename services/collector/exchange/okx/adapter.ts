@@ -27,5 +27,9 @@ export function createOkxAdapter(options: OkxAdapterOptions = {}): OkxAdapter {
     rest: new OkxRestClient({ ...options.rest, limiters, directory }),
     directory,
     limiters,
+    restLimits: () => Object.fromEntries(Object.entries(limiters).map(([endpoint, limiter]) => [endpoint, limiter.state()])),
+    close: () => {
+      for (const limiter of Object.values(limiters)) limiter.close();
+    },
   };
 }

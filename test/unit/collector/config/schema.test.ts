@@ -48,6 +48,9 @@ describe('loadCollectorConfig', () => {
     [{ SYMBOLS: 'ALL,BTCUSDT' }, 'SYMBOLS'],
     [{ SYMBOLS: 'BTC-USDT' }, 'SYMBOLS'],
     [{ LOG_LEVEL: 'LOUD' }, 'LOG_LEVEL'],
+    [{ EXCHANGE: 'kraken' }, 'EXCHANGE'],
+    [{ EXCHANGE: 'okx', OKX_WS_URL: 'https://ws.okx.com' }, 'OKX_WS_URL'],
+    [{ EXCHANGE: 'bybit', BYBIT_REST_URL: 'ftp://api.bybit.com' }, 'BYBIT_REST_URL'],
   ])('refuses %j naming %s', (env, variable) => {
     // Act
     const load = () => loadCollectorConfig(env);
@@ -55,6 +58,25 @@ describe('loadCollectorConfig', () => {
     // Assert
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(new RegExp(`${variable}=`));
+  });
+
+  it.each([
+    ['okx', 'wss://ws.okx.com:8443/ws/v5/public', 'https://www.okx.com'],
+    ['bybit', 'wss://stream.bybit.com/v5/public/spot', 'https://api.bybit.com'],
+  ])('takes the endpoints of EXCHANGE=%s, its public API by default', (exchange, wsUrl, restUrl) => {
+    // Act
+    const config = loadCollectorConfig({ EXCHANGE: exchange, BINANCE_WS_URL: 'ws://127.0.0.1:1' });
+
+    // Assert
+    expect(config).toMatchObject({ exchange, wsUrl, restUrl });
+  });
+
+  it('points an exchange at a simulator by its own variables, a bare host being enough', () => {
+    // Act
+    const config = loadCollectorConfig({ EXCHANGE: 'okx', OKX_WS_URL: 'ws://127.0.0.1:9444/', OKX_REST_URL: 'http://127.0.0.1:9444' });
+
+    // Assert
+    expect(config).toMatchObject({ exchange: 'okx', wsUrl: 'ws://127.0.0.1:9444', restUrl: 'http://127.0.0.1:9444' });
   });
 
   it('takes TLS from the URL scheme unless REDIS_TLS says otherwise, and an explicit AUTH token', () => {

@@ -1,0 +1,136 @@
+import type { Trade } from '../../../../services/collector/domain';
+import { type BackfillFunction, TradeSequencer, type TradeSequencerOptions } from '../../../../services/collector/gaps';
+
+function trade(id: number, symbol = 'BTC-USDT', tradeIdText?: string): Trade {
+  return { exchange: 'okx', symbol, priceText: `${100 + id}.0`, price: 100 + id, quantityText: '1', tradeId: id, tradeTime: 1_000 + id, eventTime: 1_000 + id, receivedAt: 0, receivedAtMono: 0, source: 'live', ...(tradeIdText ? { tradeIdText } : {}) };
+}
+
+function bybitTrade(idText: string, price: number, symbol = 'BTCUSDT'): Trade {
+  return { ...trade(0, symbol, idText), exchange: 'bybit', price, priceText: String(price) };
+}
+
+function harness(options: Partial<TradeSequencerOptions>) {
+  const emitted: Trade[] = [];
+  const backfillCalls: Array<[string, number, number]> = [];
+  const backfill: BackfillFunction = (symbol, fromId, limit) => {
+    backfillCalls.push([symbol, fromId, limit]);
+    return Promise.resolve([]);
+  };
+  const sequencer = new TradeSequencer({ ...options, backfill, emit: (t) => emitted.push(t) });
+  return { sequencer, emitted, backfillCalls };
+}
+
+describe('TradeSequencer trade id semantics', () => {
+  describe("'increasing' (OKX: ids skip where a push aggregates trades)", () => {
+    it('passes a jump straight through without opening a gap or asking REST', () => {
+      // Prepare
+      const { sequencer, emitted, backfillCalls } = harness({ tradeIds: 'increasing' });
+
+      // Act
+      for (const id of [10, 11, 15, 40]) sequencer.push(trade(id));
+
+      // Assert
+      expect(emitted.map((t) => t.tradeId)).toEqual([10, 11, 15, 40]);
+      expect(backfillCalls).toEqual([]);
+      expect(sequencer.isBackfilling('BTC-USDT')).toBe(false);
+      expect(sequencer.stats()).toMatchObject({ gaps: 0, duplicates: 0 });
+    });
+
+    it('drops ids at or below the last emitted one (the second socket of a rotation)', () => {
+      // Prepare
+      const { sequencer, emitted } = harness({ tradeIds: 'increasing' });
+
+      // Act
+      for (const id of [10, 12, 12, 11, 14, 13, 15]) sequencer.push(trade(id));
+
+      // Assert
+      expect(emitted.map((t) => t.tradeId)).toEqual([10, 12, 14, 15]);
+      expect(sequencer.stats().duplicates).toBe(3);
+      expect(sequencer.lastTradeId('BTC-USDT')).toBe(15);
+    });
+
+    it('keeps symbols apart', () => {
+      // Prepare
+      const { sequencer, emitted } = harness({ tradeIds: 'increasing' });
+
+      // Act
+      sequencer.push(trade(50, 'BTC-USDT'));
+      sequencer.push(trade(5, 'ETH-USDT'));
+      sequencer.push(trade(6, 'ETH-USDT'));
+
+      // Assert
+      expect(emitted.map((t) => `${t.symbol}:${t.tradeId}`)).toEqual(['BTC-USDT:50', 'ETH-USDT:5', 'ETH-USDT:6']);
+    });
+  });
+
+  describe("'opaque' (Bybit: string ids with no order)", () => {
+    it('passes trades in arrival order whatever their ids', () => {
+      // Prepare
+      const { sequencer, emitted, backfillCalls } = harness({ tradeIds: 'opaque' });
+
+      // Act
+      sequencer.push(bybitTrade('2290000000061666327', 100));
+      sequencer.push(bybitTrade('2290000000061666320', 101));
+      sequencer.push(bybitTrade('a', 102));
+
+      // Assert
+      expect(emitted.map((t) => t.price)).toEqual([100, 101, 102]);
+      expect(backfillCalls).toEqual([]);
+      expect(sequencer.lastTradeId('BTCUSDT')).toBeUndefined();
+    });
+
+    it('drops a repeated tradeIdText among the recent trades, per symbol', () => {
+      // Prepare
+      const { sequencer, emitted } = harness({ tradeIds: 'opaque' });
+
+      // Act
+      sequencer.push(bybitTrade('x1', 100));
+      sequencer.push(bybitTrade('x2', 101));
+      sequencer.push(bybitTrade('x1', 100));
+      sequencer.push(bybitTrade('x1', 100, 'ETHUSDT'));
+
+      // Assert
+      expect(emitted.map((t) => `${t.symbol}:${t.tradeIdText}`)).toEqual(['BTCUSDT:x1', 'BTCUSDT:x2', 'ETHUSDT:x1']);
+      expect(sequencer.stats().duplicates).toBe(1);
+    });
+
+    it('remembers a bounded number of ids: the oldest is forgotten first', () => {
+      // Prepare
+      const { sequencer, emitted } = harness({ tradeIds: 'opaque', recentIdsPerSymbol: 2 });
+
+      // Act
+      for (const id of ['a', 'b', 'c', 'a', 'c']) sequencer.push(bybitTrade(id, 100));
+
+      // Assert: 'a' was evicted by 'c', so its repeat passes; 'c' is still known
+      expect(emitted.map((t) => t.tradeIdText)).toEqual(['a', 'b', 'c', 'a']);
+    });
+
+    it('starts afresh after forget', () => {
+      // Prepare
+      const { sequencer, emitted } = harness({ tradeIds: 'opaque' });
+      sequencer.push(bybitTrade('a', 100));
+
+      // Act
+      sequencer.forget('BTCUSDT');
+      sequencer.push(bybitTrade('a', 100));
+
+      // Assert
+      expect(emitted).toHaveLength(2);
+    });
+  });
+
+  it("defaults to 'consecutive': a jump opens a gap and asks REST for the missing ids", async () => {
+    // Prepare
+    const { sequencer, backfillCalls } = harness({});
+
+    // Act
+    sequencer.push(trade(10));
+    sequencer.push(trade(13));
+    await Promise.resolve();
+
+    // Assert
+    expect(backfillCalls).toEqual([['BTC-USDT', 11, 2]]);
+    expect(sequencer.stats().gaps).toBe(1);
+    sequencer.close();
+  });
+});
