@@ -239,6 +239,34 @@ export class ConfigStore {
   }
 
   /**
+   * Seeds, in one version, every exchange of `seeds` that has no row in
+   * collection_config at all, so an exchange added to a local run later still
+   * starts with its symbols while a configured exchange is left as it is. An
+   * exchange whose rows were all deleted is seeded again: this is for `npm start`
+   * and tests, never for the API. Returns the exchanges seeded and the snapshot.
+   */
+  async seedExchangesIfUnconfigured(seeds: ReadonlyArray<{ exchange: string; symbols: readonly string[] }>, caller: string): Promise<{ seeded: Array<{ exchange: string; symbols: number }>; snapshot?: ConfigSnapshot }> {
+    const result = await this.write(caller, async (client, nextVersion) => {
+      const seeded: Array<{ exchange: string; symbols: number }> = [];
+      for (const { exchange, symbols } of seeds) {
+        if (symbols.length === 0) continue;
+        const { rows } = await client.query<{ configured: boolean }>('SELECT EXISTS (SELECT 1 FROM collection_config WHERE exchange = $1) AS configured', [exchange]);
+        if (rows[0]?.configured) continue;
+        const unique = [...new Set(symbols)];
+        await client.query(
+          `INSERT INTO collection_config (exchange, symbol, enabled, streams, version, updated_at, updated_by)
+           SELECT $1, symbol, true, $3, $4, now(), $5 FROM unnest($2::text[]) AS symbol
+           ON CONFLICT (exchange, symbol) DO NOTHING`,
+          [exchange, unique, DEFAULT_STREAMS, await nextVersion(), caller],
+        );
+        seeded.push({ exchange, symbols: unique.length });
+      }
+      return { value: seeded, changed: seeded.length > 0 };
+    });
+    return { seeded: result.value, ...(result.snapshot ? { snapshot: result.snapshot } : {}) };
+  }
+
+  /**
    * Starts the epoch after both the database's and `ahead`'s (what Redis or a
    * collector holds while the database is behind it), for the unchanged
    * configuration, with a version above `ahead.version` as well: collectors apply
