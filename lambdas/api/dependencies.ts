@@ -3,6 +3,7 @@ import { createPool } from '../../services/shared/db';
 import { errorMessage } from '../../services/shared/errors';
 import type { Logger } from '../../services/shared/logger';
 import { RatesReader } from './cache/rates-reader';
+import { InstrumentsReader } from './cache/instruments-reader';
 import { DEFAULT_STATEMENT_TIMEOUTS, type StatementTimeouts } from './config';
 import { SnapshotPublisher } from './cache/snapshot-publisher';
 import { createOpenApiDocument } from './openapi';
@@ -59,6 +60,7 @@ export function connectDependencies(options: ConnectOptions): ApiDependencies & 
     statementTimeouts: timeouts,
     ...(options.streamTokenKey ? { streamTokenKey: options.streamTokenKey } : {}),
     rates: new RatesReader(redis),
+    instruments: new InstrumentsReader(redis),
     publisher: new SnapshotPublisher(redis),
     logger: options.logger,
     metrics: options.metrics,

@@ -6,6 +6,7 @@ import { errorMessage } from '../../services/shared/errors';
 import type { Logger } from '../../services/shared/logger';
 import { signStreamToken } from '../../services/shared/tokens';
 import { appliedCommit, readAppliedCommits, readHeartbeats } from './cache/heartbeats';
+import type { InstrumentLookup, InstrumentsReader } from './cache/instruments-reader';
 import type { RatesReader } from './cache/rates-reader';
 import type { SnapshotPublisher } from './cache/snapshot-publisher';
 import { costLimitExceeded, notFound, validationError } from './errors';
@@ -28,6 +29,7 @@ import {
 } from './schemas';
 import type { ConfigStore, Preconditions, WriteResult } from './store/config-store';
 import type { HistoryStore } from './store/history-store';
+import { checkInstrumentAdmission } from './store/pair-admission';
 import { readConnectionStatus } from './store/status-store';
 import { pageLimit } from './store/history-plan';
 import { DEFAULT_STATEMENT_TIMEOUTS, type StatementTimeouts } from './config';
@@ -44,6 +46,8 @@ export interface ApiDependencies {
   configStore: ConfigStore;
   historyStore: HistoryStore;
   rates: RatesReader;
+  /** The instrument lists the collectors publish; absent, pairs are checked against trading_pairs only. */
+  instruments?: InstrumentsReader;
   publisher: SnapshotPublisher;
   logger: Logger;
   metrics: ApiMetrics;
@@ -146,11 +150,31 @@ const getSymbol: Operation = async (request, deps) => {
 
 const putSymbol: Operation = async (request, deps) => {
   const { exchange, symbol } = request.pathParams;
+  await checkListedByExchange(deps, exchange!, symbol!, (request.body as PutSymbolBody).enabled, request.requestId);
   const result = await deps.configStore.putSymbol(exchange!, symbol!, request.body as PutSymbolBody, request.caller, preconditionsOf(request.headers));
   const published = await publishAfterCommit(result, deps, request.requestId);
   deps.logger.info('symbol config written', { requestId: request.requestId, exchange, symbol, enabled: result.value.enabled, version: result.value.version, changed: result.committedVersion !== undefined, caller: request.caller });
   return jsonResponse(result.created ? 201 : 200, result.value, { ETag: etagOf(result.value.version), ...published });
 };
+
+/**
+ * Refuses a pair the exchange's collector did not find in the exchange's
+ * instrument list. Redis unavailable is not a reason to refuse a write the
+ * database can take: the check is skipped, counted and logged (trading_pairs
+ * still applies inside the write).
+ */
+async function checkListedByExchange(deps: ApiDependencies, exchange: string, symbol: string, enabled: boolean, requestId: string): Promise<void> {
+  if (!deps.instruments) return;
+  let lookup: InstrumentLookup;
+  try {
+    lookup = await deps.instruments.lookup(exchange, symbol);
+  } catch (error) {
+    deps.metrics.addMetric('InstrumentCheckSkipped', 'Count', 1);
+    deps.logger.warn('instrument list unreadable; the pair is checked against trading_pairs only', { requestId, exchange, symbol, error: errorMessage(error) });
+    return;
+  }
+  checkInstrumentAdmission(lookup, exchange, symbol, enabled);
+}
 
 const deleteSymbol: Operation = async (request, deps) => {
   const { exchange, symbol } = request.pathParams;

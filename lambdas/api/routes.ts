@@ -110,7 +110,8 @@ export const ROUTES: readonly RouteDefinition[] = [
       'Creates or replaces the symbol\'s row. The running collectors subscribe or unsubscribe it within seconds. ' +
       'If-Match: the symbol\'s ETag (412 when it changed since); If-None-Match: * creates only (412 when it exists). ' +
       'Where trading_pairs lists the exchange\'s pairs, the symbol must be one of them (422 otherwise); ' +
-      'a pair listed with a status other than TRADING cannot be enabled (409 PAIR_NOT_TRADING), only disabled.',
+      'a pair listed with a status other than TRADING cannot be enabled (409 PAIR_NOT_TRADING), only disabled. ' +
+      'The same holds against the instrument list the exchange\'s collector last loaded (Redis `instruments:<exchange>`), for exchanges trading_pairs does not list (OKX, Bybit).',
     pathParams: pairPathSchema,
     body: putSymbolBodySchema,
     response: symbolConfigSchema,

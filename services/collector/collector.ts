@@ -6,13 +6,13 @@ import { createLogger, errorMessage, LogThrottle, type Logger } from '../shared'
 import { ExchangeClock } from './clock';
 import { isInShard, type CollectorConfig } from './config';
 import { ConnectionPool, type ConnectionSettings, type PoolStatus } from './connection';
-import type { Trade } from './domain';
+import type { SymbolInfo, Trade } from './domain';
 import { createExchangeAdapter, type ExchangeAdapter } from './exchange';
 import { TradeSequencer, type ClosedGap } from './gaps';
 import { CollectorHttpServer, type Readiness } from './http';
 import { CollectorMetrics } from './metrics';
 import { RateEngine, WarmStart } from './rates';
-import { createCollectorRedis, redisTimeoutKind, RedisRatesWriter } from './sinks/redis';
+import { createCollectorRedis, redisTimeoutKind, RedisRatesWriter, writeInstruments } from './sinks/redis';
 import { decodePreviousState, rateKey, rateStateFromHash, statusKey, type RateState } from '../shared/rates';
 import { createCollectorSqsClient, HistoryPersister } from './sinks/sqs';
 import { SymbolSource, type DesiredConfiguration } from './symbols';
@@ -34,6 +34,9 @@ export interface CollectorEvents {
   /** Every trade after sequencing (in id order per symbol, gaps filled). */
   trade: [trade: Trade];
 }
+
+/** How often the instrument list is fetched again: Binance's exchangeInfo costs 20 of 6,000 weight a minute. */
+const INSTRUMENTS_REFRESH_MS = 3_600_000;
 
 /**
  * The collector service: exchange connections -> trade sequencer (order, gaps)
@@ -70,6 +73,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
   private configUpdatedAt: string | undefined;
   private configSource: DesiredConfiguration['source'] | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private instrumentsTimer: NodeJS.Timeout | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
   private httpPort: number | undefined;
   private tradesProcessed = 0;
@@ -201,6 +205,9 @@ export class Collector extends EventEmitter<CollectorEvents> {
     // The timer half of "evaluated on every trade and on a timer": quiet symbols decay to 0 %.
     this.evaluationTimer = setInterval(() => this.engine.evaluateAll(this.clock.now(), (state) => this.publish(state)), this.config.evaluationIntervalMs);
     this.evaluationTimer.unref();
+    // New listings and delistings reach the directory and the API's checks without a restart.
+    this.instrumentsTimer = setInterval(() => void this.listInstruments().catch((error) => this.reportError('rest', 'INSTRUMENTS', error)), INSTRUMENTS_REFRESH_MS);
+    this.instrumentsTimer.unref();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatIntervalMs ?? 5000);
     this.heartbeatTimer.unref();
     // Redis health changes without a pool event; re-evaluate the state now and then.
@@ -302,7 +309,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
 
   private async environmentSymbols(): Promise<string[]> {
     if (this.config.symbols.length === 1 && this.config.symbols[0] === 'ALL') {
-      const listed = await this.adapter.rest.listSymbols();
+      const listed = await this.listInstruments();
       return listed.filter((s) => s.tradable).map((s) => s.symbol);
     }
     return this.config.symbols;
@@ -469,7 +476,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     const directory = this.adapter.directory;
     for (let attempt = 0; directory !== undefined && !directory.loaded; attempt++) {
       try {
-        const listed = await this.adapter.rest.listSymbols();
+        const listed = await this.listInstruments();
         this.logger.info('instrument list loaded', { exchange: this.adapter.exchange, instruments: listed.length, tradable: listed.filter((s) => s.tradable).length });
       } catch (error) {
         this.reportError('rest', 'INSTRUMENTS', error);
@@ -481,6 +488,17 @@ export class Collector extends EventEmitter<CollectorEvents> {
       }
     }
     return !this.lifetime.signal.aborted;
+  }
+
+  /**
+   * The exchange's instrument list (which also fills the adapter's directory),
+   * published to `instruments:<exchange>` for the config API's pair checks. A
+   * failed publish is counted and logged; the list is still used.
+   */
+  private async listInstruments(): Promise<SymbolInfo[]> {
+    const listed = await this.adapter.rest.listSymbols();
+    await writeInstruments(this.redis, this.adapter.exchange, listed).catch((error) => this.reportError('redis', 'INSTRUMENTS_WRITE', error));
+    return listed;
   }
 
   private reportError(component: string, code: string, error: unknown): void {
@@ -495,6 +513,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     const started = Date.now();
     const remaining = () => Math.max(500, deadlineMs - (Date.now() - started));
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.instrumentsTimer);
     clearInterval(this.stateTimer);
     clearInterval(this.evaluationTimer);
     this.warmStart.close();

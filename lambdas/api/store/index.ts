@@ -1,6 +1,6 @@
 export { ConfigStore } from './config-store';
 export type { Preconditions, WriteResult } from './config-store';
-export { checkPairAdmission } from './pair-admission';
+export { checkInstrumentAdmission, checkPairAdmission } from './pair-admission';
 export type { PairListing } from './pair-admission';
 export { decodeCursor, encodeCursor, HistoryStore, INTERVAL_MS } from './history-store';
 export type { HistoryInterval, HistoryPage, HistoryPageRequest, HistorySource, HistoryStoreOptions } from './history-store';

@@ -1,3 +1,4 @@
+import type { InstrumentLookup } from '../cache/instruments-reader';
 import { ApiError } from '../errors';
 
 /** What trading_pairs says about one pair. */
@@ -27,6 +28,25 @@ export function checkPairAdmission(listing: PairListing, exchange: string, symbo
   if (enabled && listing.listed && listing.status !== 'TRADING') {
     throw new ApiError(409, 'PAIR_NOT_TRADING', `${exchange}:${symbol} has status ${listing.status ?? 'NULL'} in trading_pairs, not TRADING; it can be enabled once the exchange trades it again (disabling it is allowed)`, {
       details: [{ field: 'body.enabled', reason: `the pair's status is ${listing.status ?? 'NULL'}, not TRADING` }],
+    });
+  }
+}
+
+/**
+ * The same rule against the instrument list the exchange's collector published
+ * (`instruments:<exchange>`): it covers exchanges trading_pairs does not list,
+ * such as OKX and Bybit, with the exchange's own view of what trades now.
+ */
+export function checkInstrumentAdmission(lookup: InstrumentLookup, exchange: string, symbol: string, enabled: boolean): void {
+  if (!lookup.known) return;
+  if (!lookup.listing) {
+    throw new ApiError(422, 'UNKNOWN_PAIR', `${exchange} does not list ${symbol} (its collector's instrument list); check the symbol: base and quote in upper case, e.g. BTCUSDT`, {
+      details: [{ field: 'path.symbol', reason: `not listed by ${exchange}` }],
+    });
+  }
+  if (enabled && !lookup.listing.tradable) {
+    throw new ApiError(409, 'PAIR_NOT_TRADING', `${exchange} lists ${symbol} (${lookup.listing.native}) but does not trade it now; it can be enabled once the exchange trades it again (disabling it is allowed)`, {
+      details: [{ field: 'body.enabled', reason: `${exchange} does not trade the pair now` }],
     });
   }
 }

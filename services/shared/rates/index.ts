@@ -6,3 +6,5 @@ export { decodePreviousState, decodeRateHash, encodeRateHash, formatChange, rate
 export type { Rate, RateFields, RateState } from './hash';
 export { decodeRatesMessage, MAX_RATES_PER_MESSAGE, RatesMessageError } from './channel';
 export type { DecodedRatesMessage } from './channel';
+export { decodeInstrument, encodeInstrument, INSTRUMENTS_TTL_SECONDS, instrumentsKey } from './instruments';
+export type { InstrumentListing } from './instruments';
