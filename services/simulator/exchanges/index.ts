@@ -1,6 +1,7 @@
 import { SimulatorConfigError } from '../errors';
 import type { SimulatorConfig } from '../options';
 import { createBinanceProtocol } from './binance';
+import { createOkxProtocol } from './okx';
 import { type ExchangeId, type ExchangeProtocol, isExchangeId } from './types';
 
 export { EXCHANGE_IDS, isExchangeId } from './types';
@@ -12,6 +13,8 @@ export function createProtocol(exchange: ExchangeId, config: SimulatorConfig): E
   switch (exchange) {
     case 'binance':
       return createBinanceProtocol(config) as ExchangeProtocol<unknown>;
+    case 'okx':
+      return createOkxProtocol(config) as ExchangeProtocol<unknown>;
     default:
       throw new SimulatorConfigError(`exchange ${exchange} is not served yet`);
   }
