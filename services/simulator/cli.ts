@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
 import { createLogger, errorMessage, exitGracefullyOnSignals, runMain } from '../shared';
+import { isExchangeId } from './exchanges';
 import { type SimulatorOptions, SimulatorConfigError, startSimulator } from './index';
 
-const USAGE = `usage: npm run simulator -- [--port 9443] [--host 127.0.0.1] [--symbols 200 | --symbols BTCUSDT,ETHUSDT]
-  [--rate 1000] [--seed 1] [--exchange-info FILE] [--replay FILE --speed 1]
-  [--ping-interval-ms 20000] [--pong-timeout-ms 60000] [--max-connection-age-ms 86400000]
+const USAGE = `usage: npm run simulator -- [--exchange binance|okx|bybit] [--port 9443] [--host 127.0.0.1]
+  [--symbols 200 | --symbols BTCUSDT,ETHUSDT] [--rate 1000] [--seed 1]
+  [--exchange-info FILE (binance)] [--instruments-file FILE (okx)] [--replay FILE --speed 1]
+  [--ping-interval-ms 20000] [--pong-timeout-ms 60000] (binance) [--idle-timeout-ms 30000|600000] (okx|bybit)
+  [--max-connection-age-ms 86400000]
   [--history-minutes 20] [--rest-weight-limit 6000] [--log-level INFO]`;
 
 function numberFlag(name: string, value: string | undefined): number | undefined {
@@ -19,6 +22,9 @@ export function parseCli(argv: string[]): SimulatorOptions {
     args: argv,
     strict: true,
     options: {
+      exchange: { type: 'string' },
+      'instruments-file': { type: 'string' },
+      'idle-timeout-ms': { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       symbols: { type: 'string' },
@@ -41,8 +47,13 @@ export function parseCli(argv: string[]): SimulatorOptions {
     console.log(USAGE);
     process.exit(0);
   }
+  const exchange = values.exchange;
+  if (exchange !== undefined && !isExchangeId(exchange)) throw new SimulatorConfigError(`--exchange must be binance, okx or bybit, got ${exchange}`);
   const symbols = values.symbols === undefined ? undefined : /^\d+$/.test(values.symbols) ? Number(values.symbols) : values.symbols.split(',').map((s) => s.trim());
   return {
+    exchange,
+    instrumentsFile: values['instruments-file'],
+    idleTimeoutMs: numberFlag('idle-timeout-ms', values['idle-timeout-ms']),
     port: numberFlag('port', values.port),
     host: values.host,
     symbols,
@@ -72,7 +83,7 @@ async function main(): Promise<void> {
   }
   const simulator = await startSimulator(options);
   // One machine-readable line so scripts (npm start, benchmarks) can find the URLs.
-  console.log(JSON.stringify({ event: 'listening', port: simulator.port, wsUrl: simulator.wsUrl, restUrl: simulator.restUrl }));
+  console.log(JSON.stringify({ event: 'listening', exchange: simulator.exchange, port: simulator.port, wsUrl: simulator.wsUrl, restUrl: simulator.restUrl }));
   exitGracefullyOnSignals({ logger, message: 'stopping simulator', stop: () => simulator.stop() });
 }
 

@@ -26,3 +26,10 @@ export class FaultRequestError extends CollectorError {
     super('SIMULATOR_FAULT_REQUEST', message);
   }
 }
+
+/** An OKX instruments file that does not have the shape of `GET /api/v5/public/instruments`. */
+export class InstrumentsFormatError extends CollectorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SIMULATOR_INSTRUMENTS_FORMAT', message, options);
+  }
+}

@@ -76,6 +76,11 @@ export class TradeRing {
     return this.lowerBound(this.ids, id);
   }
 
+  /** Index of the first aggregate whose first fill id is >= `id` (size when none). */
+  lowerBoundFirstId(id: number): number {
+    return this.lowerBound(this.firstIds, id);
+  }
+
   /** Index of the first trade with time >= `time` (size when none). */
   lowerBoundTime(time: number): number {
     return this.lowerBound(this.times, time);

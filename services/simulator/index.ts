@@ -1,7 +1,11 @@
 import type { RestAggTrade } from '../shared/binance';
 import { toRestAggTrade } from './history';
 import { type SimulatorOptions, resolveOptions } from './options';
+import type { ExchangeId } from './exchanges';
 import { SimulatorServer, type SimulatorStats } from './server';
+
+export { EXCHANGE_IDS } from './exchanges';
+export type { ExchangeId } from './exchanges';
 
 export type { SimulatorOptions } from './options';
 export type { SimulatorStats, ConnectionStats } from './server';
@@ -18,17 +22,21 @@ export interface SimulatorMarket {
 }
 
 export interface SimulatorHandle {
+  exchange: ExchangeId;
   port: number;
-  /** `ws://host:port`; append `/ws/<stream>` or `/stream?streams=...`. */
+  /**
+   * `ws://host:port`; append the exchange's path: Binance `/ws/<stream>` or
+   * `/stream?streams=...`, OKX `/ws/v5/public`, Bybit `/v5/public/spot`.
+   */
   wsUrl: string;
-  /** `http://host:port`; REST under `/api/v3`, faults under `/_sim`. */
+  /** `http://host:port`; REST under `/api/v3` (Binance), `/api/v5` (OKX), `/v5/market` (Bybit); faults under `/_sim`. */
   restUrl: string;
   stats(): SimulatorStats;
   stop(): Promise<void>;
   market: SimulatorMarket;
 }
 
-/** Starts a Binance-spot simulator serving WebSocket streams and REST on one port. */
+/** Starts a spot simulator of `options.exchange` (Binance by default) serving WebSocket streams and REST on one port. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const config = resolveOptions(options);
   const server = new SimulatorServer(config);
@@ -51,6 +59,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
   };
   return {
+    exchange: config.exchange,
     port,
     wsUrl: `ws://${hostPart}:${port}`,
     restUrl: `http://${hostPart}:${port}`,

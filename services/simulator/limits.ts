@@ -57,3 +57,47 @@ export class RequestWeightLimiter {
     return now - (now % 60_000) === this.windowStart ? (this.used.get(client) ?? 0) : 0;
   }
 }
+
+/**
+ * Requests per client in a sliding window (OKX "N requests per 2 seconds", Bybit
+ * "600 requests per 5 seconds", connection attempts per IP). Each client keeps at
+ * most `limit` timestamps; at most `maxClients` are tracked, past that new clients
+ * share one bucket, so memory stays bounded whatever the callers do.
+ */
+export class SlidingWindowCounter {
+  private readonly hits = new Map<string, number[]>();
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+    private readonly maxClients = 10_000,
+  ) {}
+
+  /** Records a request of `client` at `now`; false when it is over the limit (and then not recorded). */
+  hit(client: string, now: number): boolean {
+    if (!this.hits.has(client) && this.hits.size >= this.maxClients) this.evictIdle(now);
+    const key = this.hits.has(client) || this.hits.size < this.maxClients ? client : '*overflow*';
+    let times = this.hits.get(key);
+    if (!times) {
+      times = [];
+      this.hits.set(key, times);
+    }
+    while (times.length > 0 && (times[0] as number) <= now - this.windowMs) times.shift();
+    if (times.length >= this.limit) return false;
+    times.push(now);
+    return true;
+  }
+
+  /** Milliseconds until `client` may send again (0 when it may now). */
+  waitMs(client: string, now: number): number {
+    const times = this.hits.get(client);
+    if (!times || times.length < this.limit) return 0;
+    return Math.max(0, (times[0] as number) + this.windowMs - now);
+  }
+
+  private evictIdle(now: number): void {
+    for (const [client, times] of this.hits) {
+      if (times.length === 0 || (times[times.length - 1] as number) <= now - this.windowMs) this.hits.delete(client);
+    }
+  }
+}

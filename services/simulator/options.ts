@@ -1,7 +1,13 @@
 import { BINANCE_REST_WEIGHT_LIMIT_1M, BINANCE_WS_LIMITS } from '../shared/binance';
 import { SimulatorConfigError } from './errors';
+import { type ExchangeId, isExchangeId } from './exchanges/types';
+
+/** Idle cuts of the client-ping exchanges: OKX's documented 30 s; Bybit's 10 min (its documented default `max_active_time`). */
+export const DEFAULT_IDLE_TIMEOUT_MS: Record<Exclude<ExchangeId, 'binance'>, number> = { okx: 30_000, bybit: 600_000 };
 
 export interface SimulatorOptions {
+  /** Whose public spot protocol to speak. Default binance. */
+  exchange?: ExchangeId;
   /** 0 picks an ephemeral port. Default 9443 (Binance's stream port). */
   port?: number;
   host?: string;
@@ -12,12 +18,21 @@ export interface SimulatorOptions {
   seed?: number;
   /** A real `GET /api/v3/exchangeInfo` response: its symbols replace the synthetic universe. */
   exchangeInfoFile?: string;
-  /** Recorded combined-stream JSON lines to replay instead of generating trades. */
+  /** OKX only: a real `GET /api/v5/public/instruments?instType=SPOT` response; its instruments replace the synthetic universe. */
+  instrumentsFile?: string;
+  /** Recorded combined-stream JSON lines (or, for OKX, an OKX capture) to replay instead of generating trades. */
   replayFile?: string;
   /** Replay speed factor. Default 1. */
   speed?: number;
+  /** Binance: server ping period. */
   pingIntervalMs?: number;
+  /** Binance: a connection whose pong is this late is cut. */
   pongTimeoutMs?: number;
+  /** OKX and Bybit: an idle connection is cut after this long (OKX 30 s, Bybit 10 min). */
+  idleTimeoutMs?: number;
+  /** OKX: connection attempts per second per IP (3). Bybit: per 5 minutes (500). */
+  maxConnectsPerWindow?: number;
+  /** Default 24 h on Binance; OKX and Bybit document no age cut (Infinity). */
   maxConnectionAgeMs?: number;
   /** How long before the age cut `serverShutdown` is sent. Default min(10 min, age / 10). */
   shutdownNoticeMs?: number;
@@ -39,7 +54,8 @@ export interface SimulatorOptions {
   logLevel?: string;
 }
 
-export type SimulatorConfig = Required<Omit<SimulatorOptions, 'exchangeInfoFile' | 'replayFile' | 'logLevel'>> & Pick<SimulatorOptions, 'exchangeInfoFile' | 'replayFile' | 'logLevel'>;
+type OptionalKeys = 'exchangeInfoFile' | 'instrumentsFile' | 'replayFile' | 'logLevel' | 'maxConnectsPerWindow';
+export type SimulatorConfig = Required<Omit<SimulatorOptions, OptionalKeys>> & Pick<SimulatorOptions, OptionalKeys>;
 
 /** Pre-history is generated at most at this rate so start-up stays well under a second. */
 export const PREHISTORY_MAX_RATE = 250;
@@ -50,12 +66,23 @@ function positive(name: string, value: number, allowZero = false): number {
 }
 
 export function resolveOptions(options: SimulatorOptions): SimulatorConfig {
-  const maxConnectionAgeMs = positive('maxConnectionAgeMs', options.maxConnectionAgeMs ?? BINANCE_WS_LIMITS.maxConnectionAgeMs);
+  const exchange = options.exchange ?? 'binance';
+  if (!isExchangeId(exchange)) throw new SimulatorConfigError(`exchange must be one of binance, okx, bybit, got ${String(exchange)}`);
+  if (options.instrumentsFile !== undefined && exchange !== 'okx') throw new SimulatorConfigError('instrumentsFile is an OKX instruments response; use it with exchange okx (binance takes exchangeInfoFile)');
+  if (options.exchangeInfoFile !== undefined && exchange !== 'binance') throw new SimulatorConfigError(`exchangeInfoFile is a Binance exchangeInfo response; exchange ${exchange} cannot serve it${exchange === 'okx' ? ' (use instrumentsFile)' : ''}`);
+  // OKX and Bybit document no age cut: Infinity unless asked for.
+  const maxConnectionAgeMs =
+    options.maxConnectionAgeMs === undefined && exchange !== 'binance' ? Number.POSITIVE_INFINITY : positive('maxConnectionAgeMs', options.maxConnectionAgeMs ?? BINANCE_WS_LIMITS.maxConnectionAgeMs);
+  const idleDefault = exchange === 'binance' ? DEFAULT_IDLE_TIMEOUT_MS.okx : DEFAULT_IDLE_TIMEOUT_MS[exchange];
   const port = options.port ?? 9443;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SimulatorConfigError(`port must be 0-65535, got ${port}`);
   const symbols = options.symbols ?? 200;
   if (Array.isArray(symbols) ? symbols.length === 0 : !Number.isInteger(symbols) || symbols < 1) throw new SimulatorConfigError('symbols must be a positive integer or a non-empty list');
   return {
+    exchange,
+    instrumentsFile: options.instrumentsFile,
+    idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs ?? idleDefault),
+    maxConnectsPerWindow: options.maxConnectsPerWindow === undefined ? undefined : Math.trunc(positive('maxConnectsPerWindow', options.maxConnectsPerWindow)),
     port,
     host: options.host ?? '127.0.0.1',
     symbols,

@@ -2,28 +2,24 @@ import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BINANCE_WS_LIMITS } from '../shared/binance';
 import { type Logger, createLogger, errorMessage } from '../shared';
 import { Connection, type DisconnectReason } from './connection';
 import { FaultRequestError, SimulatorConfigError } from './errors';
-import { garbageFrames } from './faults';
-import { aggTradePayload, combinedMessage, klinePayload, miniTickerPayload, serverShutdownMessage, splitQuantity, tickerStats, tradePayload } from './format';
+import { type CloseAction, type ExchangeProtocol, type Render, type TradeEvent, createProtocol } from './exchanges';
 import { TradeGenerator } from './generator';
-import { type AggTradeRecord, minuteOf } from './history';
-import { RequestWeightLimiter } from './limits';
+import type { AggTradeRecord } from './history';
 import { Market, type SymbolState } from './market';
 import { PREHISTORY_MAX_RATE, type SimulatorConfig } from './options';
 import { Prng } from './prng';
-import { decideControl, parseControlMessage } from './protocol';
-import { type ReplayEvent, ReplayCursor, parseReplay } from './replay';
-import { type RestFailure, handleRest } from './rest';
-import { isWellFormedStream, servedStream } from './streams';
+import { type ReplayEvent, ReplayCursor, parseRecording } from './replay';
+import type { RestFailure } from './rest';
 import { type SymbolSpec, exchangeInfoUniverse, listedUniverse, startPrices, syntheticUniverse } from './universe';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Replay events sent per tick at most, so a huge speed cannot block the event loop. */
 const MAX_REPLAY_EVENTS_PER_TICK = 20_000;
 const KLINE_BARS_KEPT = 1440;
+/** Trades in one batched push at most (OKX, Bybit); a larger batch is split. */
+const MAX_TRADES_PER_PUSH = 100;
 
 export interface ConnectionStats {
   id: number;
@@ -36,6 +32,7 @@ export interface ConnectionStats {
 }
 
 export interface SimulatorStats {
+  exchange: string;
   connections: number;
   subscriptions: number;
   perConnection: ConnectionStats[];
@@ -48,36 +45,29 @@ export interface SimulatorStats {
   replay?: { position: number; total: number; started: boolean; clock: number };
 }
 
-interface StreamKeys {
-  aggTrade: string;
-  trade: string;
-  kline: string;
-  miniTicker: string;
-}
-
-type Render = (variant: number) => string;
-
 /**
  * The simulator process: one node:http server answering REST and fault requests
- * and upgrading `/ws` and `/stream` to WebSockets. Trades are generated (or replayed)
- * on a drift-corrected timer; each event is encoded once per encoding variant and
- * the same Buffer goes to every subscriber, with sockets corked for the duration of
- * a tick so a burst leaves in few syscalls.
+ * and upgrading WebSocket paths the exchange plug-in accepts. Trades are generated
+ * (or replayed) on a drift-corrected timer; each event is encoded once per encoding
+ * variant and the same Buffers go to every subscriber, with sockets corked for the
+ * duration of a tick so a burst leaves in few syscalls. Everything a client can tell
+ * apart between exchanges is the plug-in's (see exchanges/types.ts).
  */
 export class SimulatorServer {
   readonly logger: Logger;
+  readonly protocol: ExchangeProtocol<unknown>;
   market!: Market;
   private generator: TradeGenerator | undefined;
   private replay: ReplayCursor | undefined;
-  private replayEvents: ReplayEvent[] = [];
   private replaying: ReplayEvent | undefined;
-  private keys: StreamKeys[] = [];
+  private topics: string[][] = [];
+  /** Trades waiting for the end of the tick, per symbol index (batching plug-ins only). */
+  private readonly pending = new Map<number, TradeEvent[]>();
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024, autoPong: false });
   private readonly hub = new Map<string, Set<Connection>>();
   private readonly connections = new Set<Connection>();
   private readonly corked: Connection[] = [];
-  private readonly weights: RequestWeightLimiter;
   private restFailure: RestFailure | undefined;
   private nextConnectionId = 1;
   private timers: NodeJS.Timeout[] = [];
@@ -93,7 +83,7 @@ export class SimulatorServer {
 
   constructor(private readonly config: SimulatorConfig) {
     this.logger = createLogger({ serviceName: 'simulator', logLevel: config.logLevel });
-    this.weights = new RequestWeightLimiter(config.restWeightLimit);
+    this.protocol = createProtocol(config.exchange, config);
     this.http = createServer((req, res) => this.onHttp(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
   }
@@ -106,12 +96,11 @@ export class SimulatorServer {
     });
     this.nextTickAt = Date.now() + this.config.tickMs;
     this.tickTimer = setTimeout(() => this.tick(), this.config.tickMs);
-    const sweepMs = Math.max(10, Math.min(1000, Math.min(this.config.pingIntervalMs, this.config.pongTimeoutMs, this.config.maxConnectionAgeMs) / 4));
-    this.timers.push(setInterval(() => this.sweepConnections(), sweepMs));
-    this.timers.push(setInterval(() => this.publishPeriodic(), 1000));
+    this.timers.push(setInterval(() => this.sweepConnections(), this.sweepIntervalMs()));
+    this.timers.push(setInterval(() => this.everySecond(), 1000));
     const address = this.http.address();
     const port = typeof address === 'object' && address ? address.port : this.config.port;
-    this.logger.info('simulator listening', { port, symbols: this.market.states.length, rate: this.config.rate, replay: this.config.replayFile ?? null });
+    this.logger.info('simulator listening', { exchange: this.protocol.id, port, symbols: this.market.states.length, rate: this.config.rate, replay: this.config.replayFile ?? null });
     return port;
   }
 
@@ -126,12 +115,24 @@ export class SimulatorServer {
     this.logger.info('simulator stopped', { tradesTotal: this.tradesPublished });
   }
 
+  /** A quarter of the shortest deadline the sweep enforces, between 10 ms and 1 s. */
+  private sweepIntervalMs(): number {
+    const rule = this.protocol.keepalive;
+    const deadlines = rule.kind === 'server-ping' ? [rule.pingIntervalMs, rule.pongTimeoutMs] : [rule.idleTimeoutMs];
+    if (Number.isFinite(this.config.maxConnectionAgeMs)) deadlines.push(this.config.maxConnectionAgeMs);
+    return Math.max(10, Math.min(1000, Math.min(...deadlines) / 4));
+  }
+
   private async buildMarket(): Promise<void> {
     const config = this.config;
     const rng = new Prng(config.seed);
     let specs: SymbolSpec[];
     let prices: number[];
-    if (config.exchangeInfoFile) {
+    const native = await this.protocol.loadUniverse?.(config);
+    if (native) {
+      specs = native;
+      prices = startPrices(specs, rng);
+    } else if (config.exchangeInfoFile) {
       specs = exchangeInfoUniverse(JSON.parse(await readFile(config.exchangeInfoFile, 'utf8')));
       prices = startPrices(specs, rng);
     } else if (config.replayFile) {
@@ -142,16 +143,16 @@ export class SimulatorServer {
     }
     const limits = { retentionMs: config.retentionMinutes * 60_000, maxTradesPerSymbol: config.maxTradesPerSymbol, maxKlineBars: KLINE_BARS_KEPT };
     if (config.replayFile) {
-      this.replayEvents = parseReplay(await readFile(config.replayFile, 'utf8'), config.maxReplayEvents);
-      const first = this.replayEvents[0] as ReplayEvent;
+      const events = parseRecording(await readFile(config.replayFile, 'utf8'), config.maxReplayEvents, config.exchange);
+      const first = events[0] as ReplayEvent;
       const known = new Set(specs.map((s) => s.symbol));
-      const replayed = [...new Set(this.replayEvents.map((e) => e.symbol))].filter((s) => !known.has(s));
+      const replayed = [...new Set(events.map((e) => e.symbol))].filter((s) => !known.has(s));
       const extra = listedUniverse(replayed, rng);
-      const firstPrice = new Map(this.replayEvents.map((e) => [e.symbol, e.trade.priceE8 / 1e8] as const).reverse());
+      const firstPrice = new Map(events.map((e) => [e.symbol, e.trade.priceE8 / 1e8] as const).reverse());
       specs = [...specs, ...extra.specs];
       prices = [...prices, ...extra.specs.map((s) => firstPrice.get(s.symbol) ?? 1)];
       this.market = new Market(specs, prices, first.eventTime, limits);
-      this.replay = new ReplayCursor(this.replayEvents, config.speed);
+      this.replay = new ReplayCursor(events, config.speed);
     } else {
       const now = Date.now();
       const origin = now - config.historyMinutes * 60_000;
@@ -159,7 +160,8 @@ export class SimulatorServer {
       this.generator = new TradeGenerator(this.market, { rate: config.rate, seed: config.seed, volatility: config.volatility });
       this.generator.prehistory(origin, now, Math.min(config.rate, PREHISTORY_MAX_RATE));
     }
-    this.keys = this.market.states.map((s) => ({ aggTrade: `${s.lower}@aggTrade`, trade: `${s.lower}@trade`, kline: `${s.lower}@kline_1m`, miniTicker: `${s.lower}@miniTicker` }));
+    this.protocol.attach(this.market, config);
+    this.topics = this.market.states.map((state) => this.protocol.tradeTopics(state));
     this.market.onTrade((state, trade, eventTime) => this.publishTrade(state, trade, eventTime));
   }
 
@@ -182,6 +184,7 @@ export class SimulatorServer {
       } else {
         this.generator?.advance(now);
       }
+      this.flushPending();
     } finally {
       this.uncorkAll();
     }
@@ -193,78 +196,79 @@ export class SimulatorServer {
 
   private publishTrade(state: SymbolState, trade: AggTradeRecord, eventTime: number): void {
     this.tradesPublished += 1;
-    const keys = this.keys[state.index] as StreamKeys;
-    const symbol = state.spec.symbol;
-    const aggSubscribers = this.hub.get(keys.aggTrade);
-    if (aggSubscribers !== undefined && aggSubscribers.size > 0) {
-      const original = this.replaying;
-      this.deliver(aggSubscribers, (variant) => {
-        if (original && variant < 2) return variant === 1 ? original.combined : original.payload;
-        const payload = aggTradePayload(symbol, trade, eventTime, variant >= 2 ? 1000 : 1);
-        return variant & 1 ? combinedMessage(keys.aggTrade, payload) : payload;
-      });
+    const topics = this.topics[state.index] as string[];
+    if (!topics.some((topic) => (this.hub.get(topic)?.size ?? 0) > 0)) return;
+    const event: TradeEvent = { state, trade, eventTime, original: this.replaying };
+    if (this.protocol.batchTrades) {
+      let batch = this.pending.get(state.index);
+      if (!batch) {
+        batch = [];
+        this.pending.set(state.index, batch);
+      }
+      batch.push(event);
+      // Bounded: a batch is flushed early rather than grown past one push.
+      if (batch.length >= MAX_TRADES_PER_PUSH) this.flushSymbol(state.index, batch);
+      return;
     }
-    const tradeSubscribers = this.hub.get(keys.trade);
-    if (tradeSubscribers !== undefined && tradeSubscribers.size > 0) {
-      const quantities = splitQuantity(trade.qtyE8, trade.l - trade.f + 1, state.spec.stepE8);
-      quantities.forEach((qtyE8, i) => {
-        this.deliver(tradeSubscribers, (variant) => {
-          const payload = tradePayload(symbol, trade.f + i, trade.priceE8, qtyE8, trade.T, trade.m, eventTime, variant >= 2 ? 1000 : 1);
-          return variant & 1 ? combinedMessage(keys.trade, payload) : payload;
-        });
-      });
+    this.publishEvents(topics, [event]);
+  }
+
+  private flushPending(): void {
+    for (const [index, batch] of this.pending) this.flushSymbol(index, batch);
+    this.pending.clear();
+  }
+
+  private flushSymbol(index: number, batch: TradeEvent[]): void {
+    if (batch.length === 0) return;
+    this.publishEvents(this.topics[index] as string[], batch.splice(0, batch.length));
+  }
+
+  private publishEvents(topics: readonly string[], events: readonly TradeEvent[]): void {
+    for (const topic of topics) {
+      const subscribers = this.hub.get(topic);
+      if (subscribers !== undefined && subscribers.size > 0) this.deliver(subscribers, this.protocol.renderTrades(topic, events));
     }
   }
 
-  /** Kline updates (at most once a second, plus the closing candle) and miniTickers. */
+  private everySecond(): void {
+    this.publishPeriodic();
+    this.tradesPerSecond = this.tradesPublished - this.tradesAtLastSecond;
+    this.tradesAtLastSecond = this.tradesPublished;
+  }
+
+  /** The plug-in's periodic pushes (Binance klines and miniTickers). */
   private publishPeriodic(): void {
+    const periodic = this.protocol.periodic?.bind(this.protocol);
+    if (!periodic) return;
     const now = this.exchangeTime();
-    const minute = minuteOf(now);
+    const subscribed = (topic: string): boolean => (this.hub.get(topic)?.size ?? 0) > 0;
     try {
       for (const state of this.market.states) {
-        const keys = this.keys[state.index] as StreamKeys;
-        const klineSubscribers = this.hub.get(keys.kline);
-        if (klineSubscribers !== undefined && klineSubscribers.size > 0) {
-          const closed = state.klines.closeIfBefore(minute);
-          if (closed) this.deliver(klineSubscribers, this.periodic(keys.kline, now, (factor) => klinePayload(state.spec.symbol, closed, true, now, factor)));
-          const current = state.klines.current;
-          if (current && state.klines.dirty) this.deliver(klineSubscribers, this.periodic(keys.kline, now, (factor) => klinePayload(state.spec.symbol, current, false, now, factor)));
-          state.klines.dirty = false;
-        }
-        const tickerSubscribers = this.hub.get(keys.miniTicker);
-        if (tickerSubscribers !== undefined && tickerSubscribers.size > 0 && state.tickerDirty) {
-          const bars = state.klines.barsBetween(now - DAY_MS, now);
-          const stats = tickerStats(bars, bars[0]?.o ?? state.klines.lastPrice());
-          if (stats) this.deliver(tickerSubscribers, this.periodic(keys.miniTicker, now, (factor) => miniTickerPayload(state.spec.symbol, stats, now, factor)));
-          state.tickerDirty = false;
+        for (const event of periodic(state, now, subscribed)) {
+          const subscribers = this.hub.get(event.topic);
+          if (subscribers) this.deliver(subscribers, event.render);
         }
       }
     } finally {
       this.uncorkAll();
     }
-    this.tradesPerSecond = this.tradesPublished - this.tradesAtLastSecond;
-    this.tradesAtLastSecond = this.tradesPublished;
-  }
-
-  private periodic(stream: string, _now: number, payload: (factor: number) => string): Render {
-    return (variant) => {
-      const data = payload(variant >= 2 ? 1000 : 1);
-      return variant & 1 ? combinedMessage(stream, data) : data;
-    };
   }
 
   /** Sends one event to every healthy subscriber, encoding it at most once per variant. */
   private deliver(subscribers: Set<Connection>, render: Render): void {
-    const cache: Array<Buffer | undefined> = [undefined, undefined, undefined, undefined];
+    const cache: Array<Buffer[] | undefined> = new Array<Buffer[] | undefined>(this.protocol.variants);
     for (const connection of subscribers) {
       if (connection.stalled || connection.closed) continue;
-      const variant = connection.variant;
-      let frame = cache[variant];
-      if (frame === undefined) {
-        frame = Buffer.from(render(variant));
-        cache[variant] = frame;
+      const variant = this.protocol.variantOf(connection.state);
+      let frames = cache[variant];
+      if (frames === undefined) {
+        frames = render(variant).map((text) => Buffer.from(text));
+        cache[variant] = frames;
       }
-      this.send(connection, frame);
+      for (const frame of frames) {
+        if (connection.closed) break;
+        this.send(connection, frame);
+      }
     }
   }
 
@@ -277,7 +281,7 @@ export class SimulatorServer {
     connection.ws.send(frame, { binary: false });
     connection.messagesSent += 1;
     this.messagesSent += 1;
-    // Like Binance, a client that cannot keep up is cut rather than buffered without bound.
+    // Like the exchanges, a client that cannot keep up is cut rather than buffered without bound.
     if (connection.bufferedBytes > this.config.maxBufferedBytes) {
       this.droppedSlowConsumers += 1;
       this.disconnect(connection, 'slow-consumer', () => connection.socket.destroy());
@@ -294,38 +298,21 @@ export class SimulatorServer {
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://simulator');
-    let streams: string[];
-    let combined: boolean;
-    if (url.pathname === '/ws' || url.pathname === '/ws/') {
-      streams = [];
-      combined = false;
-    } else if (url.pathname.startsWith('/ws/')) {
-      streams = [decodeURIComponent(url.pathname.slice(4))];
-      combined = false;
-    } else if (url.pathname === '/stream' || url.pathname === '/stream/') {
-      const list = url.searchParams.get('streams');
-      streams = list ? list.split('/').filter((s) => s !== '') : [];
-      combined = true;
-    } else {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    const decision = this.protocol.upgrade(url, req.socket.remoteAddress ?? 'unknown', Date.now());
+    if (decision.kind === 'refuse') {
+      const type = decision.body.startsWith('{') ? 'application/json' : 'text/plain';
+      socket.end(`HTTP/1.1 ${decision.status} ${decision.statusText}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(decision.body)}\r\nConnection: close\r\n\r\n${decision.body}`);
       return;
     }
-    if (!streams.every(isWellFormedStream)) {
-      const body = JSON.stringify({ code: 2, msg: 'Invalid request: invalid stream' });
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-      return;
-    }
-    const timeUnit = (url.searchParams.get('timeUnit') ?? 'MILLISECOND').toUpperCase();
-    const timeFactor = timeUnit === 'MICROSECOND' ? 1000 : 1;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket, streams, combined, timeFactor));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket, decision.state, decision.streams, decision.closeOnOpen));
   }
 
-  private onConnection(ws: WebSocket, socket: Socket, streams: string[], combined: boolean, timeFactor: number): void {
+  private onConnection(ws: WebSocket, socket: Socket, state: unknown, streams: string[], closeOnOpen: CloseAction | undefined): void {
     if (this.stopping) {
       ws.terminate();
       return;
     }
-    const connection = new Connection(this.nextConnectionId++, ws, socket, combined, timeFactor, Date.now(), BINANCE_WS_LIMITS.maxIncomingMessagesPerSecond);
+    const connection = new Connection(this.nextConnectionId++, ws, socket, state, Date.now(), this.protocol.maxIncomingMessagesPerSecond);
     this.connections.add(connection);
     socket.setNoDelay(true);
     ws.on('message', (data, isBinary) => this.onMessage(connection, isBinary ? '' : data.toString()));
@@ -333,55 +320,51 @@ export class SimulatorServer {
     // silent to client pings too, as a half-dead TCP path would.
     ws.on('ping', (data) => {
       if (connection.stalled || connection.closed) return;
+      connection.lastClientFrameAt = Date.now();
       if (this.countIncoming(connection)) ws.pong(data);
     });
     ws.on('pong', () => {
       if (connection.stalled) return;
       connection.lastPongAt = Date.now();
+      connection.lastClientFrameAt = connection.lastPongAt;
       this.countIncoming(connection);
     });
     ws.on('close', () => this.forget(connection, 'client'));
     ws.on('error', (error) => this.logger.debug('connection error', { connection: connection.id, error: errorMessage(error) }));
-    const unique = [...new Set(streams)];
-    if (unique.length > BINANCE_WS_LIMITS.maxStreamsPerConnection) {
-      this.disconnect(connection, 'too-many-streams', () => ws.close(1008, 'Too many streams'));
+    if (closeOnOpen) {
+      this.close(connection, closeOnOpen);
       return;
     }
-    for (const stream of unique) this.subscribe(connection, stream);
-    this.logger.debug('connection opened', { connection: connection.id, streams: unique.length, combined });
+    for (const stream of new Set(streams)) this.subscribe(connection, stream);
+    this.logger.debug('connection opened', { connection: connection.id, streams: connection.streams.size });
   }
 
-  /** Counts an incoming frame; false (and the connection is closed) past 5 a second. */
+  /** Counts an incoming frame; false (and the connection is closed) past the plug-in's rate. */
   private countIncoming(connection: Connection): boolean {
-    if (connection.limiter.hit(Date.now())) return true;
+    if (!connection.limiter || connection.limiter.hit(Date.now())) return true;
     this.disconnect(connection, 'too-many-messages', () => connection.ws.close(1008, 'Too many messages'));
     return false;
   }
 
   private onMessage(connection: Connection, text: string): void {
-    if (connection.stalled || connection.closed || !this.countIncoming(connection)) return;
-    const parsed = parseControlMessage(text);
-    if ('error' in parsed) {
-      this.reply(connection, parsed);
-      return;
-    }
-    const outcome = decideControl(parsed, connection.streams, connection.combined, BINANCE_WS_LIMITS.maxStreamsPerConnection);
-    if (outcome.exceedsStreamLimit) {
-      this.disconnect(connection, 'too-many-streams', () => connection.ws.close(1008, 'Too many streams'));
-      return;
-    }
+    if (connection.stalled || connection.closed) return;
+    const now = Date.now();
+    connection.lastClientFrameAt = now;
+    if (!this.countIncoming(connection)) return;
+    const outcome = this.protocol.control(text, connection, now);
     for (const stream of outcome.unsubscribe) this.unsubscribe(connection, stream);
     for (const stream of outcome.subscribe) this.subscribe(connection, stream);
-    if (outcome.setCombined !== undefined) connection.combined = outcome.setCombined;
-    this.reply(connection, outcome.reply);
+    for (const reply of outcome.replies) this.send(connection, reply);
+    this.uncorkAll();
+    if (outcome.close) this.close(connection, outcome.close);
   }
 
-  private reply(connection: Connection, message: object): void {
-    this.send(connection, JSON.stringify(message));
-    this.uncorkAll();
+  private close(connection: Connection, action: CloseAction): void {
+    this.disconnect(connection, action.cause, () => connection.ws.close(action.code, action.reason));
   }
 
   private subscribe(connection: Connection, stream: string): void {
+    if (connection.closed) return;
     connection.streams.add(stream);
     let subscribers = this.hub.get(stream);
     if (!subscribers) {
@@ -390,7 +373,7 @@ export class SimulatorServer {
     }
     subscribers.add(connection);
     // A replay starts with the first subscription to something it will deliver, so the client sees it from the beginning.
-    if (this.replay && !this.replay.started && servedStream(stream)) this.replay.start(Date.now());
+    if (this.replay && !this.replay.started && this.protocol.serves(stream)) this.replay.start(Date.now());
   }
 
   private unsubscribe(connection: Connection, stream: string): void {
@@ -415,15 +398,28 @@ export class SimulatorServer {
     this.connections.delete(connection);
   }
 
-  /** Pings, pong timeouts and the connection age limit (announced by serverShutdown). */
+  /** Keepalive (server pings and pong timeouts, or the idle cut) and the connection age limit. */
   private sweepConnections(): void {
     const now = Date.now();
-    const { pingIntervalMs, pongTimeoutMs, maxConnectionAgeMs, shutdownNoticeMs } = this.config;
+    const rule = this.protocol.keepalive;
+    const { maxConnectionAgeMs, shutdownNoticeMs } = this.config;
     for (const connection of [...this.connections]) {
       if (connection.stalled) continue;
-      if (now - connection.lastPongAt > pongTimeoutMs) {
-        this.disconnect(connection, 'pong-timeout', () => connection.ws.terminate());
-        continue;
+      if (rule.kind === 'server-ping') {
+        if (now - connection.lastPongAt > rule.pongTimeoutMs) {
+          this.disconnect(connection, 'pong-timeout', () => connection.ws.terminate());
+          continue;
+        }
+      } else {
+        if (connection.messagesSent !== connection.sentAtLastSweep) {
+          connection.sentAtLastSweep = connection.messagesSent;
+          connection.lastTrafficAt = now;
+        }
+        const lastActivity = rule.idle === 'no-traffic' ? Math.max(connection.lastTrafficAt, connection.lastClientFrameAt) : connection.lastClientFrameAt;
+        if (now - lastActivity > rule.idleTimeoutMs) {
+          this.disconnect(connection, 'idle', () => (rule.onIdle === 'terminate' ? connection.ws.terminate() : connection.ws.close(rule.onIdle.code, rule.onIdle.reason)));
+          continue;
+        }
       }
       const age = now - connection.createdAt;
       if (age >= maxConnectionAgeMs) {
@@ -431,7 +427,7 @@ export class SimulatorServer {
         continue;
       }
       if (!connection.shutdownNotified && age >= maxConnectionAgeMs - shutdownNoticeMs) this.notifyShutdown(connection);
-      if (now - connection.lastPingAt >= pingIntervalMs) {
+      if (rule.kind === 'server-ping' && now - connection.lastPingAt >= rule.pingIntervalMs) {
         connection.lastPingAt = now;
         connection.ws.ping(String(now));
       }
@@ -441,7 +437,8 @@ export class SimulatorServer {
 
   private notifyShutdown(connection: Connection): void {
     connection.shutdownNotified = true;
-    this.send(connection, serverShutdownMessage(this.exchangeTime(), connection.combined, connection.timeFactor));
+    const notice = this.protocol.shutdownNotice(connection, this.exchangeTime());
+    if (notice !== undefined) this.send(connection, notice);
   }
 
   private onHttp(req: IncomingMessage, res: ServerResponse): void {
@@ -456,22 +453,20 @@ export class SimulatorServer {
         if (req.method !== 'POST') return reply(405, { error: 'fault endpoints take POST' });
         return reply(200, this.fault(action, url.searchParams));
       }
-      if (req.method !== 'GET') return reply(405, { code: -1000, msg: 'Method not allowed.' });
-      const response = handleRest(
+      const response = this.protocol.rest(
         {
           market: this.market,
-          weights: this.weights,
           exchangeTime: () => this.exchangeTime(),
           wallTime: () => Date.now(),
           failure: () => this.restFailure,
         },
-        { path: url.pathname, query: url.searchParams, client: req.socket.remoteAddress ?? 'unknown' },
+        { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, client: req.socket.remoteAddress ?? 'unknown' },
       );
       reply(response.status, response.body, response.headers);
     } catch (error) {
       if (error instanceof FaultRequestError) return reply(400, { error: error.message });
       this.logger.error('request failed', { path: url.pathname, error: errorMessage(error) });
-      reply(500, { code: -1000, msg: 'An unknown error occurred while processing the request.' });
+      reply(500, { msg: 'An unknown error occurred while processing the request.' });
     }
   }
 
@@ -489,9 +484,7 @@ export class SimulatorServer {
       case 'garbage': {
         const now = this.exchangeTime();
         for (const connection of targets) {
-          const stream = [...connection.streams][0] ?? `${this.keys[0]?.aggTrade ?? 'btcusdt@aggTrade'}`;
-          const symbol = stream.split('@')[0]?.toUpperCase() ?? 'BTCUSDT';
-          for (const frame of garbageFrames(stream, symbol, connection.combined, now)) this.send(connection, frame);
+          for (const frame of this.protocol.garbage(connection, now)) if (!connection.closed) this.send(connection, frame);
           if (!connection.closed) connection.ws.send(Buffer.from([0xde, 0xad, 0xbe, 0xef]), { binary: true });
         }
         this.uncorkAll();
@@ -531,8 +524,17 @@ export class SimulatorServer {
 
   stats(): SimulatorStats {
     const now = Date.now();
-    const perConnection = [...this.connections].map((c) => ({ id: c.id, streams: c.streams.size, combined: c.combined, ageMs: now - c.createdAt, stalled: c.stalled, bufferedBytes: c.bufferedBytes, messagesSent: c.messagesSent }));
+    const perConnection = [...this.connections].map((c) => ({
+      id: c.id,
+      streams: c.streams.size,
+      combined: this.protocol.isCombined?.(c.state) ?? false,
+      ageMs: now - c.createdAt,
+      stalled: c.stalled,
+      bufferedBytes: c.bufferedBytes,
+      messagesSent: c.messagesSent,
+    }));
     return {
+      exchange: this.protocol.id,
       connections: perConnection.length,
       subscriptions: perConnection.reduce((sum, c) => sum + c.streams, 0),
       perConnection,
