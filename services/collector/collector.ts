@@ -97,6 +97,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.adapter = createExchangeAdapter(config.exchange, { restUrl: config.restUrl, metrics: this.metrics, logger: this.logger, restWeightLimitPerMinute: config.restWeightLimit });
     this.sequencer = new TradeSequencer({
       tradeIds: this.adapter.protocol.tradeIds,
+      pageSize: this.adapter.rest.tradesPageSize,
       backfill: (symbol, fromId, limit) => this.adapter.rest.fetchTradesFrom(symbol, fromId, limit),
       emit: (trade) => this.onSequencedTrade(trade),
       onGapClosed: (symbol, gap) => this.rewriteHistory(symbol, gap),
@@ -114,6 +115,18 @@ export class Collector extends EventEmitter<CollectorEvents> {
       connection: { maxClockDistanceMs: config.maxClockDistanceMs, ...options.connection },
     });
     this.pool.on('state', () => this.updateState());
+    // Exchanges whose ids skip (OKX) cannot tell a gap from the ids alone: a lost
+    // socket marks its symbols, so the span it missed is filled over REST.
+    if (this.adapter.protocol.tradeIds === 'increasing') {
+      this.pool.on('connectionState', (connectionId, state) => {
+        if (state !== 'reconnecting') return;
+        const lost = this.pool.connections().find((connection) => connection.id === connectionId);
+        for (const stream of lost?.streams ?? []) {
+          const symbol = this.adapter.protocol.symbolOfStream(stream);
+          if (symbol !== undefined) this.sequencer.expectGap(symbol);
+        }
+      });
+    }
     this.writer = new RedisRatesWriter({
       redis: this.redis,
       exchange: this.adapter.exchange,

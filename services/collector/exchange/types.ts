@@ -127,6 +127,12 @@ export interface ExchangeRestClient {
    * `BACKFILL_UNSUPPORTED` error because its REST cannot page by trade id.
    */
   fetchTradesFrom(symbol: string, fromId: number, limit: number): Promise<Trade[]>;
+  /**
+   * Most trades one `fetchTradesFrom` returns (Binance 1000, OKX 100). Where ids
+   * skip (`increasing`), a call covers the id window [fromId, fromId + limit) for
+   * a limit up to this, so the sequencer asks windows no wider.
+   */
+  readonly tradesPageSize: number;
   /** 1m candles from `startTime`, ascending, at most `limit`. */
   fetchKlines(symbol: string, startTime: number, limit: number): Promise<Kline[]>;
   serverTime(): Promise<number>;

@@ -4,7 +4,11 @@ import type { Trade } from '../domain';
 import type { TradeIdSemantics } from '../exchange';
 import type { CollectorMetrics } from '../metrics';
 
-/** Fetches trades of `symbol` with id >= `fromId`, ascending, at most `limit` (ExchangeRestClient.fetchTradesFrom). */
+/**
+ * Fetches trades of `symbol` with id >= `fromId`, ascending, at most `limit`
+ * (ExchangeRestClient.fetchTradesFrom); with `increasing` ids, those of the id
+ * window [fromId, fromId + limit).
+ */
 export type BackfillFunction = (symbol: string, fromId: number, limit: number) => Promise<Trade[]>;
 
 export interface TradeSequencerOptions {
@@ -35,7 +39,7 @@ export interface TradeSequencerOptions {
   maxHeldTotal?: number;
   /** Backfill requests in flight at once across symbols; the rest wait FIFO. Default 4. */
   maxConcurrentBackfills?: number;
-  /** Trades asked per request (Binance caps at 1000). Default 1000. */
+  /** Trades asked per request: the REST client's `tradesPageSize` (Binance 1000, OKX 100). Default 1000. */
   pageSize?: number;
   /** Consecutive failed or empty requests for one gap before its ids are given up. Default 5. */
   maxAttempts?: number;
@@ -99,6 +103,10 @@ interface SymbolState {
   released: number;
   /** `opaque` ids only: the newest `tradeIdText`s emitted, oldest evicted first. */
   recent: RecentIds | undefined;
+  /** `increasing` ids only: the socket carrying the symbol was lost, so the next jump is a gap to fill. */
+  gapExpected: boolean;
+  /** `increasing` ids only: the first id of the window not asked yet in the open gap (ids skip, so `lastId` cannot say). */
+  scanFrom: number;
 }
 
 /** A bounded set of the newest ids: insertion order is eviction order. */
@@ -171,7 +179,7 @@ export class TradeSequencer {
     const symbol = trade.symbol;
     let state = this.states.get(symbol);
     if (state === undefined) {
-      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0, lateFrom: undefined, lateTo: 0, lostBefore: undefined, released: 0, recent: undefined };
+      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0, lateFrom: undefined, lateTo: 0, lostBefore: undefined, released: 0, recent: undefined, gapExpected: false, scanFrom: 0 };
       this.states.set(symbol, state);
     }
     if (this.tradeIds === 'opaque') {
@@ -192,9 +200,19 @@ export class TradeSequencer {
       this.hold(state, trade);
       return;
     }
-    if (id === lastId + 1 || this.tradeIds === 'increasing') {
+    if (id === lastId + 1) {
+      state.gapExpected = false;
       this.emitOne(state, trade);
       return;
+    }
+    if (this.tradeIds === 'increasing') {
+      // Ids skip in normal flow; only a jump after a lost socket may hide trades.
+      const expected = state.gapExpected;
+      state.gapExpected = false;
+      if (!expected) {
+        this.emitOne(state, trade);
+        return;
+      }
     }
     this.gap();
     state.held.push(trade);
@@ -212,6 +230,18 @@ export class TradeSequencer {
   isBackfilling(symbol: string): boolean {
     const state = this.states.get(symbol);
     return state !== undefined && state.held.length - state.released > 0;
+  }
+
+  /**
+   * The socket carrying `symbol` was lost: with `increasing` ids a jump does not
+   * show a gap by itself, so the first trade after this opens one (filled over
+   * REST) if its id is not the next. No effect for other id semantics, which
+   * detect gaps (consecutive) or cannot fill them (opaque), nor before a first trade.
+   */
+  expectGap(symbol: string): void {
+    if (this.tradeIds !== 'increasing') return;
+    const state = this.states.get(symbol);
+    if (state && state.lastId !== undefined) state.gapExpected = true;
   }
 
   /** Id of the last trade emitted for `symbol`. */
@@ -292,7 +322,7 @@ export class TradeSequencer {
     const last = held[held.length - 1] as Trade;
     if (id > last.tradeId) {
       // A jump inside the held range is a further gap the same backfill will cover.
-      if (id > last.tradeId + 1) this.gap();
+      if (id > last.tradeId + 1 && this.tradeIds === 'consecutive') this.gap();
       held.push(trade);
     } else {
       let low = 0;
@@ -371,7 +401,7 @@ export class TradeSequencer {
 
   /** One REST page for the open gap of `state`, then emission of whatever became contiguous. */
   private async step(state: SymbolState): Promise<void> {
-    const from = (state.lastId as number) + 1;
+    const from = Math.max((state.lastId as number) + 1, this.tradeIds === 'increasing' ? state.scanFrom : 0);
     const firstHeld = (state.held[0] as Trade).tradeId;
     const epoch = state.epoch;
     let page: Trade[];
@@ -388,7 +418,16 @@ export class TradeSequencer {
     }
     if (this.isStale(state, epoch)) return;
     const before = state.lastId as number;
+    const limit = Math.min(this.pageSize, firstHeld - from);
     this.applyPage(state, page);
+    if (this.tradeIds === 'increasing') {
+      // The page covered the id window [from, from + limit): ids skip, so an empty
+      // window is progress too. Once the windows reach the first held trade the span is complete.
+      state.attempts = 0;
+      state.scanFrom = from + limit;
+      if (state.scanFrom >= firstHeld) this.releaseHeld(state);
+      return;
+    }
     if (state.lastId === before) {
       // Nothing usable came back. A page that starts past the held trades means those ids no longer exist.
       const firstReturned = page.find((t) => t.tradeId > before);
@@ -417,7 +456,7 @@ export class TradeSequencer {
       if (id <= lastId) continue;
       if (id >= limit) break;
       // The exchange skipped ids (pruned history): those are lost, the rest is still worth having.
-      if (id > lastId + 1) this.lose(state, id - lastId - 1, 'range-partially-returned', trade.tradeTime);
+      if (id > lastId + 1 && this.tradeIds === 'consecutive') this.lose(state, id - lastId - 1, 'range-partially-returned', trade.tradeTime);
       this.counts.backfilled += 1;
       this.metrics?.backfilledTrades.inc();
       this.emitLate(state, trade);
@@ -460,11 +499,29 @@ export class TradeSequencer {
     state.retryTimer.unref?.();
   }
 
+  /** `increasing` ids: the span is complete, so every held trade leaves in order and the gap closes. */
+  private releaseHeld(state: SymbolState): void {
+    const held = state.held;
+    try {
+      for (const [index, trade] of held.entries()) {
+        state.released = index + 1;
+        this.emitLate(state, trade);
+      }
+    } finally {
+      state.released = 0;
+    }
+    this.heldTotal -= held.length;
+    state.held = [];
+    this.closeGap(state);
+    this.finishGap(state);
+  }
+
   /**
    * Abandons every missing id up to the newest held trade: counts them lost, emits
    * all held trades in order, and returns the symbol to live pass-through.
    */
   private giveUp(state: SymbolState, reason: string): void {
+    // With `increasing` ids the skipped ids are an upper bound of the trades lost.
     const held = state.held;
     try {
       for (const [index, trade] of held.entries()) {

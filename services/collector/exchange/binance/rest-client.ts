@@ -50,6 +50,7 @@ function sleep(ms: number): Promise<void> {
  * code and message.
  */
 export class BinanceRestClient implements ExchangeRestClient {
+  readonly tradesPageSize = MAX_REST_PAGE;
   private readonly logThrottle = new LogThrottle();
   readonly exchange = 'binance';
   readonly budget: RequestWeightBudget;

@@ -43,6 +43,7 @@ export interface BybitRestClientOptions {
  * REST_IP_BANNED; retCode 10006 pauses until X-Bapi-Limit-Reset-Timestamp.
  */
 export class BybitRestClient implements ExchangeRestClient {
+  readonly tradesPageSize = BYBIT_MAX_RECENT_TRADES;
   readonly exchange = 'bybit';
   readonly limiter: SlidingWindowLimiter;
   readonly directory: SymbolDirectory;

@@ -44,6 +44,7 @@ export interface OkxRestClientOptions {
  * endpoint's limiter for one window (OKX sends no Retry-After) and is retried.
  */
 export class OkxRestClient implements ExchangeRestClient {
+  readonly tradesPageSize = OKX_MAX_TRADES_PAGE;
   readonly exchange = 'okx';
   readonly limiters: OkxRestLimiters;
   readonly directory: SymbolDirectory;

@@ -21,6 +21,9 @@ function harness(options: Partial<TradeSequencerOptions>) {
 }
 
 describe('TradeSequencer trade id semantics', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   describe("'increasing' (OKX: ids skip where a push aggregates trades)", () => {
     it('passes a jump straight through without opening a gap or asking REST', () => {
       // Prepare
@@ -47,6 +50,78 @@ describe('TradeSequencer trade id semantics', () => {
       expect(emitted.map((t) => t.tradeId)).toEqual([10, 12, 14, 15]);
       expect(sequencer.stats().duplicates).toBe(3);
       expect(sequencer.lastTradeId('BTC-USDT')).toBe(15);
+    });
+
+    it('fills the span of a lost socket over REST: trades the exchange has in it, in order, nothing counted lost', async () => {
+      // Prepare: the exchange's ids skip (aggregated pushes); 12 and 14 were pushed while the socket was down.
+      const emitted: Trade[] = [];
+      const calls: Array<[number, number]> = [];
+      const sequencer = new TradeSequencer({
+        tradeIds: 'increasing',
+        emit: (t) => emitted.push(t),
+        backfill: (_symbol, fromId, limit) => {
+          calls.push([fromId, limit]);
+          return Promise.resolve([trade(12), trade(14)].filter((t) => t.tradeId >= fromId && t.tradeId < fromId + limit));
+        },
+      });
+      sequencer.push(trade(10));
+
+      // Act
+      sequencer.expectGap('BTC-USDT');
+      sequencer.push(trade(17));
+      sequencer.push(trade(19));
+      const heldWhileFilling = sequencer.isBackfilling('BTC-USDT');
+      await jest.runAllTimersAsync();
+
+      // Assert
+      expect(heldWhileFilling).toBe(true);
+      expect(calls).toEqual([[11, 6]]);
+      expect(emitted.map((t) => t.tradeId)).toEqual([10, 12, 14, 17, 19]);
+      expect(sequencer.stats()).toMatchObject({ gaps: 1, backfilled: 2, unrecoverable: 0, heldTrades: 0 });
+      expect(sequencer.isBackfilling('BTC-USDT')).toBe(false);
+    });
+
+    it('asks id windows up to the first held trade, empty windows being progress too', async () => {
+      // Prepare
+      const emitted: Trade[] = [];
+      const calls: Array<[number, number]> = [];
+      const existing = [11, 13, 15, 16, 18].map((id) => trade(id));
+      const sequencer = new TradeSequencer({
+        tradeIds: 'increasing',
+        pageSize: 4,
+        emit: (t) => emitted.push(t),
+        backfill: (_symbol, fromId, limit) => {
+          calls.push([fromId, limit]);
+          return Promise.resolve(existing.filter((t) => t.tradeId >= fromId && t.tradeId < fromId + limit));
+        },
+      });
+      sequencer.push(trade(10));
+
+      // Act
+      sequencer.expectGap('BTC-USDT');
+      sequencer.push(trade(30));
+      await jest.runAllTimersAsync();
+
+      // Assert
+      expect(calls).toEqual([[11, 4], [15, 4], [19, 4], [23, 4], [27, 3]]);
+      expect(emitted.map((t) => t.tradeId)).toEqual([10, 11, 13, 15, 16, 18, 30]);
+      expect(sequencer.stats().unrecoverable).toBe(0);
+    });
+
+    it('asks nothing when the first trade after the lost socket is the next id', async () => {
+      // Prepare
+      const { sequencer, emitted, backfillCalls } = harness({ tradeIds: 'increasing' });
+      sequencer.push(trade(10));
+
+      // Act
+      sequencer.expectGap('BTC-USDT');
+      sequencer.push(trade(11));
+      sequencer.push(trade(15));
+      await jest.runAllTimersAsync();
+
+      // Assert
+      expect(backfillCalls).toEqual([]);
+      expect(emitted.map((t) => t.tradeId)).toEqual([10, 11, 15]);
     });
 
     it('keeps symbols apart', () => {
@@ -126,7 +201,7 @@ describe('TradeSequencer trade id semantics', () => {
     // Act
     sequencer.push(trade(10));
     sequencer.push(trade(13));
-    await Promise.resolve();
+    await jest.advanceTimersByTimeAsync(0);
 
     // Assert
     expect(backfillCalls).toEqual([['BTC-USDT', 11, 2]]);
