@@ -217,6 +217,10 @@ describe('exchanges=binance,okx,bybit with shardCount=2 and shards=bybit=1', () 
     expect(tradesLost.Properties.AlarmDescription).toMatch(/Bybit collector service collector-bybit-shard-0 .*unrecoverable data loss/);
   });
 
+  test('names the exchanges in the stack description', () => {
+    expect(threeApp.stack.templateOptions.description).toBe('Market data collector (dev): Binance, OKX, Bybit -> ECS collector -> Redis + SQS -> Lambda -> PostgreSQL');
+  });
+
   test('has a dashboard section per exchange', () => {
     const body = JSON.stringify(ofType(three, 'AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
     expect(body).toContain('#### Binance collector: 2 shards');
