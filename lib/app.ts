@@ -1,6 +1,7 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig, loadTarget, type AppConfig } from './config';
+import { EXCHANGE_DISPLAY_NAMES } from './exchanges';
 import { LOCAL_STACK_NAME, LocalMarketDataStack } from './local-stack';
 import { MarketDataStack } from './market-data-stack';
 
@@ -43,7 +44,7 @@ export function buildApp(app?: App, overrides: Partial<AppConfig> = {}): BuiltAp
   const config = loadConfig(scope.node, overrides);
   const stack = new MarketDataStack(scope, `MarketData-${config.stageName}`, {
     config,
-    description: `Market data collector (${config.stageName}): Binance -> ECS collector -> Redis + SQS -> Lambda -> PostgreSQL`,
+    description: `Market data collector (${config.stageName}): ${config.exchanges.map((e) => EXCHANGE_DISPLAY_NAMES[e]).join(', ')} -> ECS collector -> Redis + SQS -> Lambda -> PostgreSQL`,
   });
   Tags.of(stack).add('project', 'market-data-collector');
   Tags.of(stack).add('stage', config.stageName);

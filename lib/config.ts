@@ -1,5 +1,22 @@
 import type { Node } from 'constructs';
+import { DEFAULT_EXCHANGE_ENDPOINTS, EXCHANGE_IDS, isExchangeId, type ExchangeEndpoints, type ExchangeId } from './exchanges';
 import { DEFAULT_ALLOCATED_STORAGE_GIB, DEFAULT_MAX_ALLOCATED_STORAGE_GIB } from './sizing';
+
+/**
+ * A context value the app cannot build from. `key` is the context key to change
+ * (`cdk.json` "context" or `-c key=value`); the message says what is accepted.
+ */
+export class ContextError extends Error {
+  readonly code = 'INVALID_CONTEXT';
+  constructor(
+    readonly key: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ContextError';
+  }
+}
 
 /**
  * Everything a deployment can change, read from CDK context (`cdk.json` or
@@ -10,8 +27,20 @@ import { DEFAULT_ALLOCATED_STORAGE_GIB, DEFAULT_MAX_ALLOCATED_STORAGE_GIB } from
 export interface AppConfig {
   /** Stage name: prefixes the stack name and resource names (`MarketData-<stage>`). */
   stageName: string;
-  /** Collector shards: one ECS service per shard, each with SHARD_INDEX / SHARD_COUNT. */
+  /**
+   * Exchanges to collect (`-c exchanges=binance,okx,bybit`): one set of collector
+   * services per exchange, each process running one (`EXCHANGE`). Kept in the
+   * order of EXCHANGE_IDS whatever order the context lists them in, so the
+   * dashboard and alarm list do not change with the spelling of the list.
+   */
+  exchanges: ExchangeId[];
+  /** Default collector shards of an exchange: one ECS service per shard, each with SHARD_INDEX / SHARD_COUNT. */
   shardCount: number;
+  /**
+   * Shards per deployed exchange: `shardCount`, unless the `shards` context
+   * (`-c shards=okx=2,bybit=1`, or an object in cdk.json) gives the exchange its own.
+   */
+  shards: Partial<Record<ExchangeId, number>>;
   /** Tasks per shard; 2 runs two collectors on the same symbols (active-active). */
   tasksPerShard: number;
   /** Fargate task CPU units (256 = 0.25 vCPU) and memory of one collector task. */
@@ -47,6 +76,10 @@ export interface AppConfig {
   adotImage: string;
   binanceWsUrl: string;
   binanceRestUrl: string;
+  okxWsUrl: string;
+  okxRestUrl: string;
+  bybitWsUrl: string;
+  bybitRestUrl: string;
   /** ACM certificate ARN of the stream gateway's HTTPS listener. */
   gatewayCertificateArn?: string;
   /**
@@ -64,7 +97,9 @@ export interface AppConfig {
 
 export const DEFAULT_CONFIG: AppConfig = {
   stageName: 'dev',
+  exchanges: ['binance'],
   shardCount: 1,
+  shards: {},
   tasksPerShard: 2,
   collectorCpu: 512,
   collectorMemoryMiB: 1024,
@@ -79,8 +114,12 @@ export const DEFAULT_CONFIG: AppConfig = {
   redisNodeType: 'cache.t4g.small',
   logRetentionDays: 30,
   adotImage: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.42.0',
-  binanceWsUrl: 'wss://stream.binance.com:9443',
-  binanceRestUrl: 'https://api.binance.com',
+  binanceWsUrl: DEFAULT_EXCHANGE_ENDPOINTS.binance.wsUrl,
+  binanceRestUrl: DEFAULT_EXCHANGE_ENDPOINTS.binance.restUrl,
+  okxWsUrl: DEFAULT_EXCHANGE_ENDPOINTS.okx.wsUrl,
+  okxRestUrl: DEFAULT_EXCHANGE_ENDPOINTS.okx.restUrl,
+  bybitWsUrl: DEFAULT_EXCHANGE_ENDPOINTS.bybit.wsUrl,
+  bybitRestUrl: DEFAULT_EXCHANGE_ENDPOINTS.bybit.restUrl,
   gatewayMinTasks: 2,
   gatewayMaxTasks: 10,
 };
@@ -100,15 +139,86 @@ const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545
 function integer(key: string, raw: unknown, min: number, max: number): number {
   const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`Context ${key}=${String(raw)} must be an integer from ${min} to ${max}`);
+    throw new ContextError(key, `Context ${key}=${String(raw)} must be an integer from ${min} to ${max}`);
   }
   return value;
 }
 
 function text(key: string, raw: unknown, pattern: RegExp, hint: string): string {
   const value = String(raw).trim();
-  if (!pattern.test(value)) throw new Error(`Context ${key}=${value} is invalid: ${hint}`);
+  if (!pattern.test(value)) throw new ContextError(key, `Context ${key}=${value} is invalid: ${hint}`);
   return value;
+}
+
+/** Most shards one exchange may have: one ECS service each. */
+export const MAX_SHARDS_PER_EXCHANGE = 64;
+
+/**
+ * The `exchanges` context: a comma list (`binance,okx`) or, in cdk.json, an
+ * array. Known ids only, each once, at least one; returned in EXCHANGE_IDS order.
+ */
+export function parseExchanges(raw: unknown): ExchangeId[] {
+  const shown = Array.isArray(raw) ? raw.join(',') : String(raw);
+  const items = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((item) => item.trim().toLowerCase());
+  const known = EXCHANGE_IDS.join(', ');
+  if (items.every((item) => item === '')) {
+    throw new ContextError('exchanges', `Context exchanges=${shown} is invalid: name at least one exchange (${known}), e.g. -c exchanges=binance,okx`);
+  }
+  const seen = new Set<ExchangeId>();
+  for (const item of items) {
+    if (!isExchangeId(item)) throw new ContextError('exchanges', `Context exchanges=${shown} is invalid: "${item}" is not an exchange; use a comma list of ${known}`);
+    if (seen.has(item)) throw new ContextError('exchanges', `Context exchanges=${shown} is invalid: ${item} is listed twice`);
+    seen.add(item);
+  }
+  return EXCHANGE_IDS.filter((id) => seen.has(id));
+}
+
+/**
+ * The `shards` context: per-exchange shard counts overriding `shardCount`, as
+ * `okx=2,bybit=1` (command line) or `{"okx": 2}` (cdk.json). Every exchange it
+ * names must be deployed: a count for one that is not is a typo or a
+ * forgotten `exchanges` entry, and silently ignoring it would deploy fewer
+ * shards than intended.
+ */
+export function parseShards(raw: unknown, exchanges: readonly ExchangeId[], defaultCount: number): Partial<Record<ExchangeId, number>> {
+  const entries: [string, unknown][] = [];
+  if (raw !== undefined && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    entries.push(...Object.entries(raw));
+  } else if (raw !== undefined && raw !== null && String(raw).trim() !== '') {
+    for (const part of String(raw).split(',')) {
+      const match = /^\s*([A-Za-z]+)\s*=\s*(\S*)\s*$/.exec(part);
+      if (!match) throw new ContextError('shards', `Context shards=${String(raw)} is invalid: "${part.trim()}" is not exchange=count; use e.g. -c shards=okx=2,bybit=1`);
+      entries.push([match[1]!, match[2]!]);
+    }
+  }
+  const overrides = new Map<ExchangeId, number>();
+  for (const [name, value] of entries) {
+    const exchange = name.trim().toLowerCase();
+    if (!isExchangeId(exchange)) throw new ContextError('shards', `Context shards names "${name}", which is not an exchange (${EXCHANGE_IDS.join(', ')})`);
+    if (!exchanges.includes(exchange)) {
+      throw new ContextError('shards', `Context shards gives ${exchange} a shard count, but exchanges=${exchanges.join(',')} does not deploy it: add it to exchanges or remove it from shards`);
+    }
+    if (overrides.has(exchange)) throw new ContextError('shards', `Context shards gives ${exchange} a shard count twice`);
+    overrides.set(exchange, integer(`shards (${exchange})`, value, 1, MAX_SHARDS_PER_EXCHANGE));
+  }
+  return Object.fromEntries(exchanges.map((exchange) => [exchange, overrides.get(exchange) ?? defaultCount]));
+}
+
+/** What one exchange's collector services are built from. */
+export interface CollectorDeployment {
+  exchange: ExchangeId;
+  shardCount: number;
+  endpoints: ExchangeEndpoints;
+}
+
+/** One entry per deployed exchange, in EXCHANGE_IDS order. */
+export function collectorDeployments(config: AppConfig): CollectorDeployment[] {
+  const endpoints: Record<ExchangeId, ExchangeEndpoints> = {
+    binance: { wsUrl: config.binanceWsUrl, restUrl: config.binanceRestUrl },
+    okx: { wsUrl: config.okxWsUrl, restUrl: config.okxRestUrl },
+    bybit: { wsUrl: config.bybitWsUrl, restUrl: config.bybitRestUrl },
+  };
+  return config.exchanges.map((exchange) => ({ exchange, shardCount: config.shards[exchange] ?? config.shardCount, endpoints: endpoints[exchange] }));
 }
 
 /**
@@ -124,7 +234,7 @@ export function loadTarget(node: Node): DeployTarget {
   const raw: unknown = node.tryGetContext('target') ?? 'aws';
   const value = String(raw).trim();
   const target = DEPLOY_TARGETS.find((t) => t === value);
-  if (!target) throw new Error(`Context target=${value} is invalid: one of ${DEPLOY_TARGETS.join(', ')}`);
+  if (!target) throw new ContextError('target', `Context target=${value} is invalid: one of ${DEPLOY_TARGETS.join(', ')}`);
   return target;
 }
 
@@ -136,9 +246,15 @@ function optional<T>(raw: unknown, parse: (raw: unknown) => T): T | undefined {
 /** Reads the configuration from context, falling back to DEFAULT_CONFIG; throws on invalid values. */
 export function loadConfig(node: Node, overrides: Partial<AppConfig> = {}): AppConfig {
   const get = <K extends keyof AppConfig>(key: K): unknown => overrides[key] ?? node.tryGetContext(key) ?? DEFAULT_CONFIG[key];
+  const exchanges = parseExchanges(get('exchanges'));
+  const shardCount = integer('shardCount', get('shardCount'), 1, MAX_SHARDS_PER_EXCHANGE);
+  const wsUrl = (key: 'binanceWsUrl' | 'okxWsUrl' | 'bybitWsUrl') => text(key, get(key), /^wss?:\/\/\S+$/, 'a ws:// or wss:// URL');
+  const restUrl = (key: 'binanceRestUrl' | 'okxRestUrl' | 'bybitRestUrl') => text(key, get(key), /^https?:\/\/\S+$/, 'an http:// or https:// URL');
   const config: AppConfig = {
     stageName: text('stageName', get('stageName'), /^[a-z][a-z0-9-]{0,15}$/, 'lower-case letters, digits and -, at most 16, starting with a letter'),
-    shardCount: integer('shardCount', get('shardCount'), 1, 64),
+    exchanges,
+    shardCount,
+    shards: parseShards(get('shards'), exchanges, shardCount),
     tasksPerShard: integer('tasksPerShard', get('tasksPerShard'), 1, 10),
     collectorCpu: integer('collectorCpu', get('collectorCpu'), 256, 4096),
     collectorMemoryMiB: integer('collectorMemoryMiB', get('collectorMemoryMiB'), 512, 30720),
@@ -154,8 +270,12 @@ export function loadConfig(node: Node, overrides: Partial<AppConfig> = {}): AppC
     redisNodeType: text('redisNodeType', get('redisNodeType'), /^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'an ElastiCache node type, e.g. cache.t4g.small'),
     logRetentionDays: integer('logRetentionDays', get('logRetentionDays'), 1, 3653),
     adotImage: text('adotImage', get('adotImage'), /^[\w./-]+:[\w.-]+$/, 'an image reference with a pinned tag'),
-    binanceWsUrl: text('binanceWsUrl', get('binanceWsUrl'), /^wss?:\/\/\S+$/, 'a ws:// or wss:// URL'),
-    binanceRestUrl: text('binanceRestUrl', get('binanceRestUrl'), /^https?:\/\/\S+$/, 'an http:// or https:// URL'),
+    binanceWsUrl: wsUrl('binanceWsUrl'),
+    binanceRestUrl: restUrl('binanceRestUrl'),
+    okxWsUrl: wsUrl('okxWsUrl'),
+    okxRestUrl: restUrl('okxRestUrl'),
+    bybitWsUrl: wsUrl('bybitWsUrl'),
+    bybitRestUrl: restUrl('bybitRestUrl'),
     gatewayCertificateArn: optional(get('gatewayCertificateArn'), (raw) =>
       text('gatewayCertificateArn', raw, /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[A-Za-z0-9-]+$/, 'an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)'),
     ),

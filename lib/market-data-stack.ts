@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations, aws_ec2 as ec2, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { AppConfig } from './config';
+import { collectorDeployments, type AppConfig } from './config';
 import { Collector } from './constructs/collector';
 import { ConfigApi } from './constructs/config-api';
 import { Gateway } from './constructs/gateway';
@@ -110,13 +110,11 @@ export class MarketDataStack extends Stack {
       vpc,
       subnets: this.network.appSubnets,
       stageName: config.stageName,
-      shardCount: config.shardCount,
+      deployments: collectorDeployments(config),
       tasksPerShard: config.tasksPerShard,
       cpu: config.collectorCpu,
       memoryMiB: config.collectorMemoryMiB,
       symbols: config.symbols,
-      binanceWsUrl: config.binanceWsUrl,
-      binanceRestUrl: config.binanceRestUrl,
       redisUrl: this.redis.url,
       redisAuthToken: this.redis.authToken,
       queue: this.history.queue,
@@ -173,7 +171,7 @@ export class MarketDataStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stageName: config.stageName,
       cluster: this.collector.cluster,
-      collectorServices: this.collector.services,
+      collectors: this.collector.shards,
       queue: this.history.queue,
       deadLetterQueue: this.history.deadLetterQueue,
       ingestFunction: this.ingest.function,

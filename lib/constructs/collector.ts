@@ -1,6 +1,8 @@
 import { Duration, RemovalPolicy, Stack, aws_aps as aps, aws_ec2 as ec2, aws_efs as efs, aws_ecr_assets as ecrAssets, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_secretsmanager as secretsmanager, aws_sqs as sqs, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { COLLECTOR_DIMENSIONS, COLLECTOR_EMF_METRIC_DECLARATIONS, COLLECTOR_METRICS } from '../monitoring/metrics';
+import type { CollectorDeployment } from '../config';
+import { collectorLogPrefix, collectorServiceName, collectorShardId, collectorSpillPath, EXCHANGE_ENDPOINT_VARIABLES, type ExchangeId } from '../exchanges';
+import { COLLECTOR_DIMENSIONS, COLLECTOR_EXCHANGE_LABEL, COLLECTOR_EMF_METRIC_DECLARATIONS, COLLECTOR_METRICS } from '../monitoring/metrics';
 import { CollectorPrometheusRules } from '../monitoring/prometheus-rules';
 import { adotConfig } from './adot-config';
 import { REPO_ROOT } from './node-function';
@@ -9,13 +11,12 @@ export interface CollectorProps {
   vpc: ec2.IVpc;
   subnets: ec2.SubnetSelection;
   stageName: string;
-  shardCount: number;
+  /** One set of shard services per exchange. */
+  deployments: CollectorDeployment[];
   tasksPerShard: number;
   cpu: number;
   memoryMiB: number;
   symbols: string;
-  binanceWsUrl: string;
-  binanceRestUrl: string;
   redisUrl: string;
   redisAuthToken: secretsmanager.ISecret;
   queue: sqs.IQueue;
@@ -35,8 +36,21 @@ export const SPILL_DIR = '/app/spill';
 /** The `node` user of the node:22-slim image the collector runs as. */
 const CONTAINER_UID = '1000';
 
+/** One collector service: an exchange's shard. */
+export interface CollectorShard {
+  exchange: ExchangeId;
+  shard: number;
+  /** Shards of this exchange (SHARD_COUNT). */
+  shardCount: number;
+  /** The explicit ECS service name: the `ServiceName` dimension of its metrics. */
+  serviceName: string;
+  service: ecs.FargateService;
+  accessPoint: efs.AccessPoint;
+}
+
 /**
- * The collector on ECS Fargate (ARM64): one service per shard, each running
+ * The collector on ECS Fargate (ARM64): one service per exchange and shard
+ * (`EXCHANGE`, and SHARD_INDEX / SHARD_COUNT of that exchange), each running
  * `tasksPerShard` identical tasks (active-active; duplicates are idempotent
  * downstream). Deployments start the new task before stopping the old one
  * (100 % / 200 %) and roll back when the circuit breaker trips. Each task has an
@@ -47,6 +61,8 @@ const CONTAINER_UID = '1000';
 export class Collector extends Construct {
   readonly cluster: ecs.Cluster;
   readonly services: ecs.FargateService[] = [];
+  /** The services with their exchange and shard, in `deployments` order. */
+  readonly shards: CollectorShard[] = [];
   readonly securityGroup: ec2.SecurityGroup;
   readonly workspace: aps.CfnWorkspace;
   readonly prometheusRules: CollectorPrometheusRules;
@@ -71,7 +87,7 @@ export class Collector extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
 
-    // One role for every shard's tasks: send to the history queue, remote-write to
+    // One role for every exchange's and shard's tasks: send to the history queue, remote-write to
     // this workspace only, and write EMF events to the metrics log group only.
     this.taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
@@ -115,19 +131,27 @@ export class Collector extends Construct {
       platform: ecrAssets.Platform.LINUX_ARM64,
     });
 
-    for (let shard = 0; shard < props.shardCount; shard++) {
+    const shards = props.deployments.flatMap((deployment) => Array.from({ length: deployment.shardCount }, (_, shard) => ({ ...deployment, shard })));
+    for (const { exchange, shard, shardCount, endpoints } of shards) {
       // Explicit service names: the CloudWatch dimension ServiceName of the collector metrics.
-      const serviceName = `collector-shard-${shard}`;
-      const labels: Record<(typeof COLLECTOR_DIMENSIONS)[number], string> = { ClusterName: this.cluster.clusterName, ServiceName: serviceName };
-      const taskDefinition = new ecs.FargateTaskDefinition(this, `Shard${shard}Task`, {
+      const serviceName = collectorServiceName(exchange, shard);
+      const id = collectorShardId(exchange, shard);
+      // `exchange` reaches Prometheus only: CloudWatch keeps ServiceName (which names the exchange) as its dimension.
+      const labels: Record<(typeof COLLECTOR_DIMENSIONS)[number] | typeof COLLECTOR_EXCHANGE_LABEL, string> = {
+        ClusterName: this.cluster.clusterName,
+        ServiceName: serviceName,
+        [COLLECTOR_EXCHANGE_LABEL]: exchange,
+      };
+      const endpointVariables = EXCHANGE_ENDPOINT_VARIABLES[exchange];
+      const taskDefinition = new ecs.FargateTaskDefinition(this, `${id}Task`, {
         cpu: props.cpu,
         memoryLimitMiB: props.memoryMiB,
         runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
         taskRole: this.taskRole,
       });
-      // One directory per service: its tasks adopt each other's orphaned spills, never another shard's.
-      const accessPoint = this.spillFileSystem.addAccessPoint(`Shard${shard}Spill`, {
-        path: `/${serviceName}`,
+      // One directory per service: its tasks adopt each other's orphaned spills, never another shard's or exchange's.
+      const accessPoint = this.spillFileSystem.addAccessPoint(`${id}Spill`, {
+        path: collectorSpillPath(exchange, shard),
         createAcl: { ownerUid: CONTAINER_UID, ownerGid: CONTAINER_UID, permissions: '750' },
         posixUser: { uid: CONTAINER_UID, gid: CONTAINER_UID },
       });
@@ -144,11 +168,12 @@ export class Collector extends Construct {
         image: ecs.ContainerImage.fromDockerImageAsset(image),
         essential: true,
         environment: {
+          EXCHANGE: exchange,
           SHARD_INDEX: String(shard),
-          SHARD_COUNT: String(props.shardCount),
+          SHARD_COUNT: String(shardCount),
           SYMBOLS: props.symbols,
-          BINANCE_WS_URL: props.binanceWsUrl,
-          BINANCE_REST_URL: props.binanceRestUrl,
+          [endpointVariables.ws]: endpoints.wsUrl,
+          [endpointVariables.rest]: endpoints.restUrl,
           REDIS_URL: props.redisUrl,
           SQS_QUEUE_URL: props.queue.queueUrl,
           AWS_REGION: region,
@@ -169,7 +194,7 @@ export class Collector extends Construct {
         },
         // The graceful stop (flush to Redis and SQS, spill the rest) takes at most 10 s.
         stopTimeout: Duration.seconds(30),
-        logging: ecs.LogDrivers.awsLogs({ streamPrefix: `collector-${shard}`, logGroup: this.logGroup }),
+        logging: ecs.LogDrivers.awsLogs({ streamPrefix: collectorLogPrefix('collector', exchange, shard), logGroup: this.logGroup }),
       });
       collectorContainer.addMountPoints({ containerPath: SPILL_DIR, sourceVolume: 'spill', readOnly: false });
       taskDefinition.addContainer('adot', {
@@ -191,14 +216,14 @@ export class Collector extends Construct {
             cloudWatchHistograms: [COLLECTOR_METRICS.updateLatency],
           }),
         },
-        logging: ecs.LogDrivers.awsLogs({ streamPrefix: `adot-${shard}`, logGroup: this.logGroup }),
+        logging: ecs.LogDrivers.awsLogs({ streamPrefix: collectorLogPrefix('adot', exchange, shard), logGroup: this.logGroup }),
       });
       Validations.of(taskDefinition).acknowledge({
         id: 'AwsSolutions-ECS2',
-        reason: 'The environment holds only non-secret settings (shard, URLs, queue URL, ADOT pipeline); the Redis AUTH token comes from Secrets Manager through `secrets`.',
+        reason: 'The environment holds only non-secret settings (exchange, shard, URLs, queue URL, ADOT pipeline); the Redis AUTH token comes from Secrets Manager through `secrets`.',
       });
 
-      const service = new ecs.FargateService(this, `Shard${shard}`, {
+      const service = new ecs.FargateService(this, id, {
         cluster: this.cluster,
         serviceName,
         taskDefinition,
@@ -214,6 +239,7 @@ export class Collector extends Construct {
         availabilityZoneRebalancing: ecs.AvailabilityZoneRebalancing.ENABLED,
       });
       this.services.push(service);
+      this.shards.push({ exchange, shard, shardCount, serviceName, service, accessPoint });
     }
 
     // Mount and write, no root access, and only through this stack's collector access points.

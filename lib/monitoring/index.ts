@@ -19,6 +19,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { GATEWAY_CONNECTIONS_PER_TASK } from '../constructs/gateway';
+import { EXCHANGE_CAN_BACKFILL_TRADES, EXCHANGE_DISPLAY_NAMES, collectorServiceName, pascal, type ExchangeId } from '../exchanges';
 import { MAX_RECEIVE_COUNT } from '../constructs/history-queue';
 import {
   API_METRICS,
@@ -32,7 +33,7 @@ import {
   INGEST_METRICS_SERVICE,
   SQS_BATCH_RESULTS,
 } from './metrics';
-import { COLLECTOR_METRICS_NAMESPACE, type ApiMonitoringProps, type GatewayMonitoringProps, type MonitoringProps } from './props';
+import { COLLECTOR_METRICS_NAMESPACE, type ApiMonitoringProps, type CollectorMonitoringProps, type GatewayMonitoringProps, type MonitoringProps } from './props';
 
 export * from './metrics';
 export * from './prometheus-rules';
@@ -52,13 +53,17 @@ const OPERATIONS_DOC = 'docs/operations.md';
 
 /**
  * CloudWatch dashboard, alarms and their SNS topic for the market-data
- * pipeline: collector (ECS Fargate, one service per shard), SQS queue and DLQ,
- * ingest Lambda, RDS PostgreSQL and ElastiCache Redis.
+ * pipeline: collector (ECS Fargate, one service per exchange and shard), SQS
+ * queue and DLQ, ingest Lambda, RDS PostgreSQL and ElastiCache Redis.
  *
  * Alarm keys in `alarms`: `dlqNotEmpty`, `queueOldestMessage`, `noBatchesSent`,
- * `ingestErrors`, `databaseFreeStorageLow`, one
- * `collectorTasksBelowDesired<i>` per collector service (i = index in
- * `collectorServices`), and with `api` given `apiServerErrors`,
+ * `ingestErrors`, `databaseFreeStorageLow`, per collector service
+ * `collectorTasksBelowDesired<Exchange><shard>` and
+ * `collectorNoMessages<Exchange><shard>`, and for an exchange that cannot
+ * refill trade gaps (Bybit) `collectorTradesLost<Exchange><shard>`
+ * (collectorAlarmNames; Binance's task
+ * alarm keeps its key, id and name from before other exchanges,
+ * `collectorTasksBelowDesired<shard>`), and with `api` given `apiServerErrors`,
  * `apiFunctionErrors` and `configReconcileFailing`, and with `gateway` given
  * `gatewayUnhealthyHosts`, `gatewayServerErrors`, `gatewayConnectionsHigh`,
  * `gatewaySlowClientDisconnects` and `gatewayAuthRefusals` (its fan-out p99
@@ -127,7 +132,7 @@ export class Monitoring extends Construct {
 
     // --- Metrics ------------------------------------------------------------
     const clusterName = props.cluster.clusterName;
-    const services = props.collectorServices.map((service, index) => ({ service, index, label: service.node.id }));
+    const services = props.collectors.map((collector, index) => ({ ...collector, index, label: `shard ${collector.shard}` }));
     const collectorMetric = (metricName: string, service: ecs.FargateService, options: cloudwatch.MetricOptions = {}) =>
       new cloudwatch.Metric({
         namespace: COLLECTOR_METRICS_NAMESPACE,
@@ -203,18 +208,21 @@ export class Monitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
-    for (const { service, index, label } of services) {
-      addAlarm(`collectorTasksBelowDesired${index}`, `CollectorTasksBelowDesired${index}Alarm`, {
-        alarmName: `${prefix}-collector-${index}-tasks-below-desired`,
+    for (const collector of services) {
+      const { service, exchange, shard, shardCount } = collector;
+      const names = collectorAlarmNames(exchange, shard);
+      const who = `${EXCHANGE_DISPLAY_NAMES[exchange]} collector service ${collectorServiceName(exchange, shard)} (shard ${shard} of ${shardCount})`;
+      addAlarm(names.tasksBelowDesired.key, names.tasksBelowDesired.id, {
+        alarmName: `${prefix}-${names.tasksBelowDesired.name}`,
         alarmDescription: describe(
-          `Collector service ${label} has run fewer tasks than desired for 3 minutes (or reports no task counts): its shard lost redundancy or is not collected at all.`,
+          `${who} has run fewer tasks than desired for 3 minutes (or reports no task counts): its ${EXCHANGE_DISPLAY_NAMES[exchange]} symbols lost redundancy or are not collected at all.`,
           'Read the ECS service events and stopped-task reasons (image pull, health check, OOM); a failed deployment is rolled back by the circuit breaker.',
         ),
         metric: new cloudwatch.MathExpression({
           expression: 'FILL(desired, REPEAT) - FILL(running, 0)',
           usingMetrics: { desired: containerInsights('DesiredTaskCount', service), running: containerInsights('RunningTaskCount', service) },
           period: ONE_MINUTE,
-          label: `${label} missing tasks`,
+          label: `${collector.label} missing tasks`,
         }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -222,6 +230,46 @@ export class Monitoring extends Construct {
         datapointsToAlarm: 3,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       });
+
+      // Every WebSocket frame counts, the keepalive answers (Binance pings, OKX / Bybit pongs
+      // every 20 s) included, so a healthy service never has a silent minute, even on a quiet market.
+      addAlarm(names.noMessages.key, names.noMessages.id, {
+        alarmName: `${prefix}-${names.noMessages.name}`,
+        alarmDescription: describe(
+          `${who} received no ${EXCHANGE_DISPLAY_NAMES[exchange]} WebSocket message in 5 minutes (or published no metrics): the rates of its symbols in Redis are stale or expire, and no history is written for them.`,
+          `Read a task's /status (connections, lastMessageAt) and logs (connect, subscribe or REST errors); check NAT egress and ${EXCHANGE_DISPLAY_NAMES[exchange]}'s status page; a dead sidecar (no metrics at all) shows as the adot container stopped in the task.`,
+        ),
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(messages, 0)',
+          usingMetrics: { messages: collectorMetric(COLLECTOR_METRICS.messages, service) },
+          period: ONE_MINUTE,
+          label: `${collector.label} messages`,
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        // No data at all: the service or its sidecar is not running.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+
+      // Where missed trades cannot be fetched again, the reconnect itself is the gap:
+      // the exchange's trade ids carry no sequence to detect one by.
+      if (!EXCHANGE_CAN_BACKFILL_TRADES[exchange]) {
+        addAlarm(names.tradesLost.key, names.tradesLost.id, {
+          alarmName: `${prefix}-${names.tradesLost.name}`,
+          alarmDescription: describe(
+            `A task of ${who} reconnected: it missed the trades ${EXCHANGE_DISPLAY_NAMES[exchange]} published while it was disconnected, and a gap on ${EXCHANGE_DISPLAY_NAMES[exchange]} is unrecoverable data loss: its REST API returns only the latest 60 trades and cannot page back, so the collector cannot refill it. The trades are kept only if another task of the shard (tasksPerShard, default 2) stayed connected meanwhile; otherwise the history in PostgreSQL has a hole (live rates recover with the next trades).`,
+            'Check in Prometheus (collector_reconnects_total by task and reason) whether every task of the shard reconnected in the same minutes: if so, record the window for users of the history. Repeated reconnects point at NAT / network trouble or missed pings (task CPU). Keep tasksPerShard at 2 or more.',
+          ),
+          metric: collectorMetric(COLLECTOR_METRICS.reconnects, service),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          datapointsToAlarm: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+      }
     }
 
     const lambdaErrors = fn.metricErrors({ period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM, label: 'Lambda errors' });
@@ -257,19 +305,60 @@ export class Monitoring extends Construct {
     if (props.gateway) gatewayRows.push(...this.gatewayAlarmsAndWidgets(props.gateway, clusterName, prefix, addAlarm));
 
     // --- Dashboard ----------------------------------------------------------
-    const perService = (build: (service: ecs.FargateService, index: number, label: string) => cloudwatch.IMetric) =>
-      services.map(({ service, index, label }) => build(service, index, label));
+    type Monitored = (typeof services)[number];
     const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
       new cloudwatch.GraphWidget({ title, left, width: WIDGET_WIDTH, height: WIDGET_HEIGHT, period: ONE_MINUTE, ...extra });
-    const perSecond = (metricName: string, title: string) =>
-      graph(
-        title,
-        perService(
-          (service, index, label) =>
-            new cloudwatch.MathExpression({ expression: `m${index} / PERIOD(m${index})`, usingMetrics: { [`m${index}`]: collectorMetric(metricName, service) }, label, period: ONE_MINUTE }),
-        ),
-        { leftYAxis: { min: 0, label: 'per second', showUnits: false } },
-      );
+    const perMinute = { leftYAxis: { min: 0, label: 'per minute', showUnits: false } };
+    // A header and two rows per exchange: each exchange's shards on graphs of their own.
+    const collectorRows = (exchange: ExchangeId, members: Monitored[]): cloudwatch.IWidget[][] => {
+      const name = EXCHANGE_DISPLAY_NAMES[exchange];
+      const perService = (build: (collector: Monitored) => cloudwatch.IMetric) => members.map(build);
+      const header = [
+        `#### ${name} collector: ${members.length} shard${members.length === 1 ? '' : 's'} (services ${members.map((m) => `\`${collectorServiceName(m.exchange, m.shard)}\``).join(', ')})`,
+        EXCHANGE_CAN_BACKFILL_TRADES[exchange] ? '' : ` · ${name} cannot refill trade gaps: every reconnect loses the trades it missed`,
+      ].join('');
+      return [
+        [new cloudwatch.TextWidget({ markdown: header, width: 3 * WIDGET_WIDTH, height: 1 })],
+        [
+          graph(
+            `${name} collector messages / s`,
+            perService(
+              ({ service, index, label }) =>
+                new cloudwatch.MathExpression({ expression: `m${index} / PERIOD(m${index})`, usingMetrics: { [`m${index}`]: collectorMetric(COLLECTOR_METRICS.messages, service) }, label, period: ONE_MINUTE }),
+            ),
+            { leftYAxis: { min: 0, label: 'per second', showUnits: false } },
+          ),
+          graph(
+            `${name} collector update latency (average)`,
+            perService(({ service, label }) => collectorMetric(COLLECTOR_METRICS.updateLatency, service, { statistic: cloudwatch.Stats.AVERAGE, label })),
+            { leftYAxis: { min: 0, label: 'seconds', showUnits: false }, leftAnnotations: [{ value: 0.1, label: '100 ms', color: cloudwatch.Color.ORANGE }] },
+          ),
+          graph(
+            `${name} collector running vs desired tasks`,
+            members.flatMap(({ service, label }) => [
+              containerInsights('RunningTaskCount', service).with({ label: `${label} running` }),
+              containerInsights('DesiredTaskCount', service).with({ label: `${label} desired` }),
+            ]),
+            { leftYAxis: { min: 0, showUnits: false } },
+          ),
+        ],
+        [
+          graph(
+            EXCHANGE_CAN_BACKFILL_TRADES[exchange] ? `${name} collector reconnects` : `${name} collector reconnects (each loses trades)`,
+            perService(({ service, label }) => collectorMetric(COLLECTOR_METRICS.reconnects, service, { label })),
+            perMinute,
+          ),
+          graph(`${name} collector rejected messages`, perService(({ service, label }) => collectorMetric(COLLECTOR_METRICS.rejectedMessages, service, { label })), perMinute),
+          graph(
+            `${name} collector SQS batches by result`,
+            SQS_BATCH_RESULTS.map((result) => sumOverServices(members, result, (service) => collectorMetric(COLLECTOR_METRICS.sqsBatches, service, { dimensionsMap: { result } }))),
+            perMinute,
+          ),
+        ],
+      ];
+    };
+    const exchangesInOrder = [...new Set(services.map((c) => c.exchange))];
+    const collectorSections = exchangesInOrder.flatMap((exchange) => collectorRows(exchange, services.filter((c) => c.exchange === exchange)));
     const redisNodes = redisCacheClusterIds(props.redis);
     const redisMetric = (metricName: string, nodeId: string, index: number) =>
       new cloudwatch.Metric({
@@ -299,37 +388,7 @@ export class Monitoring extends Construct {
             ].join('\n\n'),
           }),
         ],
-        [
-          perSecond(COLLECTOR_METRICS.messages, 'Collector messages / s'),
-          graph(
-            'Collector update latency (average)',
-            perService((service, _index, label) => collectorMetric(COLLECTOR_METRICS.updateLatency, service, { statistic: cloudwatch.Stats.AVERAGE, label })),
-            { leftYAxis: { min: 0, label: 'seconds', showUnits: false }, leftAnnotations: [{ value: 0.1, label: '100 ms', color: cloudwatch.Color.ORANGE }] },
-          ),
-          graph(
-            'Collector running vs desired tasks',
-            services.flatMap(({ service, label }) => [
-              containerInsights('RunningTaskCount', service).with({ label: `${label} running` }),
-              containerInsights('DesiredTaskCount', service).with({ label: `${label} desired` }),
-            ]),
-            { leftYAxis: { min: 0, showUnits: false } },
-          ),
-        ],
-        [
-          graph(
-            'Collector reconnects',
-            perService((service, _index, label) => collectorMetric(COLLECTOR_METRICS.reconnects, service, { label })),
-            { leftYAxis: { min: 0, label: 'per minute', showUnits: false } },
-          ),
-          graph(
-            'Collector rejected messages',
-            perService((service, _index, label) => collectorMetric(COLLECTOR_METRICS.rejectedMessages, service, { label })),
-            { leftYAxis: { min: 0, label: 'per minute', showUnits: false } },
-          ),
-          graph('Collector SQS batches by result', SQS_BATCH_RESULTS.map((result) => sumOverServices(services, result, (service) => collectorMetric(COLLECTOR_METRICS.sqsBatches, service, { dimensionsMap: { result } }))), {
-            leftYAxis: { min: 0, label: 'per minute', showUnits: false },
-          }),
-        ],
+        ...collectorSections,
         [
           graph('SQS queue depth', [
             queue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM, label: 'visible' }),
@@ -674,6 +733,31 @@ function failuresIn3Of5(
   };
 }
 
+/** Key in `alarms`, construct id and name suffix (after `<stage>-market-data-`) of one collector service's alarms. */
+export interface CollectorAlarmName {
+  key: string;
+  id: string;
+  name: string;
+}
+
+/**
+ * The names of a collector service's alarms. Binance's task alarm keeps the
+ * key, construct id and name it had when Binance was the only exchange
+ * (`collector-<shard>-tasks-below-desired`): a new name would replace the
+ * alarm and drop its history. Every other name carries the exchange.
+ */
+export function collectorAlarmNames(exchange: ExchangeId, shard: number): { tasksBelowDesired: CollectorAlarmName; noMessages: CollectorAlarmName; tradesLost: CollectorAlarmName } {
+  const p = pascal(exchange);
+  return {
+    tasksBelowDesired:
+      exchange === 'binance'
+        ? { key: `collectorTasksBelowDesired${shard}`, id: `CollectorTasksBelowDesired${shard}Alarm`, name: `collector-${shard}-tasks-below-desired` }
+        : { key: `collectorTasksBelowDesired${p}${shard}`, id: `CollectorTasksBelowDesired${p}${shard}Alarm`, name: `collector-${exchange}-${shard}-tasks-below-desired` },
+    noMessages: { key: `collectorNoMessages${p}${shard}`, id: `CollectorNoMessages${p}${shard}Alarm`, name: `collector-${exchange}-${shard}-no-messages` },
+    tradesLost: { key: `collectorTradesLost${p}${shard}`, id: `CollectorTradesLost${p}${shard}Alarm`, name: `collector-${exchange}-${shard}-trades-lost` },
+  };
+}
+
 function describe(meaning: string, todo: string): string {
   return `${meaning} What to do: ${todo} Runbook: ${OPERATIONS_DOC}.`;
 }
@@ -685,7 +769,7 @@ function formatBytes(bytes: number): string {
 
 /** One line per `result`, summed over the collector services. */
 function sumOverServices(
-  services: { service: ecs.FargateService; index: number }[],
+  services: readonly (CollectorMonitoringProps & { index: number })[],
   result: string,
   metric: (service: ecs.FargateService) => cloudwatch.Metric,
 ): cloudwatch.IMetric {

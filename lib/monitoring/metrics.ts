@@ -90,6 +90,15 @@ export const COLLECTOR_METRICS = {
  */
 export const COLLECTOR_DIMENSIONS = ['ClusterName', 'ServiceName'] as const;
 
+/**
+ * Label the sidecar adds to every collector series in Prometheus: the
+ * service's exchange (`binance`, `okx`, `bybit`), so rules and Grafana select
+ * and group by exchange. Not a CloudWatch dimension: there `ServiceName` already
+ * names the exchange, and adding a dimension would start new metrics and break
+ * the continuity of the existing ones.
+ */
+export const COLLECTOR_EXCHANGE_LABEL = 'exchange';
+
 /** `result` label values of `collector_sqs_batches_total` (services/collector/sinks/sqs/sqs-sender.ts). */
 export const SQS_BATCH_RESULTS = ['sent', 'replayed', 'failed', 'spilled', 'dropped'] as const;
 

@@ -1,3 +1,4 @@
+import type { ExchangeId } from '../exchanges';
 import type { aws_apigateway as apigw, aws_aps as aps, aws_ecs as ecs, aws_elasticache as elasticache, aws_elasticloadbalancingv2 as elbv2, aws_events as events, aws_lambda as lambda, aws_rds as rds, aws_sqs as sqs } from 'aws-cdk-lib';
 
 /** CloudWatch namespace the collector's Prometheus metrics are exported to (ADOT sidecar, awsemf exporter). */
@@ -24,13 +25,26 @@ export interface GatewayMonitoringProps {
   maxTasks: number;
 }
 
+/** One collector service: an exchange's shard (lib/constructs/collector.ts `CollectorShard`). */
+export interface CollectorMonitoringProps {
+  exchange: ExchangeId;
+  shard: number;
+  /** Shards of this exchange. */
+  shardCount: number;
+  service: ecs.FargateService;
+}
+
 /** What the monitoring construct watches; the application stack passes its resources. */
 export interface MonitoringProps {
   /** Prefix of dashboard and alarm names, e.g. the stage (`prod`). */
   stageName: string;
   cluster: ecs.ICluster;
-  /** One Fargate service per shard; each must keep its desired count running. */
-  collectorServices: ecs.FargateService[];
+  /**
+   * One Fargate service per exchange and shard; each must keep its desired count
+   * running and keep receiving exchange messages. Alarms and dashboard rows are
+   * per exchange, in the order given.
+   */
+  collectors: CollectorMonitoringProps[];
   queue: sqs.IQueue;
   deadLetterQueue: sqs.IQueue;
   ingestFunction: lambda.IFunction;

@@ -12,7 +12,7 @@ interface Panel {
 
 const dashboard = JSON.parse(readFileSync(join(__dirname, '../../docs/grafana/collector-dashboard.json'), 'utf8')) as {
   schemaVersion: number;
-  templating: { list: { name: string; type: string; query: unknown }[] };
+  templating: { list: { name: string; type: string; query: unknown; allValue?: string | null }[] };
   panels: Panel[];
 };
 
@@ -31,6 +31,15 @@ describe('Grafana collector dashboard', () => {
       expect(panel.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
       for (const target of panel.targets ?? []) expect(target.datasource.uid).toBe('${datasource}');
     }
+  });
+
+  it('narrows the services by the exchange label, and "All" services to the chosen exchanges', () => {
+    const names = dashboard.templating.list.map((v) => v.name);
+    const exchange = dashboard.templating.list.find((v) => v.name === 'exchange');
+    const service = dashboard.templating.list.find((v) => v.name === 'service');
+    expect(names.indexOf('exchange')).toBeLessThan(names.indexOf('service'));
+    expect(exchange).toMatchObject({ type: 'query', query: { query: 'label_values(collector_messages_total, exchange)' } });
+    expect(service).toMatchObject({ query: { query: 'label_values(collector_messages_total{exchange=~"$exchange"}, ServiceName)' }, allValue: null });
   });
 
   it('queries the contract metrics', () => {

@@ -21,18 +21,20 @@ import {
   DEFAULT_DATABASE_FREE_STORAGE_THRESHOLD_BYTES,
   INGEST_METRICS_NAMESPACE,
   Monitoring,
+  type CollectorMonitoringProps,
   type MonitoringProps,
 } from '../../lib/monitoring';
+import type { ExchangeId } from '../../lib/exchanges';
 
 interface Built {
   stack: Stack;
   monitoring: Monitoring;
   template: Template;
-  resources: { queue: sqs.Queue; dlq: sqs.Queue; fn: lambda.Function; db: rds.DatabaseInstance; redis: elasticache.CfnReplicationGroup; services: ecs.FargateService[]; cluster: ecs.Cluster };
+  resources: { queue: sqs.Queue; dlq: sqs.Queue; fn: lambda.Function; db: rds.DatabaseInstance; redis: elasticache.CfnReplicationGroup; services: ecs.FargateService[]; collectors: CollectorMonitoringProps[]; cluster: ecs.Cluster };
   api?: { restApi: apigw.RestApi; fn: lambda.Function; rule: events.Rule };
 }
 
-function build(overrides: Partial<MonitoringProps> = {}, options: { shards?: number; containerInsights?: boolean; api?: boolean } = {}): Built {
+function build(overrides: Partial<MonitoringProps> = {}, options: { shards?: number; exchanges?: ExchangeId[]; containerInsights?: boolean; api?: boolean } = {}): Built {
   const app = new App();
   const stack = new Stack(app, 'MonitoringTest');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
@@ -40,11 +42,17 @@ function build(overrides: Partial<MonitoringProps> = {}, options: { shards?: num
     vpc,
     containerInsightsV2: options.containerInsights === false ? ecs.ContainerInsights.DISABLED : ecs.ContainerInsights.ENABLED,
   });
-  const services = Array.from({ length: options.shards ?? 2 }, (_, i) => {
-    const taskDefinition = new ecs.FargateTaskDefinition(stack, `Task${i}`, { cpu: 256, memoryLimitMiB: 512 });
-    taskDefinition.addContainer('collector', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:latest') });
-    return new ecs.FargateService(stack, `CollectorShard${i}`, { cluster, taskDefinition, desiredCount: 2, serviceName: `test-collector-${i}` });
-  });
+  const shardCount = options.shards ?? 2;
+  const collectors = (options.exchanges ?? ['binance']).flatMap((exchange) =>
+    Array.from({ length: shardCount }, (_, shard): CollectorMonitoringProps => {
+      const id = `${exchange}${shard}`;
+      const taskDefinition = new ecs.FargateTaskDefinition(stack, `Task${id}`, { cpu: 256, memoryLimitMiB: 512 });
+      taskDefinition.addContainer('collector', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:latest') });
+      const service = new ecs.FargateService(stack, `Collector${id}`, { cluster, taskDefinition, desiredCount: 2, serviceName: `test-collector-${exchange}-${shard}` });
+      return { exchange, shard, shardCount, service };
+    }),
+  );
+  const services = collectors.map((c) => c.service);
   const dlq = new sqs.Queue(stack, 'Dlq');
   const queue = new sqs.Queue(stack, 'Queue', { deadLetterQueue: { queue: dlq, maxReceiveCount: 5 }, visibilityTimeout: Duration.minutes(3) });
   const fn = new lambda.Function(stack, 'Ingest', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({});') });
@@ -76,7 +84,7 @@ function build(overrides: Partial<MonitoringProps> = {}, options: { shards?: num
   const monitoring = new Monitoring(stack, 'Monitoring', {
     stageName: 'test',
     cluster,
-    collectorServices: services,
+    collectors,
     queue,
     deadLetterQueue: dlq,
     ingestFunction: fn,
@@ -85,7 +93,7 @@ function build(overrides: Partial<MonitoringProps> = {}, options: { shards?: num
     ...(api ? { api: { stage: api.restApi.deploymentStage, function: api.fn, reconcileRule: api.rule } } : {}),
     ...overrides,
   });
-  return { stack, monitoring, template: Template.fromStack(stack), resources: { queue, dlq, fn, db, redis, services, cluster }, api };
+  return { stack, monitoring, template: Template.fromStack(stack), resources: { queue, dlq, fn, db, redis, services, collectors, cluster }, api };
 }
 
 const ref = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as never) });
@@ -107,11 +115,21 @@ describe('Monitoring', () => {
     return built.template.toJSON().Resources[logicalId].Properties;
   };
 
-  it('creates one alarm per condition and one per collector service, all notifying the topic', () => {
+  it('creates one alarm per condition and two per collector service, all notifying the topic', () => {
     expect(Object.keys(built.monitoring.alarms).sort()).toEqual(
-      ['collectorTasksBelowDesired0', 'collectorTasksBelowDesired1', 'databaseFreeStorageLow', 'dlqNotEmpty', 'ingestErrors', 'noBatchesSent', 'queueOldestMessage'].sort(),
+      [
+        'collectorTasksBelowDesired0',
+        'collectorTasksBelowDesired1',
+        'collectorNoMessagesBinance0',
+        'collectorNoMessagesBinance1',
+        'databaseFreeStorageLow',
+        'dlqNotEmpty',
+        'ingestErrors',
+        'noBatchesSent',
+        'queueOldestMessage',
+      ].sort(),
     );
-    built.template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    built.template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     for (const key of Object.keys(built.monitoring.alarms)) {
       const props = alarmProps(key);
       expect(props.AlarmActions).toEqual([topicRef]);
@@ -169,6 +187,8 @@ describe('Monitoring', () => {
   it('tasks below desired: Container Insights desired - running > 0 for 3 minutes, per service', () => {
     built.resources.services.forEach((service, index) => {
       const props = alarmProps(`collectorTasksBelowDesired${index}`);
+      expect(props.AlarmName).toBe(`test-market-data-collector-${index}-tasks-below-desired`);
+      expect(props.AlarmDescription).toContain(`Binance collector service collector-shard-${index} (shard ${index} of 2)`);
       expect(props).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3, TreatMissingData: 'breaching' });
       const queries = props.Metrics as { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] }; Period: number; Stat: string } }[];
       expect(queries.find((q) => q.Expression)).toMatchObject({ Expression: 'FILL(desired, REPEAT) - FILL(running, 0)' });
@@ -182,6 +202,37 @@ describe('Monitoring', () => {
           MetricStat: { Metric: { Namespace: 'ECS/ContainerInsights', MetricName: metricName, Dimensions: dims }, Period: 60, Stat: 'Average' },
         });
       }
+    });
+  });
+
+  it('no messages: collector_messages_total of the service < 1 a minute for 5 minutes, missing data breaching', () => {
+    built.resources.services.forEach((service, index) => {
+      const props = alarmProps(`collectorNoMessagesBinance${index}`);
+      expect(props).toMatchObject({
+        AlarmName: `test-market-data-collector-binance-${index}-no-messages`,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 5,
+        TreatMissingData: 'breaching',
+      });
+      expect(props.AlarmDescription).toContain('received no Binance WebSocket message in 5 minutes');
+      const queries = props.Metrics as { Id: string; Expression?: string; MetricStat?: unknown }[];
+      expect(queries.find((q) => q.Expression)).toMatchObject({ Expression: 'FILL(messages, 0)' });
+      expect(queries.find((q) => q.Id === 'messages')).toMatchObject({
+        MetricStat: {
+          Metric: {
+            Namespace: COLLECTOR_METRICS_NAMESPACE,
+            MetricName: 'collector_messages_total',
+            Dimensions: [
+              { Name: 'ClusterName', Value: ref(built.stack, built.resources.cluster) },
+              { Name: 'ServiceName', Value: getAtt(built.stack, service, 'Name') },
+            ],
+          },
+          Period: 60,
+          Stat: 'Sum',
+        },
+      });
     });
   });
 
@@ -238,12 +289,12 @@ describe('Monitoring', () => {
     const body = JSON.stringify(Object.values(dashboards)[0]?.Properties.DashboardBody);
     for (const title of [
       'Alarms',
-      'Collector messages / s',
-      'Collector update latency (average)',
-      'Collector running vs desired tasks',
-      'Collector reconnects',
-      'Collector rejected messages',
-      'Collector SQS batches by result',
+      'Binance collector messages / s',
+      'Binance collector update latency (average)',
+      'Binance collector running vs desired tasks',
+      'Binance collector reconnects',
+      'Binance collector rejected messages',
+      'Binance collector SQS batches by result',
       'SQS queue depth',
       'SQS oldest message age',
       'DLQ depth',
@@ -290,11 +341,113 @@ describe('Monitoring', () => {
   });
 });
 
+describe('Monitoring of three exchanges', () => {
+  let built: Built;
+  let body: string;
+  const alarmProps = (key: string) => {
+    const alarm = built.monitoring.alarms[key];
+    if (!alarm) throw new Error(`no alarm ${key}`);
+    return built.template.toJSON().Resources[built.stack.getLogicalId(alarm.node.defaultChild as never)].Properties;
+  };
+
+  beforeAll(() => {
+    built = build({}, { exchanges: ['binance', 'okx', 'bybit'], shards: 2 });
+    body = JSON.stringify(Object.values(built.template.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody);
+  });
+
+  it('gives every service its task and no-message alarms, and Bybit shards a trades-lost alarm', () => {
+    const keys = Object.keys(built.monitoring.alarms).filter((key) => key.startsWith('collector'));
+    expect(keys.sort()).toEqual(
+      [
+        'collectorTasksBelowDesired0',
+        'collectorTasksBelowDesired1',
+        'collectorTasksBelowDesiredOkx0',
+        'collectorTasksBelowDesiredOkx1',
+        'collectorTasksBelowDesiredBybit0',
+        'collectorTasksBelowDesiredBybit1',
+        'collectorNoMessagesBinance0',
+        'collectorNoMessagesBinance1',
+        'collectorNoMessagesOkx0',
+        'collectorNoMessagesOkx1',
+        'collectorNoMessagesBybit0',
+        'collectorNoMessagesBybit1',
+        'collectorTradesLostBybit0',
+        'collectorTradesLostBybit1',
+      ].sort(),
+    );
+    built.template.resourceCountIs('AWS::CloudWatch::Alarm', 5 + keys.length);
+  });
+
+  it('names the exchange in the name and description of every collector alarm', () => {
+    for (const [exchange, name] of [['okx', 'OKX'], ['bybit', 'Bybit']] as const) {
+      const p = exchange === 'okx' ? 'Okx' : 'Bybit';
+      for (const shard of [0, 1]) {
+        const tasks = alarmProps(`collectorTasksBelowDesired${p}${shard}`);
+        expect(tasks.AlarmName).toBe(`test-market-data-collector-${exchange}-${shard}-tasks-below-desired`);
+        expect(tasks.AlarmDescription).toContain(`${name} collector service collector-${exchange}-shard-${shard} (shard ${shard} of 2)`);
+        const silent = alarmProps(`collectorNoMessages${p}${shard}`);
+        expect(silent.AlarmName).toBe(`test-market-data-collector-${exchange}-${shard}-no-messages`);
+        expect(silent.AlarmDescription).toContain(`no ${name} WebSocket message`);
+        expect(silent.AlarmDescription.length).toBeLessThanOrEqual(1024);
+      }
+    }
+  });
+
+  it('Bybit trades lost: any reconnect of the service, described as unrecoverable data loss with what to do', () => {
+    const service = built.resources.collectors.find((c) => c.exchange === 'bybit' && c.shard === 1)!.service;
+    const props = alarmProps('collectorTradesLostBybit1');
+    expect(props).toMatchObject({
+      AlarmName: 'test-market-data-collector-bybit-1-trades-lost',
+      Namespace: COLLECTOR_METRICS_NAMESPACE,
+      MetricName: 'collector_reconnects_total',
+      Dimensions: [
+        { Name: 'ClusterName', Value: ref(built.stack, built.resources.cluster) },
+        { Name: 'ServiceName', Value: getAtt(built.stack, service, 'Name') },
+      ],
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(props.AlarmDescription).toContain('unrecoverable data loss');
+    expect(props.AlarmDescription).toContain('only the latest 60 trades');
+    expect(props.AlarmDescription).toMatch(/What to do: .+tasksPerShard/);
+    expect(props.AlarmDescription.length).toBeLessThanOrEqual(1024);
+  });
+
+  it('dashboard: a header and two rows of graphs per exchange, each over its own services only', () => {
+    for (const name of ['Binance', 'OKX', 'Bybit']) {
+      for (const title of ['messages / s', 'update latency (average)', 'running vs desired tasks', 'rejected messages', 'SQS batches by result']) {
+        expect(body).toContain(`\\"title\\":\\"${name} collector ${title}\\"`);
+      }
+      expect(body).toContain(`#### ${name} collector: 2 shards`);
+    }
+    expect(body).toContain('\\"title\\":\\"OKX collector reconnects\\"');
+    expect(body).toContain('\\"title\\":\\"Bybit collector reconnects (each loses trades)\\"');
+    expect(body).toContain('Bybit cannot refill trade gaps');
+    const widgets = (Object.values(built.template.toJSON().Resources as Record<string, { Type: string; Properties: { DashboardBody: unknown } }>).find((r) => r.Type === 'AWS::CloudWatch::Dashboard')!.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    // The OKX messages graph names exactly the two OKX services.
+    const text = widgets.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+    const start = text.indexOf('OKX collector messages / s');
+    const okxGraph = text.slice(start, text.indexOf('title', start + 10));
+    expect(okxGraph).toContain('collector_messages_total');
+    const okxIds = built.resources.collectors.filter((c) => c.exchange === 'okx').map((c) => built.stack.getLogicalId(c.service.node.defaultChild as never));
+    for (const id of okxIds) expect(okxGraph).toContain(id);
+    for (const other of built.resources.collectors.filter((c) => c.exchange !== 'okx')) expect(okxGraph).not.toContain(built.stack.getLogicalId(other.service.node.defaultChild as never));
+  });
+
+  it('passes the cdk-nag AwsSolutions checks for its own resources', () => {
+    expect(new AwsSolutionsChecks().validateScope(built.monitoring).violations).toEqual([]);
+  });
+});
+
 describe('Monitoring without e-mail, custom threshold, Container Insights off', () => {
   it('subscribes nobody, uses the threshold and warns about Container Insights', () => {
     const { template, stack } = build({ databaseFreeStorageThresholdBytes: 5 * 1024 ** 3 }, { shards: 1, containerInsights: false });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'FreeStorageSpace', Threshold: 5 * 1024 ** 3 });
     Annotations.fromStack(stack).hasWarning('/MonitoringTest/Monitoring', Match.stringLikeRegexp('Container Insights'));
   });
@@ -314,7 +467,7 @@ describe('Monitoring with the config API', () => {
 
   it('adds the three API alarms, notifying the topic like the others', () => {
     expect(Object.keys(built.monitoring.alarms)).toEqual(expect.arrayContaining(['apiServerErrors', 'apiFunctionErrors', 'configReconcileFailing']));
-    built.template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    built.template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
     const topicRef = { Ref: built.stack.getLogicalId(built.monitoring.topic.node.defaultChild as never) };
     for (const key of ['apiServerErrors', 'apiFunctionErrors', 'configReconcileFailing']) {
       const props = alarmProps(key);
