@@ -32,6 +32,8 @@ export interface SimulatorOptions {
   idleTimeoutMs?: number;
   /** OKX: connection attempts per second per IP (3). Bybit: per 5 minutes (500). */
   maxConnectsPerWindow?: number;
+  /** Bybit: how long an IP that passed 600 REST requests in 5 s is refused with 403. Default 10 min. */
+  ipBanMs?: number;
   /** Default 24 h on Binance; OKX and Bybit document no age cut (Infinity). */
   maxConnectionAgeMs?: number;
   /** How long before the age cut `serverShutdown` is sent. Default min(10 min, age / 10). */
@@ -54,7 +56,7 @@ export interface SimulatorOptions {
   logLevel?: string;
 }
 
-type OptionalKeys = 'exchangeInfoFile' | 'instrumentsFile' | 'replayFile' | 'logLevel' | 'maxConnectsPerWindow';
+type OptionalKeys = 'exchangeInfoFile' | 'instrumentsFile' | 'replayFile' | 'logLevel' | 'maxConnectsPerWindow' | 'ipBanMs';
 export type SimulatorConfig = Required<Omit<SimulatorOptions, OptionalKeys>> & Pick<SimulatorOptions, OptionalKeys>;
 
 /** Pre-history is generated at most at this rate so start-up stays well under a second. */
@@ -83,6 +85,7 @@ export function resolveOptions(options: SimulatorOptions): SimulatorConfig {
     instrumentsFile: options.instrumentsFile,
     idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs ?? idleDefault),
     maxConnectsPerWindow: options.maxConnectsPerWindow === undefined ? undefined : Math.trunc(positive('maxConnectsPerWindow', options.maxConnectsPerWindow)),
+    ipBanMs: options.ipBanMs === undefined ? undefined : positive('ipBanMs', options.ipBanMs),
     port,
     host: options.host ?? '127.0.0.1',
     symbols,

@@ -1,6 +1,7 @@
 import { SimulatorConfigError } from '../errors';
 import type { SimulatorConfig } from '../options';
 import { createBinanceProtocol } from './binance';
+import { createBybitProtocol } from './bybit';
 import { createOkxProtocol } from './okx';
 import { type ExchangeId, type ExchangeProtocol, isExchangeId } from './types';
 
@@ -15,7 +16,7 @@ export function createProtocol(exchange: ExchangeId, config: SimulatorConfig): E
       return createBinanceProtocol(config) as ExchangeProtocol<unknown>;
     case 'okx':
       return createOkxProtocol(config) as ExchangeProtocol<unknown>;
-    default:
-      throw new SimulatorConfigError(`exchange ${exchange} is not served yet`);
+    case 'bybit':
+      return createBybitProtocol(config) as ExchangeProtocol<unknown>;
   }
 }
