@@ -171,7 +171,7 @@ function renderTabCounts(): void {
     const status = statusOf(name);
     const text = status === 'live' ? String(client.bookOf(name).size) : status === 'empty' ? 'no data' : '…';
     if (count.textContent !== text) count.textContent = text;
-    count.classList.toggle('empty', status === 'empty');
+    count.classList.toggle('no-data', status === 'empty');
   }
 }
 
