@@ -4,6 +4,9 @@ import { loadEnv } from '../shared/load-env';
 import { EXCHANGE_PATTERN } from '../shared/rates';
 import { TOKEN_SECRET_MIN_LENGTH } from './tokens';
 
+/** The exchanges a gateway serves unless GATEWAY_EXCHANGES says otherwise: every exchange a collector can run for. */
+export const DEFAULT_GATEWAY_EXCHANGES: readonly string[] = ['binance', 'okx', 'bybit'];
+
 const secret = z.string().min(TOKEN_SECRET_MIN_LENGTH, `must have at least ${TOKEN_SECRET_MIN_LENGTH} characters`);
 
 /**
@@ -22,7 +25,7 @@ const environmentSchema = z
       .string()
       .transform((value) => [...new Set(value.split(',').map((s) => s.trim()).filter(Boolean))])
       .refine((list) => list.length > 0 && list.every((e) => EXCHANGE_PATTERN.test(e)), 'a comma list of exchange names (lower-case letters or digits), e.g. binance')
-      .default(['binance']),
+      .default([...DEFAULT_GATEWAY_EXCHANGES]),
     GATEWAY_AUTH: z.enum(['none', 'token']).default('none'),
     GATEWAY_TOKEN_SECRET: secret.optional(),
     GATEWAY_TOKEN_SECRET_PREVIOUS: secret.optional(),
@@ -62,7 +65,10 @@ export interface GatewayConfig {
   redisPassword?: string;
   redisTls: boolean;
   redisCommandTimeoutMs: number;
-  /** The exchanges whose `rates:{exchange}` channels the gateway subscribes; others are refused. */
+  /**
+   * The exchanges whose `rates:{exchange}` channels the gateway subscribes; others are refused.
+   * One without a collector is served empty (empty snapshots and movers), never an error.
+   */
   exchanges: string[];
   auth: 'none' | 'token';
   /** Verification keys given by environment, current first; empty with auth none or with a secret ARN. */

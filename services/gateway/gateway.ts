@@ -84,6 +84,7 @@ export class Gateway {
       onUnknownKey: () => void this.keyring?.refreshSoon(),
       maxMessageBytes: config.maxMessageBytes,
       trustProxy: config.trustProxy,
+      exchanges: config.exchanges,
       ...(options.page ? { page: options.page } : {}),
       ready: () => (this.source.isSubscribed ? { ready: true, reasons: [] } : { ready: false, reasons: ['Redis subscriber is not subscribed to the rates channels'] }),
     });

@@ -1,6 +1,6 @@
 export { ChartBook } from './chart';
 export type { ChartBookOptions } from './chart';
-export { loadGatewayConfig } from './config';
+export { DEFAULT_GATEWAY_EXCHANGES, loadGatewayConfig } from './config';
 export type { GatewayConfig } from './config';
 export { Conflator } from './conflation';
 export type { ConflatorOptions, OutgoingRate } from './conflation';
@@ -18,7 +18,7 @@ export { encodeMessage, parseClientMessage, parseSseQuery, parseTopic, ratesFram
 export type { ClientMessage, HeldTopic, Mover, ProtocolLimits, ServerMessage, Topic } from './protocol';
 export { ConnectionCounter, TokenBucket } from './rate-limit';
 export { RedisSource } from './redis-source';
-export { GatewayServer, SSE_PATH, STREAM_PATH } from './server';
+export { EXCHANGES_PATH, GatewayServer, SSE_PATH, STREAM_PATH } from './server';
 export type { Transport } from './session';
 export { DashboardPage, PAGE_HEADERS, PAGE_ROUTES } from './static-page';
 export type { PageFile } from './static-page';

@@ -68,6 +68,8 @@ export class RedisSource {
     // Resubscribing is done here on every `ready`, so the gateway knows when it holds its channels again.
     this.subscriber = new Redis(options.url, { ...redisOptions(options), autoResubscribe: false });
     this.channels = new Map(options.exchanges.map((exchange) => [ratesChannel(exchange), exchange]));
+    // A served exchange no collector writes yet shows as 0 messages, not as a missing series an alarm reads as "no data".
+    for (const exchange of options.exchanges) options.metrics.redisMessages.inc({ exchange }, 0);
     for (const [name, client] of [
       ['commands', this.commands],
       ['subscriber', this.subscriber],

@@ -21,6 +21,8 @@ export interface GatewayServerOptions {
   onUnknownKey?: () => void;
   maxMessageBytes: number;
   trustProxy: boolean;
+  /** The exchanges served (GATEWAY_EXCHANGES), answered at EXCHANGES_PATH so a page need not guess them. */
+  exchanges: readonly string[];
   /** The dashboard page at `/`; none: only the streaming and health routes. */
   page?: DashboardPage;
   /** `/ready`: Redis subscribed. */
@@ -29,6 +31,8 @@ export interface GatewayServerOptions {
 
 export const STREAM_PATH = '/v1/stream';
 export const SSE_PATH = '/v1/stream/sse';
+/** `{"exchanges":[...]}`: names only, the same for every client, so it needs no token (like the page itself). */
+export const EXCHANGES_PATH = '/v1/exchanges';
 /** WebSocket pings find peers that vanished without a close; an unanswered ping ends the connection at the next one. */
 const WS_PING_MS = 30_000;
 /** An SSE comment this often keeps proxies from closing an idle stream. */
@@ -36,7 +40,8 @@ const SSE_KEEPALIVE_MS = 15_000;
 
 /**
  * The gateway's HTTP surface: `/health`, `/ready`, `/metrics`, the WebSocket
- * upgrade at `/v1/stream` and the SSE stream at `/v1/stream/sse`. Auth and the
+ * upgrade at `/v1/stream`, the SSE stream at `/v1/stream/sse` and the served
+ * exchanges at `/v1/exchanges`. Auth and the
  * connection caps are checked before any byte of data: a refused WebSocket gets
  * a plain HTTP answer on the upgrade, an SSE request a JSON error.
  */
@@ -187,6 +192,8 @@ export class GatewayServer {
         res.end(body);
         return;
       }
+      case EXCHANGES_PATH:
+        return sendJson(res, 200, { exchanges: this.options.exchanges }, { 'cache-control': 'no-cache' });
       case SSE_PATH:
         return this.sse(req, res, url);
       case STREAM_PATH:
@@ -194,7 +201,7 @@ export class GatewayServer {
       default: {
         const file = this.options.page?.get(url.pathname);
         if (file) return sendPageFile(req, res, file);
-        return sendJson(res, 404, { error: `no route ${url.pathname}; try / (the dashboard), ${STREAM_PATH}, ${SSE_PATH}, /health, /ready or /metrics` });
+        return sendJson(res, 404, { error: `no route ${url.pathname}; try / (the dashboard), ${STREAM_PATH}, ${SSE_PATH}, ${EXCHANGES_PATH}, /health, /ready or /metrics` });
       }
     }
   }

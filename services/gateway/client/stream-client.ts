@@ -5,7 +5,8 @@ import { RateBook, type StreamRate } from './rate-book';
  * A browser client of the stream gateway (docs/stream.md), with no framework
  * and no dependency beyond WebSocket: connects, resubscribes after every
  * reconnect, reconnects with jittered backoff, keeps the newest value per
- * symbol, and notices a connection that went silent. Frontends can copy this
+ * exchange and symbol (one book per exchange: BTCUSDT on binance and on okx are
+ * two rates), and notices a connection that went silent. Frontends can copy this
  * folder as it is.
  */
 export type RateWindow = '1m' | '5m' | '15m';
@@ -75,8 +76,13 @@ export interface StreamClientOptions {
   pingIntervalMs?: number;
   /** Nothing received for this long: the connection is treated as dead and replaced. Default 45 s. */
   silenceTimeoutMs?: number;
-  /** `kind` tells a snapshot (values as they were, possibly old) from a live update. */
-  onRates?: (changed: StreamRate[], book: RateBook, kind: 'snapshot' | 'update') => void;
+  /** `kind` tells a snapshot (values as they were, possibly old) from a live update; `book` is the exchange's. */
+  onRates?: (changed: StreamRate[], book: RateBook, kind: 'snapshot' | 'update', exchange: string) => void;
+  /**
+   * Every rates snapshot, even an empty one (onRates only sees rates that changed the book):
+   * an empty snapshot of `"*"` says the exchange has no data, not that it is still loading.
+   */
+  onSnapshot?: (exchange: string, book: RateBook) => void;
   onMovers?: (message: MoversMessage) => void;
   onHealth?: (message: HealthMessage) => void;
   onChart?: (message: ChartMessage) => void;
@@ -87,7 +93,7 @@ export interface StreamClientOptions {
 const OPEN = 1;
 
 export class StreamClient {
-  readonly book = new RateBook();
+  private readonly books = new Map<string, RateBook>();
   private socket: SocketLike | undefined;
   private readonly backoff: Backoff;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -115,6 +121,13 @@ export class StreamClient {
     const index = this.subscriptions.findIndex((held) => JSON.stringify(held) === key);
     if (index >= 0) this.subscriptions.splice(index, 1);
     this.send({ op: 'unsubscribe', id: this.nextId++, ...subscription });
+  }
+
+  /** The latest rates of one exchange (empty until its snapshot arrives). */
+  bookOf(exchange: string): RateBook {
+    let book = this.books.get(exchange);
+    if (!book) this.books.set(exchange, (book = new RateBook()));
+    return book;
   }
 
   get state(): StreamState {
@@ -211,7 +224,7 @@ export class StreamClient {
 
   private receive(data: unknown): void {
     this.lastMessageAt = Date.now();
-    let message: { type?: unknown; rates?: unknown };
+    let message: { type?: unknown; exchange?: unknown; rates?: unknown };
     try {
       message = JSON.parse(typeof data === 'string' ? data : String(data)) as typeof message;
     } catch {
@@ -222,9 +235,11 @@ export class StreamClient {
       case 'update': {
         // A subscription was answered and has held: later failures start the backoff anew.
         this.backoff.reset();
-        if (!Array.isArray(message.rates)) return;
-        const changed = this.book.apply(message.rates as StreamRate[]);
-        if (changed.length > 0) this.options.onRates?.(changed, this.book, message.type);
+        if (!Array.isArray(message.rates) || typeof message.exchange !== 'string') return;
+        const book = this.bookOf(message.exchange);
+        const changed = book.apply(message.rates as StreamRate[]);
+        if (changed.length > 0) this.options.onRates?.(changed, book, message.type, message.exchange);
+        if (message.type === 'snapshot') this.options.onSnapshot?.(message.exchange, book);
         return;
       }
       case 'movers':

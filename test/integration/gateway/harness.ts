@@ -117,13 +117,21 @@ export class GatewayHarness {
   readonly exchange = `gw${process.pid}${Math.floor(Math.random() * 1e6)}`;
   private readonly clients: TestClient[] = [];
   private readonly connections: Redis[] = [];
-  private writerInstance: RedisRatesWriter | undefined;
+  private readonly writers = new Map<string, RedisRatesWriter>();
 
   async start(env: Record<string, string> = {}, options: Omit<GatewayOptions, 'config'> = {}): Promise<void> {
     this.redis ??= await openTestRedis();
     const config = loadGatewayConfig({ REDIS_URL: this.redis.url, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', GATEWAY_EXCHANGES: this.exchange, LOG_LEVEL: 'SILENT', ...env });
     this.gateway = new Gateway({ config, ...options });
     this.port = await this.gateway.start();
+  }
+
+  /**
+   * An exchange name of this harness's own for `label` (okx, bybit...): as unique as `exchange`,
+   * because other test files publish on the shared `rates:okx` channels too.
+   */
+  exchangeNamed(label: string): string {
+    return `${this.exchange}${label}`.slice(0, 20);
   }
 
   /** The db index of the worker's test Redis. */
@@ -146,17 +154,24 @@ export class GatewayHarness {
   }
 
   /** The collector's writer: hashes, rank sets and the channel message exactly as in production. */
-  writer(): RedisRatesWriter {
-    if (!this.writerInstance) {
+  writer(exchange = this.exchange): RedisRatesWriter {
+    let writer = this.writers.get(exchange);
+    if (!writer) {
       const connection = new Redis(this.redis.url);
       this.connections.push(connection);
-      this.writerInstance = new RedisRatesWriter({ redis: connection, exchange: this.exchange, ttlSeconds: 300, flushIntervalMs: 1 });
+      writer = new RedisRatesWriter({ redis: connection, exchange, ttlSeconds: 300, flushIntervalMs: 1 });
+      this.writers.set(exchange, writer);
     }
-    return this.writerInstance;
+    return writer;
   }
 
   async write(...states: RateState[]): Promise<void> {
-    const writer = this.writer();
+    await this.writeTo(this.exchange, ...states);
+  }
+
+  /** As write, for another exchange (see `exchangeNamed`). */
+  async writeTo(exchange: string, ...states: RateState[]): Promise<void> {
+    const writer = this.writer(exchange);
     for (const s of states) writer.update(s);
     await writer.flush();
   }
@@ -174,7 +189,7 @@ export class GatewayHarness {
 
   async stop(): Promise<void> {
     for (const client of this.clients) client.close();
-    await this.writerInstance?.close();
+    for (const writer of this.writers.values()) await writer.close();
     for (const connection of this.connections) connection.disconnect();
     await this.gateway?.stop(500);
     await this.redis?.cleanup();

@@ -7,7 +7,16 @@ describe('loadGatewayConfig', () => {
     const config = loadGatewayConfig({});
 
     // Assert
-    expect(config).toMatchObject({ port: 8090, auth: 'none', conflateMs: 250, exchanges: ['binance'], tokenSecrets: [], redisUrl: 'redis://127.0.0.1:6379/0' });
+    expect(config).toMatchObject({ port: 8090, auth: 'none', conflateMs: 250, exchanges: ['binance', 'okx', 'bybit'], tokenSecrets: [], redisUrl: 'redis://127.0.0.1:6379/0' });
+  });
+
+  it('takes a comma list of exchanges, trimmed and deduplicated, and refuses a bad name', () => {
+    // Act
+    const config = loadGatewayConfig({ GATEWAY_EXCHANGES: ' okx, binance,okx ' });
+
+    // Assert
+    expect(config.exchanges).toEqual(['okx', 'binance']);
+    expect(() => loadGatewayConfig({ GATEWAY_EXCHANGES: 'Binance' })).toThrow(/GATEWAY_EXCHANGES/);
   });
 
   it('takes the current and the previous signing key with token auth', () => {

@@ -85,7 +85,46 @@ describe('StreamClient', () => {
       { op: 'subscribe', id: 2, channel: 'health' },
     ]);
     expect(changes).toEqual([['BTCUSDT@2000']]);
-    expect(client.book.get('BTCUSDT')?.price).toBe('1');
+    expect(client.bookOf('binance').get('BTCUSDT')?.price).toBe('1');
+    client.stop();
+  });
+
+  it('keeps one book per exchange, so the same pair on two exchanges stays two rates, and reports every snapshot', async () => {
+    // Prepare
+    const snapshots: string[] = [];
+    const changes: string[] = [];
+    const sockets: FakeSocket[] = [];
+    const client = new StreamClient({
+      url: 'ws://gateway/v1/stream',
+      subscriptions: [
+        { channel: 'rates', exchange: 'binance', symbols: '*' },
+        { channel: 'rates', exchange: 'okx', symbols: '*' },
+        { channel: 'rates', exchange: 'bybit', symbols: '*' },
+      ],
+      socketFactory: (url) => {
+        const socket = new FakeSocket(url);
+        sockets.push(socket);
+        return socket;
+      },
+      onRates: (changed, book, kind, exchange) => changes.push(`${kind} ${exchange} ${changed.map((r) => r.price).join(',')} of ${book.size}`),
+      onSnapshot: (exchange, book) => snapshots.push(`${exchange}:${book.size}`),
+    });
+    client.start();
+    await flush();
+    sockets[0]!.open();
+
+    // Act
+    sockets[0]!.receive({ type: 'snapshot', channel: 'rates', exchange: 'binance', rates: [{ symbol: 'BTCUSDT', price: '64000', ts: '2000', tradeTs: '1990', flags: '' }] });
+    sockets[0]!.receive({ type: 'snapshot', channel: 'rates', exchange: 'okx', rates: [{ symbol: 'BTCUSDT', price: '64010', ts: '1000', tradeTs: '990', flags: '' }] });
+    sockets[0]!.receive({ type: 'snapshot', channel: 'rates', exchange: 'bybit', rates: [] });
+    sockets[0]!.receive({ type: 'update', channel: 'rates', exchange: 'okx', rates: [{ symbol: 'BTCUSDT', price: '64020', ts: '1500', tradeTs: '1490', flags: '' }] });
+
+    // Assert
+    expect(client.bookOf('binance').get('BTCUSDT')?.price).toBe('64000');
+    expect(client.bookOf('okx').get('BTCUSDT')?.price).toBe('64020');
+    expect(client.bookOf('bybit').size).toBe(0);
+    expect(snapshots).toEqual(['binance:1', 'okx:1', 'bybit:0']);
+    expect(changes).toEqual(['snapshot binance 64000 of 1', 'snapshot okx 64010 of 1', 'update okx 64020 of 1']);
     client.stop();
   });
 
