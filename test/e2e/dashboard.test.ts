@@ -9,6 +9,7 @@ import { rateKey, rateStateFromHash, type RateState } from '../../services/share
 import { signStreamToken } from '../../services/gateway/tokens';
 import { startSimulator, type SimulatorHandle } from '../../services/simulator';
 import { eventually, GatewayHarness } from '../integration/gateway/harness';
+import { lockChannels } from '../support';
 
 /**
  * The live dashboard in a real browser (Debian's Chromium through
@@ -44,8 +45,11 @@ let guarded: GatewayHarness;
 let multi: GatewayHarness;
 let browser: Browser;
 const feeds: Array<{ stop(): Promise<void> }> = [];
+let releaseChannels: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
+  // "no data from bybit" must not hear the okx / bybit collectors of other test files (pub/sub ignores db indexes).
+  releaseChannels = await lockChannels('okx-bybit');
   const page = await DashboardPage.load(undefined);
   sim = await startSimulator({ port: 0, symbols: 60, rate: 600, seed: 5, logLevel: 'ERROR' });
   open = new GatewayHarness();
@@ -63,7 +67,7 @@ beforeAll(async () => {
   await eventually(async () => (await open.redis.client.keys('rates:binance:*USDT')).length >= 20, 'the collector to write rates', 60_000);
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   mkdirSync(REPORTS, { recursive: true });
-});
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -73,6 +77,7 @@ afterAll(async () => {
   await multi?.stop();
   await guarded?.stop();
   await open?.stop();
+  await releaseChannels?.();
 });
 
 async function newPage(url: string): Promise<{ page: Page; errors: string[] }> {

@@ -8,3 +8,4 @@ export { startTestIngest } from './ingest-runner';
 export type { TestIngest } from './ingest-runner';
 export { e2eCollectorEnv } from './e2e-collector';
 export { migrateWithRoles, openRolePool, roleUrl } from './db-roles';
+export { lockChannels } from './channel-lock';

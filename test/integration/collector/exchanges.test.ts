@@ -2,7 +2,7 @@ import { Collector, loadCollectorConfig } from '../../../services/collector';
 import type { Trade } from '../../../services/collector/domain';
 import { instrumentsKey } from '../../../services/shared/rates';
 import { startSimulator, type SimulatorHandle } from '../../../services/simulator';
-import { openTestRedis, type TestRedis } from '../../support';
+import { lockChannels, openTestRedis, type TestRedis } from '../../support';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -24,6 +24,7 @@ async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: n
  */
 describe.each([
   { exchange: 'okx' as const, prefix: 'OKX', canBackfill: true },
+  { exchange: 'bybit' as const, prefix: 'BYBIT', canBackfill: false },
 ])('$exchange collector against its simulator', ({ exchange, prefix, canBackfill }) => {
   let sim: SimulatorHandle;
   let redis: TestRedis;
@@ -74,6 +75,17 @@ describe.each([
     }
     return problems;
   }
+
+  let releaseChannels: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    // Other files watch rates:okx / rates:bybit (the dashboard's "no data" check); pub/sub ignores db indexes.
+    releaseChannels = await lockChannels('okx-bybit');
+  }, 300_000);
+
+  afterAll(async () => {
+    await releaseChannels?.();
+  });
 
   beforeEach(async () => {
     redis = await openTestRedis();
