@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole pipeline on this machine. Ensures Redis, PostgreSQL and
- * the SQS endpoint, starts the exchange simulator (unless FEED=binance) and the
- * pipeline's processes, prints what runs where, and on Ctrl-C stops everything
+ * the SQS endpoint, starts per exchange (EXCHANGES, all three by default) a
+ * simulator (unless FEED=live) and a collector, then the rest of the pipeline, prints what runs where, and on Ctrl-C stops everything
  * it started against the data flow (localstack/env/shutdown.ts), each part
  * after the previous one exited, leaving services it found running untouched.
  */
@@ -15,7 +15,9 @@ import { receivesWithin } from '../lambdas/ingest/visibility-policy';
 import { runMigrations } from '../services/shared/db';
 import { errorMessage } from '../services/shared/errors';
 import { createLogger } from '../services/shared/logger';
+import { createExchangeAdapter } from '../services/collector/exchange';
 import { describeLocalApi, loadLocalApiConfig, startLocalApi, type RunningLocalApi } from './api';
+import { planLocalExchanges, type LocalExchange } from './exchanges';
 import {
   ensureLocalServices,
   httpOk,
@@ -32,46 +34,44 @@ import {
   type ShutdownStep,
 } from './env';
 
-const SIMULATOR_PORT = Number(process.env.SIMULATOR_PORT ?? 9443);
 const SEEDED_BY = 'npm start';
+const plan = planLocalExchanges(process.env);
 
 /**
- * Gives the config API the symbol set the local collector runs, while nothing
- * was ever configured (version 0): the API then shows from the start what is
- * collected, and a first PUT adds to it instead of replacing it (docs/api.md).
- * Then makes sure Redis holds the committed snapshot (a config from an earlier
- * run, with a Redis that started empty), so the collector starts from it.
+ * Gives the config API the symbol set each local collector runs, for every
+ * exchange nothing was configured for yet: the API then shows from the start
+ * what is collected, and a first PUT adds to it instead of replacing it
+ * (docs/api.md). Then makes sure Redis holds the committed snapshot (a config
+ * from an earlier run, with a Redis that started empty), so the collectors start from it.
  */
-async function prepareConfig(databaseUrl: string, redisUrl: string, symbols: () => Promise<string[]>): Promise<string> {
+async function prepareConfig(databaseUrl: string, redisUrl: string, seeds: Array<{ exchange: string; symbols: () => Promise<string[]> }>): Promise<string> {
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   try {
     const store = new ConfigStore(pool);
     const publisher = new SnapshotPublisher(redis);
-    let seeded = 0;
-    if ((await store.currentVersion()) === 0) {
-      const list = await symbols();
-      const snapshot = await store.seedIfUnconfigured('binance', list, SEEDED_BY);
-      if (snapshot) {
-        await publisher.publish(snapshot);
-        seeded = list.length;
-      }
-    }
+    const listed = await Promise.all(seeds.map(async (seed) => ({ exchange: seed.exchange, symbols: await seed.symbols() })));
+    const { seeded, snapshot } = await store.seedExchangesIfUnconfigured(listed, SEEDED_BY);
+    if (snapshot) await publisher.publish(snapshot);
     const result = await reconcileSnapshot({ store, publisher, appliedCommits: () => readAppliedCommits(redis) });
-    return seeded > 0 ? `seeded ${seeded} symbols (version ${result.databaseVersion})` : `version ${result.databaseVersion}${result.republished ? ', republished to Redis' : ''}`;
+    const seededText = seeded.map((s) => `${s.exchange} ${s.symbols}`).join(', ');
+    return seeded.length > 0 ? `seeded ${seededText} symbols (version ${result.databaseVersion})` : `version ${result.databaseVersion}${result.republished ? ', republished to Redis' : ''}`;
   } finally {
     redis.disconnect();
     await pool.end();
   }
 }
 
-async function simulatorSymbols(restUrl: string): Promise<string[]> {
-  const response = await fetch(`${restUrl}/api/v3/exchangeInfo`);
-  if (!response.ok) throw new Error(`GET ${restUrl}/api/v3/exchangeInfo answered ${response.status}`);
-  const body = (await response.json()) as { symbols: Array<{ symbol: string; status: string }> };
-  return body.symbols.filter((s) => s.status === 'TRADING').map((s) => s.symbol);
+/** The pairs the exchange (here its simulator) trades, listed through the collector's own adapter. */
+async function tradableSymbols(exchange: LocalExchange): Promise<string[]> {
+  const restUrl = Object.entries(exchange.endpoints).find(([name]) => name.endsWith('_REST_URL'))?.[1];
+  const adapter = createExchangeAdapter(exchange.exchange, { restUrl });
+  try {
+    return (await adapter.rest.listSymbols()).filter((s) => s.tradable).map((s) => s.symbol);
+  } finally {
+    adapter.close();
+  }
 }
-const feed = (process.env.FEED ?? 'simulator').toLowerCase();
 
 function tsxProcess(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
   return new ManagedProcess({
@@ -93,7 +93,6 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const DRAIN_TIMEOUT_MS = 15_000;
 
 async function main(): Promise<void> {
-  if (feed !== 'simulator' && feed !== 'binance') throw new Error(`FEED must be 'simulator' or 'binance', got '${feed}'`);
   // Every part registers how it stops as soon as it runs; stopAll stops them in
   // SHUTDOWN_ORDER (collector first, services last), whenever it is called.
   const steps: ShutdownStep[] = [];
@@ -189,45 +188,51 @@ async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess):
   startProcess('ingest', 'ingest runner', tsxProcess('ingest', 'lambdas/ingest/local-runner.ts', ['--queue-url', queues.queueUrl], { ...awsEnv, DATABASE_URL: roleDatabaseUrl(localDefaults.databaseUrl, 'mdc_ingest'), LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' }), drain);
   rows.push(['ingest', queues.queueUrl, 'started: SQS -> price_change_rates, collection_status (the Lambda handler, locally)']);
 
-  if (feed === 'simulator') {
-    const symbols = process.env.SIM_SYMBOLS ?? '200';
-    const rate = process.env.SIM_RATE ?? '1000';
-    const simulator = startProcess('simulator', 'simulator', tsxProcess('simulator', 'services/simulator/cli.ts', ['--port', String(SIMULATOR_PORT), '--symbols', symbols, '--rate', rate]));
-    await simulator.waitUntilReady(() => httpOk(`http://127.0.0.1:${SIMULATOR_PORT}/api/v3/ping`), 30_000, 'the simulator output above');
-    rows.push(['simulator', `ws://127.0.0.1:${SIMULATOR_PORT}  http://127.0.0.1:${SIMULATOR_PORT}`, `started (${symbols} symbols, ${rate} trades/s; faults: POST /_sim/*)`]);
-  } else {
-    rows.push(['feed', 'wss://stream.binance.com:9443', 'live Binance (FEED=binance)']);
-  }
+  const simulatorSymbols = process.env.SIM_SYMBOLS ?? '200';
+  const simulatorRate = process.env.SIM_RATE ?? '1000';
+  if (plan.feed === 'live') rows.push(['feed', plan.exchanges.map((e) => e.exchange).join(', '), 'live exchanges (FEED=live)']);
+  // The simulators start together (each is ready in a second or two), then each collector after its own.
+  await Promise.all(
+    plan.exchanges.map(async (exchange) => {
+      if (exchange.simulatorPort === undefined) return;
+      const port = exchange.simulatorPort;
+      const name = `simulator ${exchange.exchange}`;
+      const simulator = startProcess('simulator', name, tsxProcess(`sim-${exchange.exchange}`, 'services/simulator/cli.ts', ['--exchange', exchange.exchange, '--port', String(port), '--symbols', simulatorSymbols, '--rate', simulatorRate]));
+      await simulator.waitUntilReady(() => httpOk(`http://127.0.0.1:${port}${exchange.readyPath}`), 30_000, `the ${name} output above`);
+      rows.push([`sim ${exchange.exchange}`, `ws://127.0.0.1:${port}  http://127.0.0.1:${port}`, `started (${simulatorSymbols} symbols, ${simulatorRate} trades/s; faults: POST /_sim/*)`]);
+    }),
+  );
 
-  const collectorPort = process.env.HTTP_PORT ?? '8080';
-  const exchangeUrls =
-    feed === 'simulator'
-      ? { BINANCE_WS_URL: `ws://127.0.0.1:${SIMULATOR_PORT}`, BINANCE_REST_URL: `http://127.0.0.1:${SIMULATOR_PORT}` }
-      : { BINANCE_WS_URL: process.env.BINANCE_WS_URL ?? 'wss://stream.binance.com:9443', BINANCE_REST_URL: process.env.BINANCE_REST_URL ?? 'https://api.binance.com' };
-  const symbolsVariable = process.env.SYMBOLS ?? (feed === 'binance' ? 'BTCUSDT,ETHUSDT,BNBUSDT,SOLUSDT,XRPUSDT,ADAUSDT,DOGEUSDT,TRXUSDT' : 'ALL');
-  const configOutcome = await prepareConfig(localDefaults.databaseUrl, localDefaults.redisUrl, async () =>
-    symbolsVariable.toUpperCase() === 'ALL'
-      ? feed === 'simulator'
-        ? simulatorSymbols(`http://127.0.0.1:${SIMULATOR_PORT}`)
-        : [] // Live Binance with ALL: the collector lists the exchange itself; nothing is seeded.
-      : symbolsVariable.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean),
+  const configOutcome = await prepareConfig(
+    localDefaults.databaseUrl,
+    localDefaults.redisUrl,
+    plan.exchanges.map((exchange) => ({
+      exchange: exchange.exchange,
+      // SYMBOLS=ALL on the live feed: the collector lists the exchange itself; nothing is seeded.
+      symbols: async () => (exchange.symbols.toUpperCase() === 'ALL' ? (exchange.simulatorPort !== undefined ? tradableSymbols(exchange) : []) : exchange.symbols.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean)),
+    })),
   );
   rows.push(['config', `${localDefaults.redisUrl} config:collector`, configOutcome]);
 
-  const collector = startProcess('collector', 'collector', tsxProcess('collector', 'services/collector/main.ts', [], {
-    ...exchangeUrls,
-    ...awsEnv,
-    SQS_QUEUE_URL: queues.queueUrl,
-    SPILL_DIR: join(STATE_DIR, 'spill'),
-    REDIS_URL: localDefaults.redisUrl,
-    HTTP_PORT: collectorPort,
-    COLLECTOR_ID: process.env.COLLECTOR_ID ?? 'local',
-    // Live Binance: a modest default set unless SYMBOLS says otherwise; the simulator: all of its symbols.
-    SYMBOLS: symbolsVariable,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
-  }));
-  await collector.waitUntilReady(() => httpOk(`http://127.0.0.1:${collectorPort}/ready`), 60_000, 'the collector output above');
-  rows.push(['collector', `http://127.0.0.1:${collectorPort}`, 'started: /health /ready /status /metrics']);
+  await Promise.all(
+    plan.exchanges.map(async (exchange) => {
+      const name = `collector ${exchange.exchange}`;
+      const collector = startProcess('collector', name, tsxProcess(exchange.exchange === 'binance' ? 'collector' : `collector-${exchange.exchange}`, 'services/collector/main.ts', [], {
+        EXCHANGE: exchange.exchange,
+        ...exchange.endpoints,
+        ...awsEnv,
+        SQS_QUEUE_URL: queues.queueUrl,
+        SPILL_DIR: join(STATE_DIR, 'spill'),
+        REDIS_URL: localDefaults.redisUrl,
+        HTTP_PORT: String(exchange.collectorPort),
+        COLLECTOR_ID: exchange.collectorId,
+        SYMBOLS: exchange.symbols,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+      }));
+      await collector.waitUntilReady(() => httpOk(`http://127.0.0.1:${exchange.collectorPort}/ready`), 90_000, `the ${name} output above`);
+      rows.push([`col ${exchange.exchange}`, `http://127.0.0.1:${exchange.collectorPort}`, 'started: /health /ready /status /metrics']);
+    }),
+  );
 
   // The stream gateway: the dashboard page and WebSocket/SSE, reading Redis only.
   // No token by default (GATEWAY_AUTH=token asks for one); the config API signs with the same key either way.
@@ -237,6 +242,7 @@ async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess):
     REDIS_URL: localDefaults.redisUrl,
     GATEWAY_PORT: localDefaults.gatewayPort,
     GATEWAY_AUTH: gatewayAuth,
+    EXCHANGES: plan.exchanges.map((e) => e.exchange).join(','),
     GATEWAY_TOKEN_SECRET: process.env.GATEWAY_TOKEN_SECRET,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
   }));
@@ -254,7 +260,8 @@ async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess):
   for (const [name, where, what] of rows) console.log(`  ${name.padEnd(10)} ${where.padEnd(48)} ${what}`);
   console.log(`\n  AWS_ENDPOINT_URL=${localDefaults.sqsEndpoint} AWS_REGION=${localDefaults.awsRegion}`);
   console.log(`  History: psql ${localDefaults.databaseUrl} -c "SELECT * FROM price_change_rates ORDER BY time DESC LIMIT 10"`);
-  console.log('  Latest:  redis-cli HGETALL rates:binance:BTCUSDT   Top movers: redis-cli ZREVRANGE rates:binance:rank:5m 0 9 WITHSCORES');
+  const first = plan.exchanges[0]?.exchange ?? 'binance';
+  console.log(`  Latest:  redis-cli HGETALL rates:${first}:BTCUSDT   Top movers: redis-cli ZREVRANGE rates:${first}:rank:5m 0 9 WITHSCORES`);
   console.log(`\n  Dashboard: open ${pageUrl}${gatewayAuth === 'token' ? '?token=<token from POST /v1/stream-tokens>' : ''} in a browser`);
   console.log(`\n${describeLocalApi(api).join('\n')}`);
   console.log('  Ctrl-C stops everything this command started.\n');
