@@ -39,6 +39,8 @@ export interface HeartbeatOptions {
 export class ConnectionHeartbeat {
   private readonly liveness: LivenessMonitor;
   private readonly keepalive: KeepaliveTimer | undefined;
+  /** False where the exchange wants pings however busy the stream (Bybit): received frames do not postpone them. */
+  private readonly pingsWhenSilentOnly: boolean;
   private epoch = 0;
   private pingQueued = false;
 
@@ -52,6 +54,7 @@ export class ConnectionHeartbeat {
       { ...options.liveness, scheduler: options.scheduler },
     );
     const policy = options.keepalive;
+    this.pingsWhenSilentOnly = policy.kind !== 'client-ping' || policy.quietWhen !== 'sent';
     this.keepalive = policy.kind === 'client-ping' ? new KeepaliveTimer(() => this.sendClientPing(), { intervalMs: policy.intervalMs, scheduler: options.scheduler }) : undefined;
   }
 
@@ -74,7 +77,7 @@ export class ConnectionHeartbeat {
   /** A frame of any kind arrived. Runs for every message. */
   received(): void {
     this.liveness.frame();
-    this.keepalive?.activity();
+    if (this.pingsWhenSilentOnly) this.keepalive?.activity();
   }
 
   /** A message left. Runs for every message. */

@@ -58,7 +58,18 @@ export interface ParseContext {
  */
 export type KeepalivePolicy =
   | { kind: 'server-ping' }
-  | { kind: 'client-ping'; intervalMs: number; encodePing(): string };
+  | {
+      kind: 'client-ping';
+      intervalMs: number;
+      encodePing(): string;
+      /**
+       * What resets the ping timer. `any` (OKX, which cuts a connection with
+       * nothing pushed for 30 s): traffic either way. `sent` (Bybit, which drops a
+       * client that has not pinged, however much it pushes): only our own frames,
+       * so a busy stream still pings every `intervalMs`. Default `any`.
+       */
+      quietWhen?: 'any' | 'sent';
+    };
 
 /**
  * What trade ids let the collector guarantee. `consecutive`: every trade of a

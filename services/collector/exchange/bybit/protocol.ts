@@ -57,7 +57,7 @@ export class BybitStreamProtocol implements ExchangeStreamProtocol {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     const intervalMs = options.pingIntervalMs ?? BYBIT_WS_LIMITS.pingIntervalMs;
     if (!(intervalMs > 0)) throw new RangeError(`pingIntervalMs must be positive, got ${intervalMs}`);
-    this.keepalive = { kind: 'client-ping', intervalMs, encodePing: () => '{"op":"ping"}' };
+    this.keepalive = { kind: 'client-ping', intervalMs, encodePing: () => '{"op":"ping"}', quietWhen: 'sent' };
   }
 
   streamsForSymbol(symbol: string): string[] {

@@ -69,6 +69,31 @@ describe('ConnectionHeartbeat', () => {
     expect(calls.probes).toBe(0);
   });
 
+  it("client-ping with quietWhen 'sent' (Bybit): pings every intervalMs however busy the stream, not while we send", () => {
+    // Prepare
+    const { hooks, send } = hooksOf();
+    const heartbeat = new ConnectionHeartbeat({ keepalive: { ...clientPing, quietWhen: 'sent' }, liveness: { idleMs: 60_000, pongTimeoutMs: 4_000 }, scheduler: systemScheduler }, hooks);
+    heartbeat.start();
+
+    // Act: frames arrive every 100 ms for 5 s, then we send every 500 ms for 5 s
+    const whileReceiving: Array<string | undefined> = [];
+    for (let i = 0; i < 50; i++) {
+      jest.advanceTimersByTime(100);
+      heartbeat.received();
+      whileReceiving.push(...send());
+    }
+    const whileSending: Array<string | undefined> = [];
+    for (let i = 0; i < 10; i++) {
+      jest.advanceTimersByTime(500);
+      heartbeat.sent();
+      whileSending.push(...send());
+    }
+
+    // Assert
+    expect(whileReceiving).toEqual(['ping', 'ping']);
+    expect(whileSending).toEqual([]);
+  });
+
   it('client-ping: the liveness probe is the ping, one queued at a time, and silence after it is death', () => {
     // Prepare
     const { hooks, calls, queued, send } = hooksOf({ holdsStream: true });
