@@ -9,3 +9,4 @@ export type { TestIngest } from './ingest-runner';
 export { e2eCollectorEnv } from './e2e-collector';
 export { migrateWithRoles, openRolePool, roleUrl } from './db-roles';
 export { lockChannels } from './channel-lock';
+export { sleep, waitFor } from './wait';

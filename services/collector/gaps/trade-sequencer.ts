@@ -499,11 +499,18 @@ export class TradeSequencer {
     state.retryTimer.unref?.();
   }
 
-  /** `increasing` ids: the span is complete, so every held trade leaves in order and the gap closes. */
-  private releaseHeld(state: SymbolState): void {
+  /**
+   * Emits every held trade in order and returns the symbol to live pass-through.
+   * With `lostReason` the gap is given up: every id missing up to the newest held
+   * trade is counted lost (with `increasing` ids, an upper bound). Without it the
+   * span is complete (`increasing` ids whose windows reached the held trades).
+   */
+  private releaseHeld(state: SymbolState, lostReason?: string): void {
     const held = state.held;
     try {
       for (const [index, trade] of held.entries()) {
+        const lastId = state.lastId as number;
+        if (lostReason !== undefined && trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, lostReason, trade.tradeTime);
         state.released = index + 1;
         this.emitLate(state, trade);
       }
@@ -516,31 +523,9 @@ export class TradeSequencer {
     this.finishGap(state);
   }
 
-  /**
-   * Abandons every missing id up to the newest held trade: counts them lost, emits
-   * all held trades in order, and returns the symbol to live pass-through.
-   */
+  /** Abandons the open gap: see releaseHeld. */
   private giveUp(state: SymbolState, reason: string): void {
-    // With `increasing` ids the skipped ids are an upper bound of the trades lost.
-    const held = state.held;
-    try {
-      for (const [index, trade] of held.entries()) {
-        const lastId = state.lastId as number;
-        if (trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, reason, trade.tradeTime);
-        state.released = index + 1;
-        this.emitLate(state, trade);
-      }
-    } finally {
-      state.released = 0;
-    }
-    this.heldTotal -= held.length;
-    state.held = [];
-    state.attempts = 0;
-    state.epoch += 1;
-    clearTimeout(state.retryTimer);
-    state.retryTimer = undefined;
-    this.queue.delete(state.symbol);
-    this.finishGap(state);
+    this.releaseHeld(state, reason);
   }
 
   private lose(state: SymbolState, missing: number, reason: string, nextTradeTime: number): void {

@@ -5,18 +5,8 @@ import type { Trade } from '../../../services/collector/domain';
 import { startSimulator, type SimulatorHandle } from '../../../services/simulator';
 import { CONFIG_SNAPSHOT_KEY, CONFIG_UPDATES_CHANNEL } from '../../../services/shared';
 import { REPO_ROOT } from '../../../localstack/env';
-import { openTestRedis, TcpProxy, type TestRedis } from '../../support';
+import { openTestRedis, sleep, TcpProxy, type TestRedis, waitFor } from '../../support';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const started = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-  return Date.now() - started;
-}
 
 /** Every symbol's trade ids must be consecutive: nothing lost, nothing twice. */
 function missingOrRepeatedIds(trades: Map<string, number[]>): string[] {

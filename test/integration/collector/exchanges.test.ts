@@ -2,18 +2,8 @@ import { Collector, loadCollectorConfig } from '../../../services/collector';
 import type { Trade } from '../../../services/collector/domain';
 import { instrumentsKey } from '../../../services/shared/rates';
 import { startSimulator, type SimulatorHandle } from '../../../services/simulator';
-import { lockChannels, openTestRedis, type TestRedis } from '../../support';
+import { lockChannels, openTestRedis, sleep, type TestRedis, waitFor } from '../../support';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const started = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-  return Date.now() - started;
-}
 
 /**
  * OKX and Bybit collectors against their simulators, with the guarantees the
