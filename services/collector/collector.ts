@@ -35,6 +35,12 @@ export interface CollectorEvents {
   trade: [trade: Trade];
 }
 
+const GUARANTEES = {
+  consecutive: { tradeIds: 'consecutive', gapDetection: 'id-jump', gapRefill: 'rest' },
+  increasing: { tradeIds: 'increasing', gapDetection: 'lost-socket', gapRefill: 'rest' },
+  opaque: { tradeIds: 'opaque', gapDetection: 'none', gapRefill: 'none' },
+} as const;
+
 /** How often the instrument list is fetched again: Binance's exchangeInfo costs 20 of 6,000 weight a minute. */
 const INSTRUMENTS_REFRESH_MS = 3_600_000;
 
@@ -268,6 +274,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
       sqs: this.persister ? { queueUrl: this.config.sqs?.queueUrl, ...this.persister.status() } : { state: 'disabled' },
       rest: this.adapter.restLimits(),
       counters: { tradesProcessed: this.tradesProcessed, ratedSymbols: this.engine.symbolCount, ...counts },
+      // What this exchange lets the collector guarantee (docs/exchanges.md): operators see it where they see the counters.
+      guarantees: GUARANTEES[this.adapter.protocol.tradeIds],
       warmStart: this.warmStart.stats(),
     };
   }

@@ -108,6 +108,7 @@ describe.each([
     expect(hashes.every((hash) => Number(hash.price) > 0 && Number(hash.ts) > 0)).toBe(true);
     expect(await redis.client.hlen(instrumentsKey(exchange))).toBeGreaterThanOrEqual(80);
     expect(await redis.client.hget(`status:collector:itest-${exchange}`, 'exchange')).toBe(exchange);
+    expect(collector!.status().guarantees).toEqual(canBackfill ? { tradeIds: 'increasing', gapDetection: 'lost-socket', gapRefill: 'rest' } : { tradeIds: 'opaque', gapDetection: 'none', gapRefill: 'none' });
     expect(orderProblems()).toEqual([]);
   });
 
