@@ -35,7 +35,6 @@ import {
 } from './env';
 
 const SEEDED_BY = 'npm start';
-const plan = planLocalExchanges(process.env);
 
 /**
  * Gives the config API the symbol set each local collector runs, for every
@@ -148,6 +147,8 @@ async function main(): Promise<void> {
 type StartProcess = (part: PipelinePart, name: string, child: ManagedProcess, beforeStop?: () => Promise<void>) => ManagedProcess;
 
 async function startPipeline(steps: ShutdownStep[], startProcess: StartProcess): Promise<void> {
+  // Inside the pipeline's error handling: a bad EXCHANGES, FEED or port stops with its message, nothing started.
+  const plan = planLocalExchanges(process.env);
   const services: LocalServices = await ensureLocalServices({ onStarted: (step) => steps.push(step) });
 
   // The AWS SDK wants credentials even for local emulators; fixed dummies keep them out of anyone's real profile.

@@ -80,6 +80,8 @@ export class Collector extends EventEmitter<CollectorEvents> {
   private configSource: DesiredConfiguration['source'] | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private instrumentsTimer: NodeJS.Timeout | undefined;
+  /** The instrument list was fetched (and published) at least once. */
+  private instrumentsListed = false;
   private stateTimer: NodeJS.Timeout | undefined;
   private httpPort: number | undefined;
   private tradesProcessed = 0;
@@ -221,11 +223,15 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.pool.start();
     this.persister?.start();
     await this.symbolSource.start();
+    // A stop that came while starting has cleared the timers already; none may be set after it.
+    if (this.stopping) return;
+    // Exchanges listed only on demand (Binance with explicit SYMBOLS) still publish theirs for the API.
+    if (!this.instrumentsListed) void this.refreshInstruments();
     // The timer half of "evaluated on every trade and on a timer": quiet symbols decay to 0 %.
     this.evaluationTimer = setInterval(() => this.engine.evaluateAll(this.clock.now(), (state) => this.publish(state)), this.config.evaluationIntervalMs);
     this.evaluationTimer.unref();
     // New listings and delistings reach the directory and the API's checks without a restart.
-    this.instrumentsTimer = setInterval(() => void this.listInstruments().catch((error) => this.reportError('rest', 'INSTRUMENTS', error)), INSTRUMENTS_REFRESH_MS);
+    this.instrumentsTimer = setInterval(() => void this.refreshInstruments(), INSTRUMENTS_REFRESH_MS);
     this.instrumentsTimer.unref();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatIntervalMs ?? 5000);
     this.heartbeatTimer.unref();
@@ -363,17 +369,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
     // Before new symbols can deliver a state: history resumes from their last state in Redis.
     if (this.persister && added.length > 0) await this.resumeHistory(added);
     if (!(await this.instrumentsLoaded())) return;
-    const unlisted: string[] = [];
-    const streams = mine.flatMap((symbol) => {
-      const named = this.adapter.protocol.streamsForSymbol(symbol);
-      if (named.length === 0) unlisted.push(symbol);
-      return named;
-    });
-    if (unlisted.length > 0) {
-      this.metrics.errors.inc({ component: 'config', code: 'SYMBOL_NOT_LISTED' }, unlisted.length);
-      this.logger.warn(`${this.adapter.exchange} does not list these pairs, so they get no stream; check SYMBOLS or the collection config`, { symbols: unlisted.slice(0, 50), count: unlisted.length });
-    }
-    this.pool.setStreams(streams);
+    this.pool.setStreams(this.planStreams(mine));
     for (const symbol of removed) {
       this.sequencer.forget(symbol);
       this.engine.remove(symbol);
@@ -511,6 +507,36 @@ export class Collector extends EventEmitter<CollectorEvents> {
     return !this.lifetime.signal.aborted;
   }
 
+  /** The streams of `symbols`; pairs the exchange does not list get none, and are logged and counted. */
+  private planStreams(symbols: readonly string[]): string[] {
+    const unlisted: string[] = [];
+    const streams = symbols.flatMap((symbol) => {
+      const named = this.adapter.protocol.streamsForSymbol(symbol);
+      if (named.length === 0) unlisted.push(symbol);
+      return named;
+    });
+    if (unlisted.length > 0) {
+      this.metrics.errors.inc({ component: 'config', code: 'SYMBOL_NOT_LISTED' }, unlisted.length);
+      this.logger.warn(`${this.adapter.exchange} does not list these pairs, so they get no stream; check SYMBOLS or the collection config`, { symbols: unlisted.slice(0, 50), count: unlisted.length });
+    }
+    return streams;
+  }
+
+  /**
+   * The hourly (and, where nothing listed it yet, the start-up) refresh: a pair
+   * the exchange lists now gets its stream, one it stopped listing loses it.
+   */
+  private async refreshInstruments(): Promise<void> {
+    try {
+      await this.listInstruments();
+    } catch (error) {
+      this.reportError('rest', 'INSTRUMENTS', error);
+      return;
+    }
+    if (this.stopping || this.adapter.directory === undefined || this.symbols.size === 0) return;
+    this.pool.setStreams(this.planStreams([...this.symbols]));
+  }
+
   /**
    * The exchange's instrument list (which also fills the adapter's directory),
    * published to `instruments:<exchange>` for the config API's pair checks. A
@@ -518,6 +544,7 @@ export class Collector extends EventEmitter<CollectorEvents> {
    */
   private async listInstruments(): Promise<SymbolInfo[]> {
     const listed = await this.adapter.rest.listSymbols();
+    this.instrumentsListed = true;
     await writeInstruments(this.redis, this.adapter.exchange, listed).catch((error) => this.reportError('redis', 'INSTRUMENTS_WRITE', error));
     return listed;
   }
@@ -531,6 +558,9 @@ export class Collector extends EventEmitter<CollectorEvents> {
   private async doStop(deadlineMs: number): Promise<void> {
     this.setState('stopping');
     this.lifetime.abort();
+    // Refuses REST calls waiting for a rate-limit slot (an instrument list during an
+    // outage, a Bybit ban pause of 10 min), so nothing keeps the stop past its deadline.
+    this.adapter.close();
     const started = Date.now();
     const remaining = () => Math.max(500, deadlineMs - (Date.now() - started));
     clearInterval(this.heartbeatTimer);
@@ -543,7 +573,6 @@ export class Collector extends EventEmitter<CollectorEvents> {
     this.sequencer.close();
     await Promise.all([this.writer.close(Math.min(2000, remaining())), this.persister?.close(Math.min(4000, remaining()))]);
     this.sqsClient?.destroy();
-    this.adapter.close();
     await this.redis.del(statusKey(this.config.collectorId)).catch((error) => this.reportError('redis', 'HEARTBEAT_DELETE', error));
     this.redis.disconnect();
     await this.http.close();

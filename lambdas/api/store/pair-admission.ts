@@ -38,13 +38,14 @@ export function checkPairAdmission(listing: PairListing, exchange: string, symbo
  * such as OKX and Bybit, with the exchange's own view of what trades now.
  */
 export function checkInstrumentAdmission(lookup: InstrumentLookup, exchange: string, symbol: string, enabled: boolean): void {
-  if (!lookup.known) return;
+  // Disabling stays allowed, also for a pair the exchange stopped listing: an operator can always stop collecting.
+  if (!lookup.known || !enabled) return;
   if (!lookup.listing) {
     throw new ApiError(422, 'UNKNOWN_PAIR', `${exchange} does not list ${symbol} (its collector's instrument list); check the symbol: base and quote in upper case, e.g. BTCUSDT`, {
       details: [{ field: 'path.symbol', reason: `not listed by ${exchange}` }],
     });
   }
-  if (enabled && !lookup.listing.tradable) {
+  if (!lookup.listing.tradable) {
     throw new ApiError(409, 'PAIR_NOT_TRADING', `${exchange} lists ${symbol} (${lookup.listing.native}) but does not trade it now; it can be enabled once the exchange trades it again (disabling it is allowed)`, {
       details: [{ field: 'body.enabled', reason: `${exchange} does not trade the pair now` }],
     });

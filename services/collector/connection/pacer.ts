@@ -135,8 +135,10 @@ export class MessagePacer {
     this.pendingPong = undefined;
     this.pendingPing = false;
     this.requests.length = 0;
-    // The subscribe window is kept across sockets: erring slow delays a subscribe,
-    // erring fast gets the next connection cut.
+    // The exchanges count subscriptions per connection (OKX: 480 an hour each), so
+    // a new socket starts with the whole window; keeping the old one would leave a
+    // link that flapped a hundred times in an hour with a socket that may not subscribe.
+    this.windowSends.length = 0;
     this.scheduler.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerWaitsForWindow = false;

@@ -21,7 +21,7 @@ export interface TradeSequencerOptions {
    * order, duplicates dropped by `tradeIdText` among the recent trades.
    */
   tradeIds?: TradeIdSemantics;
-  /** Recent `tradeIdText`s remembered per symbol for `opaque` ids. Default 4,096 (more than one rotation overlap carries). */
+  /** Recent `tradeIdText`s remembered per symbol for `opaque` ids. Default 1,024 (a resubscribe overlap carries far fewer; about 60 KiB a symbol). */
   recentIdsPerSymbol?: number;
   /** Receives every trade exactly once, per symbol in strictly increasing id order. */
   emit: (trade: Trade) => void;
@@ -107,6 +107,12 @@ interface SymbolState {
   gapExpected: boolean;
   /** `increasing` ids only: the first id of the window not asked yet in the open gap (ids skip, so `lastId` cannot say). */
   scanFrom: number;
+  /**
+   * `increasing` ids only, ascending: held trades that arrived first after a
+   * further lost socket while the gap was open. The span before each is unknown
+   * too, so held trades are released group by group, each after its span is scanned.
+   */
+  spanStarts: number[];
 }
 
 /** A bounded set of the newest ids: insertion order is eviction order. */
@@ -160,7 +166,7 @@ export class TradeSequencer {
 
   constructor(options: TradeSequencerOptions) {
     this.tradeIds = options.tradeIds ?? 'consecutive';
-    this.recentIdsPerSymbol = Math.max(1, options.recentIdsPerSymbol ?? 4096);
+    this.recentIdsPerSymbol = Math.max(1, options.recentIdsPerSymbol ?? 1024);
     this.backfill = options.backfill;
     this.emit = options.emit;
     this.onGapClosed = options.onGapClosed;
@@ -179,7 +185,7 @@ export class TradeSequencer {
     const symbol = trade.symbol;
     let state = this.states.get(symbol);
     if (state === undefined) {
-      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0, lateFrom: undefined, lateTo: 0, lostBefore: undefined, released: 0, recent: undefined, gapExpected: false, scanFrom: 0 };
+      state = { symbol, lastId: undefined, held: [], running: false, attempts: 0, retryTimer: undefined, epoch: 0, lateFrom: undefined, lateTo: 0, lostBefore: undefined, released: 0, recent: undefined, gapExpected: false, scanFrom: 0, spanStarts: [] };
       this.states.set(symbol, state);
     }
     if (this.tradeIds === 'opaque') {
@@ -197,6 +203,12 @@ export class TradeSequencer {
       return;
     }
     if (state.held.length > 0) {
+      if (state.gapExpected) {
+        // Lost again while filling: the span before this trade needs its own scan.
+        state.gapExpected = false;
+        const newest = (state.held[state.held.length - 1] as Trade).tradeId;
+        if (id > newest + 1) state.spanStarts.push(id);
+      }
       this.hold(state, trade);
       return;
     }
@@ -355,6 +367,7 @@ export class TradeSequencer {
 
   /** The gap closed without REST: a backfill in flight is ignored when it returns. */
   private closeGap(state: SymbolState): void {
+    state.spanStarts = [];
     state.epoch += 1;
     state.attempts = 0;
     clearTimeout(state.retryTimer);
@@ -404,6 +417,11 @@ export class TradeSequencer {
     const from = Math.max((state.lastId as number) + 1, this.tradeIds === 'increasing' ? state.scanFrom : 0);
     const firstHeld = (state.held[0] as Trade).tradeId;
     const epoch = state.epoch;
+    if (firstHeld <= from) {
+      // Nothing can be missing before the first held trade (the previous group ended right before it).
+      this.releaseHeld(state);
+      return;
+    }
     let page: Trade[];
     try {
       page = await this.backfill(state.symbol, from, Math.min(this.pageSize, firstHeld - from));
@@ -419,15 +437,16 @@ export class TradeSequencer {
     if (this.isStale(state, epoch)) return;
     const before = state.lastId as number;
     const limit = Math.min(this.pageSize, firstHeld - from);
-    this.applyPage(state, page);
     if (this.tradeIds === 'increasing') {
       // The page covered the id window [from, from + limit): ids skip, so an empty
-      // window is progress too. Once the windows reach the first held trade the span is complete.
+      // window is progress too. Once the windows reach the first held trade its span is complete.
+      this.applyWindow(state, page);
       state.attempts = 0;
       state.scanFrom = from + limit;
-      if (state.scanFrom >= firstHeld) this.releaseHeld(state);
+      if (state.scanFrom >= (state.held[0] as Trade).tradeId) this.releaseHeld(state);
       return;
     }
+    this.applyPage(state, page);
     if (state.lastId === before) {
       // Nothing usable came back. A page that starts past the held trades means those ids no longer exist.
       const firstReturned = page.find((t) => t.tradeId > before);
@@ -461,6 +480,38 @@ export class TradeSequencer {
       this.metrics?.backfilledTrades.inc();
       this.emitLate(state, trade);
     }
+  }
+
+  /**
+   * `increasing` ids: emits the window's trades below the first held one; those
+   * at or above it (a second socket delivered a lower id meanwhile) join the held
+   * trades instead of being dropped, unless already held.
+   */
+  private applyWindow(state: SymbolState, page: readonly Trade[]): void {
+    for (const trade of page) {
+      const id = trade.tradeId;
+      if (id <= (state.lastId as number)) continue;
+      this.counts.backfilled += 1;
+      this.metrics?.backfilledTrades.inc();
+      if (state.held.length === 0 || id < (state.held[0] as Trade).tradeId) this.emitLate(state, trade);
+      else if (this.insertHeld(state, trade)) this.heldTotal += 1;
+    }
+  }
+
+  /** Inserts in id order; false when the id is held already. */
+  private insertHeld(state: SymbolState, trade: Trade): boolean {
+    const held = state.held;
+    const id = trade.tradeId;
+    let low = 0;
+    let high = held.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((held[mid] as Trade).tradeId < id) low = mid + 1;
+      else high = mid;
+    }
+    if (low < held.length && (held[low] as Trade).tradeId === id) return false;
+    held.splice(low, 0, trade);
+    return true;
   }
 
   /** Emits held trades while they continue the sequence; a jump inside them keeps the gap open. */
@@ -500,27 +551,55 @@ export class TradeSequencer {
   }
 
   /**
-   * Emits every held trade in order and returns the symbol to live pass-through.
-   * With `lostReason` the gap is given up: every id missing up to the newest held
-   * trade is counted lost (with `increasing` ids, an upper bound). Without it the
-   * span is complete (`increasing` ids whose windows reached the held trades).
+   * Without `lostReason` the span before the first held trade is complete: held
+   * trades leave in order up to the next span start (`increasing` ids lost a socket
+   * again meanwhile), whose span is scanned next; with none left the gap closes.
+   * With `lostReason` the gap is given up: every held trade leaves, and what may be
+   * missing is counted lost (consecutive ids: exactly the skipped ids; increasing
+   * ids: the unscanned part of each span, an upper bound).
    */
   private releaseHeld(state: SymbolState, lostReason?: string): void {
     const held = state.held;
+    if (lostReason !== undefined && this.tradeIds === 'increasing') this.loseUnscanned(state, lostReason);
+    const end = lostReason === undefined ? (state.spanStarts[0] ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+    let index = 0;
     try {
-      for (const [index, trade] of held.entries()) {
+      for (; index < held.length && (held[index] as Trade).tradeId < end; index++) {
+        const trade = held[index] as Trade;
         const lastId = state.lastId as number;
-        if (lostReason !== undefined && trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, lostReason, trade.tradeTime);
+        if (lostReason !== undefined && this.tradeIds === 'consecutive' && trade.tradeId > lastId + 1) this.lose(state, trade.tradeId - lastId - 1, lostReason, trade.tradeTime);
         state.released = index + 1;
         this.emitLate(state, trade);
       }
     } finally {
       state.released = 0;
     }
-    this.heldTotal -= held.length;
-    state.held = [];
+    held.splice(0, index);
+    this.heldTotal -= index;
+    if (held.length > 0) {
+      // The next group starts a span of its own: scan it from the last emitted id.
+      while (state.spanStarts.length > 0 && (state.spanStarts[0] as number) <= (held[0] as Trade).tradeId) state.spanStarts.shift();
+      state.scanFrom = (state.lastId as number) + 1;
+      state.attempts = 0;
+      return;
+    }
     this.closeGap(state);
     this.finishGap(state);
+  }
+
+  /** `increasing` ids given up: the ids between the scanned part and each held span start are unknown. */
+  private loseUnscanned(state: SymbolState, reason: string): void {
+    const held = state.held;
+    if (held.length === 0) return;
+    const first = held[0] as Trade;
+    const scanned = Math.max((state.lastId as number) + 1, state.scanFrom);
+    if (first.tradeId > scanned) this.lose(state, first.tradeId - scanned, reason, first.tradeTime);
+    for (const start of state.spanStarts) {
+      const at = held.findIndex((t) => t.tradeId === start);
+      if (at <= 0) continue;
+      const previous = held[at - 1] as Trade;
+      if (start > previous.tradeId + 1) this.lose(state, start - previous.tradeId - 1, reason, (held[at] as Trade).tradeTime);
+    }
   }
 
   /** Abandons the open gap: see releaseHeld. */

@@ -108,6 +108,87 @@ describe('TradeSequencer trade id semantics', () => {
       expect(sequencer.stats().unrecoverable).toBe(0);
     });
 
+    /** An exchange whose trades are `existing`, answering id windows. */
+    function windowed(existing: number[], options: Partial<TradeSequencerOptions> = {}) {
+      const emitted: Trade[] = [];
+      const calls: Array<[number, number]> = [];
+      const pending: Array<() => void> = [];
+      let hold = false;
+      const sequencer = new TradeSequencer({
+        tradeIds: 'increasing',
+        pageSize: 100,
+        ...options,
+        emit: (t) => emitted.push(t),
+        backfill: (_symbol, fromId, limit) => {
+          calls.push([fromId, limit]);
+          const page = existing.filter((id) => id >= fromId && id < fromId + limit).map((id) => trade(id));
+          if (!hold) return Promise.resolve(page);
+          return new Promise((resolve) => pending.push(() => resolve(page)));
+        },
+      });
+      return { sequencer, emitted, calls, pending, holdAnswers: (on: boolean) => (hold = on) };
+    }
+
+    it('scans the span of a second lost socket too, before releasing the trades after it', async () => {
+      // Prepare: 150 and 300 happened while the sockets were down.
+      const { sequencer, emitted, calls, holdAnswers, pending } = windowed([150, 300]);
+      sequencer.push(trade(100));
+      sequencer.expectGap('BTC-USDT');
+      holdAnswers(true);
+      sequencer.push(trade(200));
+      await jest.advanceTimersByTimeAsync(0);
+
+      // Act: lost again while the first span is being fetched
+      sequencer.expectGap('BTC-USDT');
+      sequencer.push(trade(500));
+      holdAnswers(false);
+      pending.splice(0).forEach((answer) => answer());
+      await jest.runAllTimersAsync();
+      sequencer.push(trade(510));
+      await jest.runAllTimersAsync();
+
+      // Assert
+      expect(emitted.map((t) => t.tradeId)).toEqual([100, 150, 200, 300, 500, 510]);
+      expect(calls).toEqual([[101, 99], [201, 100], [301, 100], [401, 99]]);
+      expect(sequencer.stats()).toMatchObject({ gaps: 1, unrecoverable: 0, heldTrades: 0 });
+    });
+
+    it('keeps a fetched trade that lands above a lower id held meanwhile', async () => {
+      // Prepare
+      const { sequencer, emitted, holdAnswers, pending } = windowed([120, 150, 180]);
+      sequencer.push(trade(100));
+      sequencer.expectGap('BTC-USDT');
+      holdAnswers(true);
+      sequencer.push(trade(200));
+      await jest.advanceTimersByTimeAsync(0);
+
+      // Act: a second socket delivers 150 while the window is in flight
+      sequencer.push(trade(150));
+      holdAnswers(false);
+      pending.splice(0).forEach((answer) => answer());
+      await jest.runAllTimersAsync();
+
+      // Assert
+      expect(emitted.map((t) => t.tradeId)).toEqual([100, 120, 150, 180, 200]);
+      expect(sequencer.stats().duplicates).toBe(0);
+    });
+
+    it('counts only the unscanned part of the span lost when it gives up', async () => {
+      // Prepare: the exchange keeps failing; normal skips among the held trades are not losses.
+      const emitted: Trade[] = [];
+      const sequencer = new TradeSequencer({ tradeIds: 'increasing', maxAttempts: 2, retryDelayMs: 10, emit: (t) => emitted.push(t), backfill: () => Promise.reject(new Error('503')) });
+      sequencer.push(trade(100));
+      sequencer.expectGap('BTC-USDT');
+
+      // Act
+      for (const id of [200, 250, 400]) sequencer.push(trade(id));
+      await jest.runAllTimersAsync();
+
+      // Assert
+      expect(emitted.map((t) => t.tradeId)).toEqual([100, 200, 250, 400]);
+      expect(sequencer.stats().unrecoverable).toBe(99);
+    });
+
     it('asks nothing when the first trade after the lost socket is the next id', async () => {
       // Prepare
       const { sequencer, emitted, backfillCalls } = harness({ tradeIds: 'increasing' });

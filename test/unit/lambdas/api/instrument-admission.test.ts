@@ -11,13 +11,14 @@ describe('checkInstrumentAdmission (the exchange collector\'s instrument list)',
     ['nothing published for the exchange', { known: false } as InstrumentLookup, true],
     ['a tradable pair enabled', listed(true), true],
     ['a listed pair not trading, disabled', listed(false), false],
+    ['a pair the exchange stopped listing, disabled', { known: true, listing: undefined } as InstrumentLookup, false],
   ])('admits %s', (_label, lookup, enabled) => {
     expect(() => checkInstrumentAdmission(lookup, 'okx', 'BTCUSDT', enabled)).not.toThrow();
   });
 
   it('refuses a pair the exchange does not list with 422 UNKNOWN_PAIR', () => {
     // Act
-    const error = thrownApiError(() => checkInstrumentAdmission({ known: true, listing: undefined }, 'okx', 'NOPEUSDT', false));
+    const error = thrownApiError(() => checkInstrumentAdmission({ known: true, listing: undefined }, 'okx', 'NOPEUSDT', true));
 
     // Assert
     expect([error.status, error.code]).toEqual([422, 'UNKNOWN_PAIR']);
