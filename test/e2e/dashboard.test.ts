@@ -19,14 +19,13 @@ import { lockChannels } from '../support';
  * to reports/ (gateway-page.png, gateway-page-token-refused.png,
  * gateway-page-exchange-empty.png, gateway-page-exchanges.png).
  *
- * Collectors run for binance only so far (docs/exchanges.md), so the okx and
- * bybit rates of the three-exchange page are the collector's binance rates
- * mirrored a little apart by the collector's own Redis writer, in this file's
- * db index. The `rates:okx` and `rates:bybit` channels are shared the same way,
- * so the assertions do not depend on which exchange quotes highest; the page
- * is read for "no data from bybit" right after it loads, before this file
- * writes any bybit rate (a test elsewhere publishing bybit rates at that very
- * moment would fill the tab early).
+ * The okx and bybit rates of the three-exchange page are the collector's
+ * binance rates mirrored a little apart by the collector's own Redis writer, in
+ * this file's db index, so the test decides when each exchange has data. The
+ * `rates:okx` and `rates:bybit` channels are shared by every db index, so this
+ * file holds the channel lock other files that publish there take too
+ * (lockChannels), and the page is read for "no data from bybit" right after it
+ * loads, before this file writes any bybit rate.
  *
  * Other test files' collectors publish on the shared `rates:binance` channel
  * too (pub/sub ignores db indexes), so the assertions are about this page
