@@ -52,6 +52,9 @@ function percentile(sorted: number[], q: number): number {
 
 const round1 = (value: number): number => Number(value.toFixed(1));
 const ms2 = (seconds: number): number => Number((seconds * 1000).toFixed(2));
+/** The largest finite bucket of collector_update_latency_seconds: a quantile there lies beyond the histogram. */
+const UPDATE_LATENCY_TOP_MS = 1000;
+const latencyCell = (value: number): string => (value >= UPDATE_LATENCY_TOP_MS ? `>=${UPDATE_LATENCY_TOP_MS}` : String(value));
 
 /**
  * Trade time to arrival on the `rates:{exchange}` channel, measured by a subscriber
@@ -330,7 +333,7 @@ function sideBySide(rows: Row[]): string[] {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.exchange} | ${n(r.rate)} (${n(r.generatedPerSecond)}) | ${n(r.messagesPerSecond)} | ${n(r.tradesPerSecond)} | ${r.cpuPercent} | ${r.rssMiB} | ${r.updateP50Ms} / ${r.updateP99Ms} | ${r.channelP50Ms} / ${r.channelP99Ms} | ` +
+        `| ${r.exchange} | ${n(r.rate)} (${n(r.generatedPerSecond)}) | ${n(r.messagesPerSecond)} | ${n(r.tradesPerSecond)} | ${r.cpuPercent} | ${r.rssMiB} | ${latencyCell(r.updateP50Ms)} / ${latencyCell(r.updateP99Ms)} | ${r.channelP50Ms} / ${r.channelP99Ms} | ` +
         `rejected ${r.rejected}, gaps ${r.gaps}, lost ${r.unrecoverableGapTrades}, errors ${r.errors}, reconnects ${r.reconnects}, slow drops ${r.slowConsumerDrops} | ${r.simulatorCpuPercent} | ${r.otherCpuPercent} / ${r.load1m} |`,
     ),
     '',
@@ -401,7 +404,7 @@ export default async function runCollectorBench(): Promise<{ name: string; metri
     'trades/s offered = the simulator\'s --rate (aggregate trades a second); generated = what its generator produced in the window. OKX pushes one entry per aggregate and batches a symbol\'s entries of one 2 ms tick in one push; Bybit pushes one entry per fill (an aggregate of n fills gives n entries), so its trades processed exceed the offered rate',
     'trades/s processed = trades delivered by the collector\'s connections (count of collector_event_lag_seconds); messages/s = WebSocket frames (collector_messages_total, subscription replies and pongs included)',
     'ceiling = bare ws clients that only JSON.parse each message on the same streams (Binance combined-stream URLs; OKX subscribe requests of 60 args, 2 a second per connection, connections 3 a second; Bybit requests of 10 args, 5 a second per connection), measured after every stream was acknowledged',
-    'update latency: receipt of the trade to the Redis acknowledgement of the flush that wrote it (collector_update_latency_seconds, quantiles interpolated inside histogram buckets); channel: trade time to arrival on rates:<exchange> in the bench process',
+    `update latency: receipt of the trade to the Redis acknowledgement of the flush that wrote it (collector_update_latency_seconds, quantiles interpolated inside histogram buckets; >=${UPDATE_LATENCY_TOP_MS} = beyond the top bucket); channel: trade time to arrival on rates:<exchange> in the bench process`,
     'errors/gaps: counts since the collector started: rejected messages, detected trade-id gaps (Binance only: OKX ids skip by design, Bybit ids are opaque), trades lost to unrecoverable gaps, collector_errors_total, reconnects, and the simulator\'s slow-consumer disconnects',
     'other CPU % = whole-machine CPU (/proc/stat) minus simulator and collector during the window (this bench process, Redis and anything else on the machine); load 1m at the end of the window',
   );
