@@ -18,6 +18,9 @@ import {
   type StreamConnectionOptions,
 } from './stream-connection';
 
+/** Added to the exchange's connection-attempt window; see the ConnectionAttemptLimiter of the pool. */
+const ATTEMPT_WINDOW_MARGIN_MS = 250;
+
 /** What the pool needs of a connection; `StreamConnection` in production, fakes in unit tests. */
 export interface PoolConnection {
   readonly id: string;
@@ -146,7 +149,10 @@ export class ConnectionPool extends EventEmitter<ConnectionPoolEvents> {
       options.attemptLimiter ??
       new ConnectionAttemptLimiter({
         maxAttempts: Math.max(1, Math.floor((options.protocol.maxConnectionAttempts * 5) / 6)),
-        windowMs: options.protocol.connectionAttemptWindowMs,
+        // The exchange counts arrivals, not our slots: a connect that took longer than
+        // the next one lands closer to it, which in a one-second window (OKX: 3 a
+        // second) can put one attempt too many in it. The margin absorbs that jitter.
+        windowMs: options.protocol.connectionAttemptWindowMs + ATTEMPT_WINDOW_MARGIN_MS,
         scheduler: this.scheduler,
       });
   }
