@@ -64,9 +64,9 @@ describe('three exchanges through one pipeline', () => {
       );
     }
 
-    // Act: 15 s of collection, then a graceful stop and the queue drained.
+    // Act: 12 s of collection, then a graceful stop and the queue drained.
     await Promise.all(collectors.map((collector) => collector.start()));
-    await sleep(15_000);
+    await sleep(12_000);
     const latest = await Promise.all(EXCHANGES.map(({ exchange }) => redis.client.keys(`rates:${exchange}:*USDT`)));
     await Promise.all(collectors.map((collector) => collector.stop()));
     const client = new Client({ connectionString: db.url });
@@ -91,7 +91,7 @@ describe('three exchanges through one pipeline', () => {
       expect(mine.length).toBeGreaterThanOrEqual(25);
       expect(mine.every((r) => /^[A-Z0-9]+$/.test(r.symbol))).toBe(true);
       expect(mine.filter((r) => Number(r.rows) !== (r.last.getTime() - r.first.getTime()) / 1000 + 1)).toEqual([]);
-      expect(Math.max(...mine.map((r) => Number(r.rows)))).toBeGreaterThanOrEqual(10);
+      expect(Math.max(...mine.map((r) => Number(r.rows)))).toBeGreaterThanOrEqual(8);
       expect(latest[index]!.length).toBeGreaterThanOrEqual(25);
     }
     // The same pair under all three exchanges, side by side.

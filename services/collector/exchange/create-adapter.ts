@@ -18,6 +18,8 @@ export interface ExchangeAdapterOptions {
   restUrl?: string;
   /** Frames longer than this are rejected as `oversized` before parsing. */
   maxFrameBytes?: number;
+  /** Client-ping exchanges (OKX, Bybit): the keepalive interval; their documented 20 s when absent. Tests shorten it. */
+  pingIntervalMs?: number;
   metrics?: CollectorMetrics;
   logger?: Logger;
   fetch?: typeof fetch;
@@ -33,13 +35,14 @@ export function createExchangeAdapter(exchange: string, options?: ExchangeAdapte
 export function createExchangeAdapter(exchange: string, options: ExchangeAdapterOptions = {}): ExchangeAdapter {
   const rest = { baseUrl: options.restUrl, metrics: options.metrics, logger: options.logger, fetch: options.fetch };
   const stream = { maxFrameBytes: options.maxFrameBytes };
+  const clientPing = { ...stream, ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}) };
   switch (exchange) {
     case 'binance':
       return createBinanceAdapter({ rest, stream, ...(options.restWeightLimitPerMinute !== undefined ? { weight: { limitPerMinute: options.restWeightLimitPerMinute } } : {}) });
     case 'okx':
-      return createOkxAdapter({ rest, stream });
+      return createOkxAdapter({ rest, stream: clientPing });
     case 'bybit':
-      return createBybitAdapter({ rest, stream });
+      return createBybitAdapter({ rest, stream: clientPing });
     default:
       throw new ConfigError(`EXCHANGE must be one of ${EXCHANGE_IDS.join(', ')}, got ${JSON.stringify(exchange)}`);
   }

@@ -21,7 +21,7 @@ describe.each([
   let collector: Collector | undefined;
   let trades: Map<string, Trade[]>;
 
-  const startCollector = async (env: Record<string, string> = {}) => {
+  const startCollector = async (env: Record<string, string> = {}, pingIntervalMs?: number, liveness?: { idleMs: number; pongTimeoutMs: number }) => {
     const config = loadCollectorConfig({
       EXCHANGE: exchange,
       [`${prefix}_WS_URL`]: sim.wsUrl,
@@ -34,7 +34,7 @@ describe.each([
       MAX_STREAMS_PER_CONNECTION: '40',
       ...env,
     });
-    collector = new Collector({ config, heartbeatIntervalMs: 500 });
+    collector = new Collector({ config, heartbeatIntervalMs: 500, ...(pingIntervalMs !== undefined ? { pingIntervalMs } : {}), ...(liveness ? { connection: { liveness } } : {}) });
     trades = new Map();
     collector.on('trade', (trade: Trade) => {
       let list = trades.get(trade.symbol);
@@ -134,30 +134,43 @@ describe.each([
     expect(orderProblems()).toEqual([]);
   }, 60_000);
 
-  it('replaces stalled connections with the default liveness settings', async () => {
-    // Prepare
+  it('replaces stalled connections: the probe is the exchange ping, and silence after it is death', async () => {
+    // Prepare: liveness shortened (default 10 s idle + 4 s for the pong; collector.test.ts runs Binance on the defaults)
     sim = await startSimulator({ exchange, port: 0, symbols: 40, rate: 400, seed: 23, logLevel: 'ERROR' });
-    await startCollector();
+    await startCollector({}, undefined, { idleMs: 2_000, pongTimeoutMs: 1_500 });
 
     // Act
     await fault('stall');
-    const replacedInMs = await waitFor(() => connections().every((c) => c.reconnects >= 1 && c.state === 'open'), 45_000, 'replacement of stalled connections');
+    const replacedInMs = await waitFor(() => connections().every((c) => c.reconnects >= 1 && c.state === 'open'), 20_000, 'replacement of stalled connections');
 
     // Assert
-    expect(replacedInMs).toBeLessThan(45_000);
+    expect(replacedInMs).toBeLessThan(20_000);
     expect(collector!.state).toBe('running');
-  }, 70_000);
+  }, 40_000);
 
   it('keeps a connection of a quiet market alive past the idle cut with its own pings', async () => {
-    // Prepare: no trades at all, so only the collector's pings keep the socket up.
-    sim = await startSimulator({ exchange, port: 0, symbols: 5, rate: 0, seed: 24, historyMinutes: 0, logLevel: 'ERROR' });
-    await startCollector({ WARM_START: 'false' });
+    // Prepare: no trades at all, so only the collector's pings keep the socket up; the
+    // simulator cuts after 3 s (OKX: 30 s) and the collector pings every second (20 s).
+    sim = await startSimulator({ exchange, port: 0, symbols: 5, rate: 0, seed: 24, historyMinutes: 0, idleTimeoutMs: 3_000, logLevel: 'ERROR' });
+    await startCollector({ WARM_START: 'false' }, 1_000);
 
-    // Act: past OKX's 30 s cut (Bybit's simulator cuts at the same default)
-    await sleep(36_000);
+    // Act: past the idle cut twice over
+    await sleep(8_000);
 
     // Assert
     expect(connections().every((c) => c.state === 'open' && c.reconnects === 0)).toBe(true);
     expect(sim.stats().disconnects).toEqual({});
-  }, 60_000);
+  }, 30_000);
+
+  it('is cut by the simulator as the exchange would, without pings (the check above is not vacuous)', async () => {
+    // Prepare: pings every 20 s against a 3 s cut
+    sim = await startSimulator({ exchange, port: 0, symbols: 5, rate: 0, seed: 25, historyMinutes: 0, idleTimeoutMs: 3_000, logLevel: 'ERROR' });
+    await startCollector({ WARM_START: 'false' });
+
+    // Act
+    await waitFor(() => connections().some((c) => c.reconnects >= 1), 15_000, 'an idle cut');
+
+    // Assert
+    expect(Object.values(sim.stats().disconnects).reduce((sum, n) => sum + (n ?? 0), 0)).toBeGreaterThan(0);
+  }, 30_000);
 });

@@ -41,7 +41,7 @@ const EXCHANGES = [
   { exchange: 'bybit', prefix: 'BYBIT' },
 ] as const;
 
-describeWithSharedData('rates from the real BTCUSDT trades replayed at 120x through each exchange', () => {
+describeWithSharedData('rates from the real BTCUSDT trades replayed at 240x through each exchange', () => {
   const sims: SimulatorHandle[] = [];
   const collectors: Collector[] = [];
   let redis: TestRedis;
@@ -73,7 +73,7 @@ describeWithSharedData('rates from the real BTCUSDT trades replayed at 120x thro
     await subscriber.subscribe(...EXCHANGES.map(({ exchange }) => `rates:${exchange}`));
     for (const { exchange, prefix } of EXCHANGES) {
       // Each simulator re-encodes the Binance lines in its exchange's own format (times and prices kept).
-      const sim = await startSimulator({ exchange, port: 0, replayFile: file, speed: 120, logLevel: 'ERROR' });
+      const sim = await startSimulator({ exchange, port: 0, replayFile: file, speed: 240, logLevel: 'ERROR' });
       sims.push(sim);
       const config = loadCollectorConfig({
         EXCHANGE: exchange,
@@ -93,7 +93,7 @@ describeWithSharedData('rates from the real BTCUSDT trades replayed at 120x thro
       collectors.push(new Collector({ config }));
     }
 
-    // Act: the whole recording, about 63 s at 120x, through the three at once.
+    // Act: the whole recording, about 32 s at 240x, through the three at once.
     await Promise.all(collectors.map((collector) => collector.start()));
     const deadline = Date.now() + 110_000;
     const done = () => sims.every((sim) => {
