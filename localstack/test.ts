@@ -70,7 +70,11 @@ async function main(): Promise<number> {
       PROMTOOL: promtool,
       CHROMIUM: chromium,
     };
-    const code = await step('jest', bin('jest'), ['--ci', '--json', `--outputFile=${resultsFile}`, ...jestArgs], env);
+    // jest's default on 2 cores is one worker; the service-backed tests spend most of
+    // their time waiting on sockets and timers, so two share the machine well (each has
+    // its own Redis db index and database). JEST_WORKERS (or --maxWorkers) overrides.
+    const workers = jestArgs.some((arg) => arg.startsWith('--maxWorkers') || arg === '-w' || arg === '--runInBand' || arg === '-i') ? [] : [`--maxWorkers=${process.env.JEST_WORKERS ?? '2'}`];
+    const code = await step('jest', bin('jest'), ['--ci', '--json', `--outputFile=${resultsFile}`, ...workers, ...jestArgs], env);
     try {
       const summary = JSON.parse(readFileSync(resultsFile, 'utf8')) as JestSummary;
       // A plain closing line that CI and humans read the same way.
