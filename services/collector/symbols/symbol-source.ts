@@ -81,16 +81,27 @@ export class SymbolSource {
     await this.refresh();
     // The subscriber may queue its SUBSCRIBE until connected: that queue holds one command.
     // and retries without limit, so a Redis that is down at start is subscribed once it answers.
-    const subscriber = this.options.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, maxRetriesPerRequest: null });
+    // ioredis resubscribes after a reconnect by itself, but leaves that SUBSCRIBE's
+    // promise unhandled: with the command timeout this client inherits, a reconnect
+    // onto a stuck network rejected it as an unhandled rejection. Resubscribing here
+    // instead handles it.
+    const subscriber = this.options.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, maxRetriesPerRequest: null, autoResubscribe: false });
     this.subscriber = subscriber;
     subscriber.on('error', (error) => this.options.logger?.debug('config subscriber error; ioredis reconnects', { error: errorMessage(error) }));
     subscriber.on('message', () => void this.refresh());
-    // Resubscription after a reconnect is automatic in ioredis; refresh then, since
-    // notifications sent while disconnected are lost.
-    subscriber.on('ready', () => void this.refresh());
-    await subscriber.subscribe(CONFIG_UPDATES_CHANNEL).catch((error) => {
-      this.options.logger?.warn('subscribing to config updates failed; polling only until Redis answers', { error: errorMessage(error) });
+    const subscribe = () =>
+      subscriber.subscribe(CONFIG_UPDATES_CHANNEL).catch((error: unknown) => {
+        this.options.metrics?.errors.inc({ component: 'config', code: 'SUBSCRIBE' });
+        this.options.logger?.warn('subscribing to config updates failed; polling only until Redis answers', { error: errorMessage(error) });
+      });
+    // After a reconnect: subscribe again and refresh, since notifications sent while disconnected are lost.
+    let connectedOnce = false;
+    subscriber.on('ready', () => {
+      if (connectedOnce) void subscribe();
+      connectedOnce = true;
+      void this.refresh();
     });
+    await subscribe();
     this.pollTimer = setInterval(() => {
       void this.refresh();
       this.probeSubscriber();
