@@ -2,13 +2,9 @@ import { Client } from 'pg';
 import { Collector, loadCollectorConfig } from '../../services/collector';
 import { runMigrations } from '../../services/shared/db';
 import { startSimulator, type SimulatorHandle } from '../../services/simulator';
-import { createTestDatabase, lockChannels, openTestRedis, sleep, sqsEndpoint, startTestIngest, type TestDatabase, type TestIngest, type TestRedis } from '../support';
+import { createTestDatabase, exchangeCollectorEnv, lockChannels, openTestRedis, sleep, sqsEndpoint, startTestIngest, type TestDatabase, type TestIngest, type TestRedis } from '../support';
 
-const EXCHANGES = [
-  { exchange: 'binance', prefix: 'BINANCE' },
-  { exchange: 'okx', prefix: 'OKX' },
-  { exchange: 'bybit', prefix: 'BYBIT' },
-] as const;
+const EXCHANGES = [{ exchange: 'binance' }, { exchange: 'okx' }, { exchange: 'bybit' }] as const;
 
 /**
  * What `npm start` runs, on real services: a simulator and a collector per
@@ -41,25 +37,20 @@ describe('three exchanges through one pipeline', () => {
     await runMigrations({ databaseUrl: db.url });
     redis = await openTestRedis();
     ingest = await startTestIngest({ endpoint, region, databaseUrl: db.url, name: `e2e-ex-${Date.now()}` });
-    for (const { exchange, prefix } of EXCHANGES) {
+    for (const { exchange } of EXCHANGES) {
       const sim = await startSimulator({ exchange, port: 0, symbols: 30, rate: 300, seed: 31, logLevel: 'ERROR' });
       sims.push(sim);
       collectors.push(
         new Collector({
-          config: loadCollectorConfig({
-            EXCHANGE: exchange,
-            [`${prefix}_WS_URL`]: sim.wsUrl,
-            [`${prefix}_REST_URL`]: sim.restUrl,
+          config: loadCollectorConfig(exchangeCollectorEnv(exchange, sim, {
             REDIS_URL: redis.url,
-            HTTP_PORT: '0',
             SYMBOLS: 'ALL',
-            LOG_LEVEL: 'ERROR',
             COLLECTOR_ID: `e2e-${exchange}`,
             SQS_QUEUE_URL: ingest.queueUrl,
             AWS_ENDPOINT_URL: endpoint,
             AWS_REGION: region,
             SPILL_DIR: `${process.env.TMPDIR ?? '/tmp'}/mdc-e2e-ex-spill-${exchange}-${Date.now()}`,
-          }),
+          })),
         }),
       );
     }

@@ -10,3 +10,4 @@ export { e2eCollectorEnv } from './e2e-collector';
 export { migrateWithRoles, openRolePool, roleUrl } from './db-roles';
 export { lockChannels } from './channel-lock';
 export { sleep, waitFor } from './wait';
+export { exchangeCollectorEnv } from './exchange-collector';

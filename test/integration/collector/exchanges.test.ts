@@ -2,7 +2,7 @@ import { Collector, loadCollectorConfig } from '../../../services/collector';
 import type { Trade } from '../../../services/collector/domain';
 import { instrumentsKey } from '../../../services/shared/rates';
 import { startSimulator, type SimulatorHandle } from '../../../services/simulator';
-import { lockChannels, openTestRedis, sleep, type TestRedis, waitFor } from '../../support';
+import { exchangeCollectorEnv, lockChannels, openTestRedis, sleep, type TestRedis, waitFor } from '../../support';
 
 
 /**
@@ -13,27 +13,16 @@ import { lockChannels, openTestRedis, sleep, type TestRedis, waitFor } from '../
  * loss is counted (docs/exchanges.md).
  */
 describe.each([
-  { exchange: 'okx' as const, prefix: 'OKX', canBackfill: true },
-  { exchange: 'bybit' as const, prefix: 'BYBIT', canBackfill: false },
-])('$exchange collector against its simulator', ({ exchange, prefix, canBackfill }) => {
+  { exchange: 'okx' as const, canBackfill: true },
+  { exchange: 'bybit' as const, canBackfill: false },
+])('$exchange collector against its simulator', ({ exchange, canBackfill }) => {
   let sim: SimulatorHandle;
   let redis: TestRedis;
   let collector: Collector | undefined;
   let trades: Map<string, Trade[]>;
 
   const startCollector = async (env: Record<string, string> = {}, pingIntervalMs?: number, liveness?: { idleMs: number; pongTimeoutMs: number }) => {
-    const config = loadCollectorConfig({
-      EXCHANGE: exchange,
-      [`${prefix}_WS_URL`]: sim.wsUrl,
-      [`${prefix}_REST_URL`]: sim.restUrl,
-      REDIS_URL: redis.url,
-      HTTP_PORT: '0',
-      COLLECTOR_ID: `itest-${exchange}`,
-      LOG_LEVEL: 'ERROR',
-      SYMBOLS: 'ALL',
-      MAX_STREAMS_PER_CONNECTION: '40',
-      ...env,
-    });
+    const config = loadCollectorConfig(exchangeCollectorEnv(exchange, sim, { REDIS_URL: redis.url, COLLECTOR_ID: `itest-${exchange}`, SYMBOLS: 'ALL', MAX_STREAMS_PER_CONNECTION: '40', ...env }));
     collector = new Collector({ config, heartbeatIntervalMs: 500, ...(pingIntervalMs !== undefined ? { pingIntervalMs } : {}), ...(liveness ? { connection: { liveness } } : {}) });
     trades = new Map();
     collector.on('trade', (trade: Trade) => {

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { Collector, loadCollectorConfig } from '../../../services/collector';
 import { formatChange } from '../../../services/shared/rates';
 import { startSimulator, type SimulatorHandle } from '../../../services/simulator';
-import { describeWithSharedData, lockChannels, openTestRedis, sharedDataFile, type TestRedis } from '../../support';
+import { describeWithSharedData, exchangeCollectorEnv, lockChannels, openTestRedis, sharedDataFile, type TestRedis } from '../../support';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const WINDOWS = [
@@ -35,11 +35,7 @@ function latestAtOrBefore(trades: RecordedTrade[], t: number): RecordedTrade | u
   return found;
 }
 
-const EXCHANGES = [
-  { exchange: 'binance', prefix: 'BINANCE' },
-  { exchange: 'okx', prefix: 'OKX' },
-  { exchange: 'bybit', prefix: 'BYBIT' },
-] as const;
+const EXCHANGES = [{ exchange: 'binance' }, { exchange: 'okx' }, { exchange: 'bybit' }] as const;
 
 describeWithSharedData('rates from the real BTCUSDT trades replayed at 240x through each exchange', () => {
   const sims: SimulatorHandle[] = [];
@@ -71,25 +67,20 @@ describeWithSharedData('rates from the real BTCUSDT trades replayed at 240x thro
     const published = new Map<string, Array<Record<string, string>>>(EXCHANGES.map(({ exchange }) => [exchange, []]));
     subscriber.on('message', (channel, message) => published.get(channel.slice('rates:'.length))?.push(...(JSON.parse(message) as Array<Record<string, string>>)));
     await subscriber.subscribe(...EXCHANGES.map(({ exchange }) => `rates:${exchange}`));
-    for (const { exchange, prefix } of EXCHANGES) {
+    for (const { exchange } of EXCHANGES) {
       // Each simulator re-encodes the Binance lines in its exchange's own format (times and prices kept).
       const sim = await startSimulator({ exchange, port: 0, replayFile: file, speed: 240, logLevel: 'ERROR' });
       sims.push(sim);
-      const config = loadCollectorConfig({
-        EXCHANGE: exchange,
-        [`${prefix}_WS_URL`]: sim.wsUrl,
-        [`${prefix}_REST_URL`]: sim.restUrl,
+      const config = loadCollectorConfig(exchangeCollectorEnv(exchange, sim, {
         REDIS_URL: redis.url,
-        HTTP_PORT: '0',
         COLLECTOR_ID: `replay-${exchange}`,
         SYMBOLS: 'BTCUSDT',
-        LOG_LEVEL: 'ERROR',
         // Candles would stand in for trades older than the first one received; the
         // replay starts with the collector's subscription, so there are none to use.
         WARM_START: 'false',
         // A 2-hour recording played in about a minute: only trades a day old would be stale.
         STALE_AFTER_MS: '86400000',
-      });
+      }));
       collectors.push(new Collector({ config }));
     }
 
