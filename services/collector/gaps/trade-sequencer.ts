@@ -336,19 +336,9 @@ export class TradeSequencer {
       // A jump inside the held range is a further gap the same backfill will cover.
       if (id > last.tradeId + 1 && this.tradeIds === 'consecutive') this.gap();
       held.push(trade);
-    } else {
-      let low = 0;
-      let high = held.length;
-      while (low < high) {
-        const mid = (low + high) >>> 1;
-        if ((held[mid] as Trade).tradeId < id) low = mid + 1;
-        else high = mid;
-      }
-      if ((held[low] as Trade).tradeId === id) {
-        this.duplicate();
-        return;
-      }
-      held.splice(low, 0, trade);
+    } else if (!this.insertHeld(state, trade)) {
+      this.duplicate();
+      return;
     }
     this.heldTotal += 1;
     // Two sockets (rotation, shard moves) can deliver the same ids in different
